@@ -1,0 +1,103 @@
+"""The root click group, shared CLI context, and the error boundary (MonitorError -> message + status)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from rich.console import Console
+
+from monitor import __version__
+from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.db import Database
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class AppContext:
+    """What every command may need: the config (loaded on first use) and the database."""
+
+    config_path: str | None = None
+    debug: bool = False
+    _config: Config | None = field(default=None, repr=False)
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from monitor.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def database(self, *, migrate: bool = True) -> Database:
+        """Open the configured database; commands that write get the schema upgraded first."""
+        if self._db is None:
+            from monitor.db import open_database
+
+            self._db = open_database(self.config.database_url, migrate=migrate)
+        return self._db
+
+
+class MonitorGroup(click.Group):
+    """Turns MonitorError into a one-line message and its exit status; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            app = ctx.obj if isinstance(ctx.obj, AppContext) else None
+            if app is not None and app.debug:
+                raise
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $MODEL_MONITOR_CONFIG, then ./monitor.toml).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.version_option(__version__, prog_name="model-monitor")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, debug: bool) -> None:
+    """Watch LLM providers for new models, rerun your evals on each, and report honestly."""
+    ctx.obj = AppContext(config_path=config_path, debug=debug)
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def json_option(func: F) -> F:
+    """`--json`: print machine-readable output instead of tables."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, datetimes as ISO strings."""
+    click.echo(json.dumps(data, indent=2, default=_json_default, sort_keys=False))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

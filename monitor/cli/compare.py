@@ -1,0 +1,1 @@
+"""CLI commands for compare (registered on the root group)."""

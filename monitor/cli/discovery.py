@@ -1,0 +1,1 @@
+"""CLI commands for discovery (registered on the root group)."""

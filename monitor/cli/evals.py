@@ -1,0 +1,1 @@
+"""CLI commands for evals (registered on the root group)."""

@@ -1,0 +1,1 @@
+"""CLI commands for mail (registered on the root group)."""

@@ -1,0 +1,1 @@
+"""CLI commands for reports (registered on the root group)."""

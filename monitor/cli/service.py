@@ -1,0 +1,1 @@
+"""CLI commands for service (registered on the root group)."""
