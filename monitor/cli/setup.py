@@ -1,0 +1,1 @@
+"""CLI commands for setup: init, check, db (registered on the root group)."""
