@@ -1,1 +1,213 @@
-"""CLI commands for setup: init, check, db (registered on the root group)."""
+"""CLI commands for setting up: `init`, `check` and `db upgrade|current|downgrade`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
+from monitor.errors import ConfigError, InputError, MonitorError
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Write a commented monitor.toml, the example suites under evals/ and the database in DIRECTORY."""
+    from importlib.resources import files
+
+    from monitor.config import parse_config
+    from monitor.db import open_database
+    from monitor.examples import copy_example_suites
+
+    root = Path(directory).resolve()
+    config_path = root / "monitor.toml"
+    if config_path.exists():
+        raise InputError(f"{config_path} already exists; init never overwrites (edit it or pick another DIR)")
+    template = files("monitor").joinpath("init_template.toml").read_text()
+    root.mkdir(parents=True, exist_ok=True)
+    config = parse_config(template, config_path)
+    copied = copy_example_suites(config.suites_dir)
+    config_path.write_text(template)
+    open_database(config.database_url).dispose()
+    console.print(f"[green]wrote[/] {config_path}")
+    for path in copied:
+        console.print(f"[green]wrote[/] {path}")
+    console.print(f"[green]created[/] {config.database_url.removeprefix('sqlite:///')}")
+    console.print(
+        "next: set the API key variables named in monitor.toml, then run [bold]model-monitor check[/]"
+    )
+
+
+@main.command()
+@json_option
+@pass_app
+def check(app: AppContext, as_json: bool) -> None:
+    """Validate the config and every suite; print providers, suites and problems."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    config = app.config
+    report = _check_report(app)
+    if as_json:
+        print_json(report)
+    else:
+        providers = Table(title=f"Providers ({config.path})")
+        for column in ("name", "type", "base url", "key variable", "key set"):
+            providers.add_column(column)
+        for row in report["providers"]:
+            key_set = {True: "[green]yes[/]", False: "[yellow]no[/]", None: "not needed"}[row["key_set"]]
+            providers.add_row(
+                row["name"], row["type"], row["base_url"] or "default", row["key_env"] or "-", key_set
+            )
+        console.print(providers)
+        suites = Table(title=f"Suites ({config.suites_dir})")
+        for column in ("suite", "samples", "graders", "version"):
+            suites.add_column(column)
+        for row in report["suites"]:
+            suites.add_row(row["name"], str(row["samples"]), ", ".join(row["graders"]), row["version"])
+        console.print(suites)
+        for warning in report["warnings"]:
+            console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        for problem in report["problems"]:
+            console.print(f"[red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+        if not report["problems"]:
+            console.print("[green]configuration and suites are valid[/]")
+    if report["problems"]:
+        raise click.exceptions.Exit(2)
+
+
+def _check_report(app: AppContext) -> dict[str, Any]:
+    """Collect everything `check` shows; suite errors become problems, missing keys warnings."""
+    from monitor.suites import load_suite
+
+    config = app.config
+    warnings: list[str] = []
+    problems: list[str] = []
+    providers = []
+    for name, provider in config.providers.items():
+        key_set = None if provider.api_key_env is None else provider.api_key() is not None
+        if key_set is False:
+            warnings.append(f"[providers.{name}] environment variable {provider.api_key_env} is not set")
+        providers.append(
+            {
+                "name": name,
+                "type": provider.type,
+                "base_url": provider.base_url,
+                "key_env": provider.api_key_env,
+                "key_set": key_set,
+            }
+        )
+    suites = []
+    suite_dir = config.suites_dir
+    paths = sorted([*suite_dir.glob("*.yaml"), *suite_dir.glob("*.yml")]) if suite_dir.is_dir() else []
+    if not paths:
+        problems.append(f"no suites found in {suite_dir}")
+    for path in paths:
+        try:
+            spec = load_suite(path)
+        except MonitorError as exc:
+            problems.append(str(exc))
+            continue
+        suites.append(
+            {
+                "name": spec.name,
+                "path": str(path),
+                "samples": len(spec.samples),
+                "graders": [type(g).__name__ for g in spec.graders],
+                "version": spec.version,
+            }
+        )
+    known = {s["name"] for s in suites}
+    for name in config.suites.default:
+        if name not in known:
+            problems.append(f"[suites.default] names '{name}', which is not a suite in {suite_dir}")
+    if config.email is not None and config.email.password_env and not _env_set(config.email.password_env):
+        warnings.append(f"[email] environment variable {config.email.password_env} is not set")
+    return {
+        "config": str(config.path),
+        "database": _safe_url(config.database_url),
+        "providers": providers,
+        "suites": suites,
+        "warnings": warnings,
+        "problems": problems,
+    }
+
+
+def _env_set(name: str) -> bool:
+    import os
+
+    return bool(os.environ.get(name))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations (commands that write also upgrade automatically)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_app
+def db_upgrade(app: AppContext, revision: str) -> None:
+    """Upgrade the schema to REVISION (default: the newest)."""
+    from monitor.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(app.config.database_url)
+    try:
+        upgrade(engine, revision)
+        console.print(f"database at revision {current_revision(engine)}")
+    except Exception as exc:
+        raise _migration_error(exc) from None
+    finally:
+        engine.dispose()
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@pass_app
+def db_downgrade(app: AppContext, revision: str) -> None:
+    """Downgrade the schema to REVISION ('base' removes every table)."""
+    from monitor.db import current_revision, downgrade, make_engine
+
+    engine = make_engine(app.config.database_url)
+    try:
+        downgrade(engine, revision)
+        console.print(f"database at revision {current_revision(engine) or 'base'}")
+    except Exception as exc:
+        raise _migration_error(exc) from None
+    finally:
+        engine.dispose()
+
+
+@db.command("current")
+@json_option
+@pass_app
+def db_current(app: AppContext, as_json: bool) -> None:
+    """Show the database's revision and the newest one available."""
+    from monitor.db import current_revision, head_revision, make_engine
+
+    engine = make_engine(app.config.database_url)
+    try:
+        current, head = current_revision(engine), head_revision()
+    finally:
+        engine.dispose()
+    if as_json:
+        print_json({"current": current, "head": head, "up_to_date": current == head})
+    else:
+        state = "up to date" if current == head else "needs 'model-monitor db upgrade'"
+        console.print(f"current: {current or 'base (empty)'}  head: {head}  ({state})")
+
+
+def _migration_error(exc: Exception) -> MonitorError:
+    from alembic.util import CommandError
+
+    if isinstance(exc, CommandError):
+        return ConfigError(f"migration: {exc}")
+    return MonitorError(f"migration failed: {exc}")
