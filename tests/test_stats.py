@@ -1,0 +1,241 @@
+"""The statistics in monitor/stats.py, checked against independent computations (scipy, numpy, by hand)."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from monitor.stats import (
+    Interval,
+    PairedResult,
+    estimate_score,
+    holm,
+    mcnemar_exact,
+    mean_over_repeats,
+    min_detectable_effect,
+    paired_compare,
+    percentile,
+    wilson_interval,
+    with_verdicts,
+)
+
+Z = sps.norm.ppf(0.975)
+
+
+def _miller_clustered_se(values: list[float], groups: list[str]) -> float:
+    """Miller (2024) clustered SE written out as a double loop over pairs within each cluster."""
+    n = len(values)
+    mean = sum(values) / n
+    var_clt = sum((v - mean) ** 2 for v in values) / (n - 1) / n
+    cross = 0.0
+    for i in range(n):
+        for j in range(n):
+            if i != j and groups[i] == groups[j]:
+                cross += (values[i] - mean) * (values[j] - mean)
+    return math.sqrt(var_clt + cross / n**2)
+
+
+@pytest.mark.parametrize(
+    ("successes", "n", "low", "high"),
+    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+)
+def test_wilson_interval_matches_newcombe_1998_published_values(
+    successes: int, n: int, low: float, high: float
+) -> None:
+    interval = wilson_interval(successes, n)
+    assert interval.low == pytest.approx(low, abs=5e-5)
+    assert interval.high == pytest.approx(high, abs=5e-5)
+
+
+def test_wilson_interval_matches_score_test_inversion() -> None:
+    # The Wilson interval is the set of p whose score test |p̂ - p| / sqrt(p(1-p)/n) <= z does not reject.
+    successes, n = 37, 50
+    interval = wilson_interval(successes, n)
+    for bound in (interval.low, interval.high):
+        statistic = abs(successes / n - bound) / math.sqrt(bound * (1 - bound) / n)
+        assert statistic == pytest.approx(Z, rel=1e-5)
+
+
+def test_pass_fail_scores_get_a_wilson_interval() -> None:
+    scores = [1.0] * 18 + [0.0] * 2
+    estimate = estimate_score(scores)
+    assert estimate.method == "wilson"
+    assert estimate.mean == pytest.approx(0.9)
+    assert estimate.se == pytest.approx(math.sqrt(0.9 * 0.1 / 20))
+    assert estimate.ci == wilson_interval(18, 20)
+    assert estimate.ci is not None and estimate.ci.high < 1.0
+
+
+def test_graded_scores_get_mean_plus_minus_z_standard_error() -> None:
+    scores = [0.2, 0.5, 0.9, 0.7, 0.4, 0.65, 0.3]
+    estimate = estimate_score(scores)
+    se = float(np.std(scores, ddof=1) / math.sqrt(len(scores)))
+    assert estimate.method == "clt"
+    assert estimate.se == pytest.approx(se)
+    assert estimate.ci is not None
+    assert estimate.ci.low == pytest.approx(np.mean(scores) - Z * se, rel=1e-6)
+    assert estimate.ci.high == pytest.approx(np.mean(scores) + Z * se, rel=1e-6)
+
+
+def test_no_scored_samples_has_no_mean() -> None:
+    assert estimate_score([]) == estimate_score([], [])
+    estimate = estimate_score([])
+    assert (estimate.n, estimate.mean, estimate.se, estimate.ci) == (0, None, None, None)
+
+
+def test_shared_groups_use_the_clustered_standard_error() -> None:
+    scores = [1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+    groups = ["a", "a", "b", "b", "c", "c", "d", "d", "d", "e"]
+    estimate = estimate_score(scores, groups)
+    expected = _miller_clustered_se(scores, groups)
+    assert estimate.method == "clustered"
+    assert estimate.n_clusters == 5
+    assert estimate.se == pytest.approx(expected)
+    assert estimate.ci == Interval(0.6 - 1.959964 * expected, 0.6 + 1.959964 * expected)
+
+
+def test_clustered_se_agrees_with_the_sandwich_estimator() -> None:
+    # Miller's clustered variance = CR0 sandwich (1/n²)·Σ_c (Σ_i e_ic)² + the CLT term's n/(n-1) correction.
+    rng = random.Random(7)
+    groups = [f"doc{i // 4}" for i in range(40)]
+    scores = [rng.random() for _ in groups]
+    e = np.array(scores) - np.mean(scores)
+    n = len(scores)
+    cr0 = sum(e[[i for i, g in enumerate(groups) if g == c]].sum() ** 2 for c in set(groups)) / n**2
+    correction = float((e**2).sum()) / (n - 1) / n - float((e**2).sum()) / n**2
+    se = estimate_score(scores, groups).se
+    assert se == pytest.approx(math.sqrt(cr0 + correction))
+
+
+def test_clustered_error_bar_is_wider_than_naive_when_questions_about_one_document_agree() -> None:
+    rng = random.Random(1)
+    scores: list[float] = []
+    groups: list[str] = []
+    for doc in range(30):
+        hard = rng.random() < 0.5
+        for _ in range(5):
+            scores.append(0.0 if hard and rng.random() < 0.9 else 1.0)
+            groups.append(f"doc{doc}")
+    naive = estimate_score(scores)
+    clustered = estimate_score(scores, groups)
+    assert naive.se is not None and clustered.se is not None
+    assert clustered.se > 1.5 * naive.se
+
+
+def test_groups_of_one_sample_each_change_nothing() -> None:
+    scores = [1.0, 0.0, 1.0, 1.0]
+    assert estimate_score(scores, ["a", "b", None, "c"]) == estimate_score(scores)
+
+
+def test_repeats_are_averaged_per_sample_first() -> None:
+    rows = [("q1", 1.0), ("q2", 0.0), ("q1", 0.0), ("q2", 0.0), ("q1", 1.0), ("q3", 1.0)]
+    assert mean_over_repeats(rows) == {"q1": pytest.approx(2 / 3), "q2": 0.0, "q3": 1.0}
+
+
+@pytest.mark.parametrize(("b", "c"), [(0, 0), (5, 0), (12, 3), (3, 12), (7, 7), (40, 61), (250, 300)])
+def test_mcnemar_exact_equals_a_two_sided_binomial_test_on_discordant_pairs(b: int, c: int) -> None:
+    expected = 1.0 if b + c == 0 else sps.binomtest(b, b + c, 0.5).pvalue
+    assert mcnemar_exact(b, c) == pytest.approx(expected, rel=1e-9)
+
+
+def test_holm_matches_a_hand_worked_example() -> None:
+    # sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 -> raised to 0.06 (monotone)
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_never_exceeds_one() -> None:
+    assert holm([0.6, 0.9]) == [1.0, 1.0]
+
+
+def test_pass_fail_comparison_uses_mcnemar_on_discordant_pairs() -> None:
+    candidate = [1] * 60 + [0] * 20 + [1] * 5 + [0] * 15
+    baseline = [1] * 60 + [1] * 20 + [0] * 5 + [0] * 15
+    result = paired_compare([float(x) for x in candidate], [float(x) for x in baseline])
+    assert result.test == "mcnemar-exact"
+    assert (result.improved, result.regressed) == (5, 20)
+    assert result.p_value == pytest.approx(sps.binomtest(5, 25, 0.5).pvalue)
+    assert result.delta == pytest.approx(-0.15)
+    assert result.verdict == "worse"
+
+
+def test_paired_ci_comes_from_the_standard_error_of_differences() -> None:
+    rng = random.Random(3)
+    baseline = [rng.random() for _ in range(80)]
+    candidate = [min(1.0, b + rng.gauss(0.05, 0.1)) for b in baseline]
+    d = np.array(candidate) - np.array(baseline)
+    se = float(d.std(ddof=1) / math.sqrt(len(d)))
+    result = paired_compare(candidate, baseline)
+    assert result.test == "paired-z"
+    assert result.se == pytest.approx(se)
+    assert result.ci.low == pytest.approx(d.mean() - Z * se, rel=1e-6)
+    assert result.ci.high == pytest.approx(d.mean() + Z * se, rel=1e-6)
+    assert result.p_value == pytest.approx(2 * sps.norm.sf(abs(d.mean()) / se), rel=1e-6)
+    assert result.verdict == "better"
+
+
+def test_paired_comparison_with_shared_groups_uses_clustered_standard_error() -> None:
+    groups = [f"doc{i // 3}" for i in range(30)]
+    candidate = [1.0 if i % 7 else 0.0 for i in range(30)]
+    baseline = [1.0 if (i // 3) % 2 else 0.0 for i in range(30)]
+    diffs = [c - b for c, b in zip(candidate, baseline, strict=True)]
+    result = paired_compare(candidate, baseline, groups)
+    assert result.test == "paired-z-clustered"
+    assert result.n_clusters == 10
+    assert result.se == pytest.approx(_miller_clustered_se(diffs, groups))
+
+
+def test_identical_models_show_no_measurable_difference() -> None:
+    scores = [1.0, 0.0, 1.0, 1.0, 0.0] * 10
+    result = paired_compare(scores, scores)
+    assert (result.delta, result.p_value, result.verdict) == (0.0, 1.0, "no measurable difference")
+
+
+def test_paired_compare_rejects_unequal_lengths() -> None:
+    with pytest.raises(ValueError, match="equal lengths"):
+        paired_compare([1.0, 0.0], [1.0])
+
+
+def test_holm_adjustment_can_turn_a_verdict_into_no_measurable_difference() -> None:
+    def result(p: float, delta: float) -> PairedResult:
+        return PairedResult(100, delta, 0.01, Interval(0, 0), p, "paired-z", "better", 0.03, 0.05)
+
+    adjusted = with_verdicts([result(0.03, 0.04), result(0.001, -0.1), result(0.4, 0.01)], alpha=0.05)
+    assert [r.p_adjusted for r in adjusted] == pytest.approx([0.06, 0.003, 0.4])
+    assert [r.verdict for r in adjusted] == ["no measurable difference", "worse", "no measurable difference"]
+
+
+def test_minimum_detectable_effect_follows_the_power_formula() -> None:
+    expected = (sps.norm.ppf(0.975) + sps.norm.ppf(0.8)) * 0.5 / math.sqrt(500)
+    assert min_detectable_effect(500, 0.5) == pytest.approx(expected, rel=1e-6)
+    assert min_detectable_effect(500, 0.5, alpha=0.01, power=0.9) == pytest.approx(
+        (sps.norm.ppf(0.995) + sps.norm.ppf(0.9)) * 0.5 / math.sqrt(500), rel=1e-6
+    )
+
+
+def test_a_small_suite_where_models_agree_still_has_a_large_minimum_detectable_effect() -> None:
+    scores = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0]
+    assert paired_compare(scores, scores).mde > 0.2
+
+
+def test_paired_mde_uses_the_observed_spread_of_differences() -> None:
+    rng = random.Random(5)
+    baseline = [float(rng.random() < 0.7) for _ in range(500)]
+    candidate = [float(rng.random() < 0.7) for _ in range(500)]
+    d = np.array(candidate) - np.array(baseline)
+    assert paired_compare(candidate, baseline).mde == pytest.approx(
+        min_detectable_effect(500, float(d.std(ddof=1))), rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("q", [0, 25, 50, 90, 95, 100])
+def test_percentile_matches_numpy_linear_interpolation(q: float) -> None:
+    values = [120.0, 40.0, 85.5, 300.0, 41.0, 77.0, 93.0]
+    assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+
+
+def test_percentile_of_nothing_is_none() -> None:
+    assert percentile([], 50) is None
