@@ -1,1 +1,142 @@
-"""CLI commands for compare (registered on the root group)."""
+"""`model-monitor compare A B`: two models' latest finished runs side by side, with honest verdicts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from monitor.comparison import EventComparison, RunStats, SuiteComparison
+    from monitor.stats import ScoreEstimate
+
+VERDICT_STYLE = {"better": "bold green", "worse": "bold red", "no measurable difference": "yellow"}
+
+
+@main.command()
+@click.argument("candidate")
+@click.argument("baseline")
+@click.option("--suite", "suites", multiple=True, metavar="NAME", help="Only this suite (repeatable).")
+@json_option
+@pass_app
+def compare(app: AppContext, candidate: str, baseline: str, suites: tuple[str, ...], as_json: bool) -> None:
+    """Compare CANDIDATE with BASELINE (each provider:model) on their latest finished runs.
+
+    Pairs the two models on the same samples of the same suite version: scores with 95%
+    intervals, the difference with its interval, the (Holm-adjusted) p-value and a verdict,
+    the smallest difference the suite can detect, flipped samples, latency and cost.
+    """
+    from monitor.comparison import compare_models, parse_model_key, to_jsonable
+
+    parse_model_key(candidate)
+    parse_model_key(baseline)
+    config = app.config
+    with app.database().session() as session:
+        result = compare_models(session, config, candidate, baseline, list(suites) or None)
+    if as_json:
+        print_json(to_jsonable(result))
+        return
+    render(result)
+
+
+def render(result: EventComparison) -> None:
+    """One table per suite, then the headline."""
+    for comparison in result.suites:
+        console.print(_suite_table(comparison))
+        console.print(_verdict_line(comparison), highlight=False)
+        console.print()
+    console.print(f"[bold]{_escape(result.headline)}[/]", highlight=False)
+    console.print(
+        f"[dim]alpha {result.alpha:g}, Holm-adjusted across {len(result.suites)} suite(s); "
+        "errored samples are excluded from scores and counted apart[/]",
+        highlight=False,
+    )
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _suite_table(comparison: SuiteComparison) -> Table:
+    from rich.table import Table
+
+    cand, base = comparison.candidate, comparison.baseline
+    paired = comparison.paired
+    title = f"{comparison.suite} (version {comparison.suite_version[:12]})"
+    if paired is not None:
+        title += f": {paired.n} paired samples"
+    table = Table(title=_escape(title), title_justify="left")
+    table.add_column("")
+    table.add_column(_escape(cand.model_key), justify="right")
+    table.add_column(_escape(base.model_key) if base else "baseline", justify="right")
+    rows: list[tuple[str, str, str]] = [
+        ("score (95% CI)", _score(cand.score), _score(base.score) if base else "-"),
+        ("passed / failed / errored", _counts(cand), _counts(base) if base else "-"),
+        ("latency p50 / p95", _latency(cand), _latency(base) if base else "-"),
+        ("tokens in / out", _tokens(cand), _tokens(base) if base else "-"),
+        ("cost per 1,000 samples", _cost(cand), _cost(base) if base else "-"),
+        ("run", f"#{cand.run_id}", f"#{base.run_id}" if base else "-"),
+    ]
+    for label, left, right in rows:
+        table.add_row(label, _escape(left), _escape(right))
+    return table
+
+
+def _verdict_line(comparison: SuiteComparison) -> str:
+    paired = comparison.paired
+    note = f"  [dim]{_escape(comparison.note)}[/]" if comparison.note else ""
+    if paired is None:
+        return f"[yellow]not compared[/]{note}"
+    style = VERDICT_STYLE.get(paired.verdict, "")
+    p_text = f"p = {_p(paired.p_value)}"
+    if paired.p_adjusted is not None:
+        p_text += f" (adjusted {_p(paired.p_adjusted)})"
+    pass_to_fail = sum(1 for f in comparison.flipped if f.direction == "pass_to_fail")
+    fail_to_pass = len(comparison.flipped) - pass_to_fail
+    too_small = " [yellow](too small to tell smaller differences)[/]" if comparison.too_small else ""
+    return (
+        f"delta {_points(paired.delta)} [{_points(paired.ci.low)}, {_points(paired.ci.high)}], "
+        f"{p_text}, {paired.test} -> [{style}]{paired.verdict}[/]\n"
+        f"detectable at 80% power: {paired.mde * 100:.1f} points{too_small}; "
+        f"flips: {pass_to_fail} pass->fail, {fail_to_pass} fail->pass{note}"
+    )
+
+
+def _score(score: ScoreEstimate) -> str:
+    if score.mean is None:
+        return "no scored samples"
+    if score.ci is None:
+        return f"{score.mean * 100:.1f}%"
+    return f"{score.mean * 100:.1f}% [{score.ci.low * 100:.1f}, {score.ci.high * 100:.1f}]"
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:+.1f} pts"
+
+
+def _p(value: float) -> str:
+    return f"{value:.3g}" if value >= 0.001 else "<0.001"
+
+
+def _counts(stats: RunStats) -> str:
+    return f"{stats.passed} / {stats.failed} / {stats.errored}"
+
+
+def _latency(stats: RunStats) -> str:
+    if stats.latency_p50_ms is None or stats.latency_p95_ms is None:
+        return "-"
+    return f"{stats.latency_p50_ms:.0f} / {stats.latency_p95_ms:.0f} ms"
+
+
+def _tokens(stats: RunStats) -> str:
+    return f"{stats.input_tokens:,} / {stats.output_tokens:,}"
+
+
+def _cost(stats: RunStats) -> str:
+    return "cost unknown" if stats.cost_per_1k is None else f"${stats.cost_per_1k:,.4f}"
