@@ -1,0 +1,76 @@
+"""What a simulated model answers: recognise the prompt kind, solve it, be right with chance `skill`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from monitor.simulator.catalog import SimModel
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The text of a chat request, flattened: the system text and the turns in order."""
+
+    system: str
+    turns: tuple[tuple[str, str], ...]
+
+    @property
+    def user(self) -> str:
+        """The last user turn (what the model is answering)."""
+        for role, text in reversed(self.turns):
+            if role == "user":
+                return text
+        return ""
+
+    @property
+    def full_text(self) -> str:
+        return self.system + "\n" + "\n".join(f"{role}: {text}" for role, text in self.turns)
+
+
+Solver = Callable[[Prompt, bool, float], "str | None"]
+
+
+def unit_hash(*parts: str) -> float:
+    """A stable number in [0, 1) from the parts (the same on every run and machine)."""
+    digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
+
+
+def _solvers() -> list[Solver]:
+    return []
+
+
+def answer(model: SimModel, prompt: Prompt, nonce: str = "") -> str:
+    """The model's reply. Deterministic per (model id, prompt text) unless the model is not deterministic."""
+    text = prompt.full_text
+    u = unit_hash(model.id, text, nonce)
+    right = u < model.skill
+    variant = unit_hash("variant", model.id, text, nonce)
+    for solver in _solvers():
+        reply = solver(prompt, right, variant)
+        if reply is not None:
+            return reply
+    return generic_reply(prompt, variant)
+
+
+def generic_reply(prompt: Prompt, variant: float) -> str:
+    """A plausible answer to a prompt no solver recognises."""
+    topic = " ".join(prompt.user.split()[:8]).rstrip("?.!,") or "your message"
+    openers = (
+        "Thanks for the question.",
+        "Good question.",
+        "Here is a short answer.",
+        "Happy to help.",
+    )
+    opener = openers[int(variant * len(openers))]
+    return (
+        f'{opener} Regarding "{topic}": it depends on the details, but in most cases the simplest '
+        "approach is the right one. Let me know if you want a longer explanation."
+    )
+
+
+def count_tokens(text: str) -> int:
+    """Roughly four characters per token, at least one."""
+    return max(1, (len(text) + 3) // 4)

@@ -1,0 +1,144 @@
+"""Injected faults: which request gets one (by model, provider, endpoint, count or rate) and how it fails."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from monitor.simulator.errors import error_for
+
+FAULT_KINDS = ("rate_limit", "server_error", "overloaded", "timeout", "reset", "malformed_json", "truncated")
+ENDPOINTS = ("chat", "models")
+
+
+@dataclass
+class Fault:
+    """One fault rule. With neither `rate` nor `count` it hits every matching request."""
+
+    kind: str
+    model: str | None = None
+    provider: str | None = None
+    endpoint: str = "chat"
+    rate: float | None = None
+    count: int | None = None
+    retry_after: float = 0.05
+    hang_s: float = 30.0
+    hits: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, not {self.kind!r}")
+        if self.endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint must be chat or models, not {self.endpoint!r}")
+        if self.provider is not None and self.provider not in ("openai", "anthropic", "gemini"):
+            raise ValueError(f"provider must be openai, anthropic or gemini, not {self.provider!r}")
+        if self.rate is not None and not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"rate must be between 0 and 1, not {self.rate}")
+        if self.count is not None and self.count < 0:
+            raise ValueError(f"count must be >= 0, not {self.count}")
+        if self.retry_after < 0 or self.hang_s < 0:
+            raise ValueError("retry_after and hang_s must be >= 0")
+
+    def matches(self, provider: str, endpoint: str, model: str | None) -> bool:
+        if self.endpoint != endpoint or (self.provider is not None and self.provider != provider):
+            return False
+        return self.model is None or self.model == model
+
+
+class FaultPlan:
+    """Decides, request by request, which fault (if any) applies; counts what it injected."""
+
+    def __init__(self, faults: list[Fault], seed: int = 0) -> None:
+        self.faults = faults
+        self.injected: dict[str, int] = {}
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def pick(self, provider: str, endpoint: str, model: str | None) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if not fault.matches(provider, endpoint, model):
+                    continue
+                if fault.count is not None:
+                    if fault.hits >= fault.count:
+                        continue
+                elif fault.rate is not None and self._random.random() >= fault.rate:
+                    continue
+                fault.hits += 1
+                self.injected[fault.kind] = self.injected.get(fault.kind, 0) + 1
+                return fault
+        return None
+
+
+async def fault_response(
+    fault: Fault, request: web.Request, api: str, request_id: str
+) -> web.StreamResponse | None:
+    """The failing response for `fault`, or None when the request should then be answered normally."""
+    if fault.kind == "rate_limit":
+        message = {
+            "openai": "Rate limit reached for requests per min (RPM). Please try again in a moment.",
+            "anthropic": "Number of request tokens has exceeded your per-minute rate limit.",
+        }.get(api, "Resource has been exhausted (e.g. check quota).")
+        return error_for(
+            api,
+            429,
+            message,
+            request_id=request_id,
+            openai_type="requests",
+            code="rate_limit_exceeded",
+            retry_after=fault.retry_after,
+        )
+    if fault.kind == "server_error":
+        return error_for(
+            api,
+            500,
+            "The server had an error while processing your request. Sorry about that!"
+            if api == "openai"
+            else "Internal server error",
+            request_id=request_id,
+            openai_type="server_error",
+        )
+    if fault.kind == "overloaded":
+        if api == "anthropic":
+            return error_for(api, 529, "Overloaded", request_id=request_id)
+        message = (
+            "Our servers are currently overloaded. Please try again later."
+            if api == "openai"
+            else "The model is overloaded. Please try again later."
+        )
+        return error_for(
+            api,
+            503,
+            message,
+            request_id=request_id,
+            openai_type="service_unavailable_error",
+            code="server_is_overloaded",
+        )
+    if fault.kind == "timeout":
+        await asyncio.sleep(fault.hang_s)
+        return None
+    if fault.kind == "reset":
+        _abort(request)
+        raise asyncio.CancelledError
+    if fault.kind == "malformed_json":
+        return web.Response(
+            body=b'{"id": "broken", "object": "chat.completion", "choices": [{"index": 0, "message": {"ro',
+            status=200,
+            content_type="application/json",
+        )
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    response.content_length = 4096
+    await response.prepare(request)
+    await response.write(b'{"id": "truncated", "object": "chat.completion", "choices": [')
+    _abort(request)
+    raise asyncio.CancelledError
+
+
+def _abort(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.abort()

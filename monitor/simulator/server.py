@@ -1,0 +1,236 @@
+"""The simulator's HTTP server: one aiohttp app on one loopback port speaking all three providers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from aiohttp import web
+
+from monitor.simulator import openai_api
+from monitor.simulator.catalog import Catalog, SimModel, default_models
+from monitor.simulator.errors import error_for, json_response
+from monitor.simulator.faults import Fault, FaultPlan, fault_response
+from monitor.simulator.ratelimit import TokenBucket
+from monitor.simulator.state import OPENAI_LIST_QUIRKS, SimState
+
+STATE = web.AppKey("state", SimState)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Simulator:
+    """A running provider simulator; see docs/simulator.md."""
+
+    def __init__(
+        self,
+        models: list[SimModel] | None = None,
+        faults: list[Fault] | None = None,
+        api_key: str = "sim-key",
+        rpm_limit: float | None = None,
+        latency_scale: float = 1.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        openai_list_quirk: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        if openai_list_quirk not in OPENAI_LIST_QUIRKS:
+            raise ValueError(
+                f"openai_list_quirk must be one of {OPENAI_LIST_QUIRKS}, not {openai_list_quirk!r}"
+            )
+        if latency_scale < 0:
+            raise ValueError(f"latency_scale must be >= 0, not {latency_scale}")
+        self.state = SimState(
+            catalog=Catalog(list(models) if models is not None else default_models()),
+            faults=FaultPlan(list(faults or []), seed=seed),
+            api_key=api_key,
+            latency_scale=latency_scale,
+            limiter=TokenBucket(rpm_limit) if rpm_limit else None,
+            openai_list_quirk=openai_list_quirk,
+        )
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def models(self) -> list[SimModel]:
+        return self.state.catalog.models
+
+    @property
+    def base_url(self) -> str:
+        if self._runner is None:
+            raise RuntimeError("the simulator is not running")
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        app = build_app(self.state)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=4096)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def stats(self) -> dict[str, Any]:
+        return self.state.snapshot()
+
+    def release(self, model_id: str) -> None:
+        self.state.catalog.release(model_id)
+
+    def remove(self, model_id: str) -> None:
+        self.state.catalog.remove(model_id)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Simulator]:
+        """Serve from a daemon thread with its own event loop; stop and join on exit."""
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:
+                failure.append(exc)
+                started.set()
+                return
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        thread = threading.Thread(target=serve, name="model-monitor-simulator", daemon=True)
+        thread.start()
+        started.wait()
+        if failure:
+            thread.join()
+            raise failure[0]
+        try:
+            yield self
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/_sim/"):
+        return await handler(request)
+    stats = request.app[STATE].stats
+    stats.enter()
+    try:
+        return await handler(request)
+    finally:
+        stats.leave()
+
+
+def build_app(state: SimState) -> web.Application:
+    app = web.Application(middlewares=[count_requests], client_max_size=64 * 1024 * 1024)
+    app[STATE] = state
+    app.router.add_get("/_sim/stats", sim_stats)
+    app.router.add_get("/v1/models", list_models)
+    app.router.add_post("/v1/chat/completions", openai_chat)
+    return app
+
+
+async def sim_stats(request: web.Request) -> web.Response:
+    return json_response(request.app[STATE].snapshot())
+
+
+def bearer(request: web.Request) -> str | None:
+    value = request.headers.get("Authorization", "")
+    if value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return None
+
+
+def rate_limited(state: SimState, api: str, request_id: str) -> web.Response | None:
+    """429 with retry-after when the requests-per-minute bucket is empty."""
+    if state.limiter is None:
+        return None
+    wait = state.limiter.take()
+    if wait is None:
+        return None
+    state.stats.rate_limited += 1
+    return error_for(
+        api,
+        429,
+        "Rate limit reached for requests per min (RPM). Please try again shortly.",
+        request_id=request_id,
+        openai_type="requests",
+        code="rate_limit_exceeded",
+        retry_after=wait,
+    )
+
+
+async def read_json(request: web.Request) -> Any:
+    try:
+        return json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def inject(
+    state: SimState,
+    request: web.Request,
+    api: str,
+    provider: str,
+    endpoint: str,
+    model: str | None,
+    request_id: str,
+) -> web.StreamResponse | None:
+    fault = state.faults.pick(provider, endpoint, model)
+    if fault is None:
+        return None
+    return await fault_response(fault, request, api, request_id)
+
+
+async def list_models(request: web.Request) -> web.StreamResponse:
+    """GET /v1/models: Anthropic with `anthropic-version`, Gemini with a Google key, else OpenAI."""
+    return await openai_models(request)
+
+
+async def openai_models(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("openai.models")
+    request_id = state.next_id("req_")
+    key = bearer(request)
+    if key != state.api_key:
+        return openai_api.auth_error(key, request_id)
+    if limited := rate_limited(state, "openai", request_id):
+        return limited
+    if failed := await inject(state, request, "openai", "openai", "models", None, request_id):
+        return failed
+    state.catalog.count_poll("openai")
+    body = openai_api.list_body(state.catalog.listed("openai"), state.openai_list_quirk)
+    return json_response(body, headers={"x-request-id": request_id})
+
+
+async def openai_chat(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("openai.chat")
+    request_id = state.next_id("req_")
+    key = bearer(request)
+    if key != state.api_key:
+        return openai_api.auth_error(key, request_id)
+    if limited := rate_limited(state, "openai", request_id):
+        return limited
+    body = await read_json(request)
+    if bad := openai_api.validate_chat(body, "openai", request_id):
+        return bad
+    model = state.catalog.lookup("openai", body["model"])
+    if model is None:
+        return openai_api.not_found(body["model"], request_id)
+    if not model.chat:
+        return openai_api.not_chat(model.id, request_id)
+    if failed := await inject(state, request, "openai", "openai", "chat", model.id, request_id):
+        return failed
+    return await openai_api.chat(state, model, body, request_id)
