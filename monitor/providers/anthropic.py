@@ -1,0 +1,198 @@
+"""Anthropic: list models page by page (`has_more`/`last_id`) and answer through the Messages API."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import anthropic
+
+from monitor.config import ProviderConfig
+from monitor.providers.base import (
+    BadResponse,
+    ChatRequest,
+    Completion,
+    ModelInfo,
+    ProviderError,
+    ProviderTimeout,
+)
+from monitor.providers.transport import (
+    MESSAGE_LIMIT,
+    connection_error,
+    decode_body,
+    error_from_status,
+    list_deadline,
+    redact,
+    with_retries,
+)
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_MAX_TOKENS = 1024
+"""Messages requires max_tokens; used when the suite sets none."""
+PAGE_SIZE = 100
+MAX_LIST_PAGES = 1000
+SAMPLING_VERSION = "2023-06-01"
+"""The API version that still accepts temperature/top_p/top_k (2026-10-21, the SDK's, rejects them)."""
+_SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
+
+
+def map_anthropic_error(exc: BaseException, *, provider: str, secrets: Iterable[str | None]) -> ProviderError:
+    """An anthropic SDK exception (or a JSON decode failure inside it) -> the typed ProviderError."""
+    if isinstance(exc, anthropic.APIStatusError):
+        return error_from_status(
+            exc.status_code,
+            decode_body(exc.response.content),
+            exc.response.headers,
+            provider=provider,
+            secrets=secrets,
+        )
+    if isinstance(exc, anthropic.APITimeoutError):
+        return ProviderTimeout("no answer within the timeout", provider=provider)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return connection_error(exc, provider=provider, secrets=secrets)
+    if isinstance(exc, anthropic.APIResponseValidationError | ValueError):
+        return BadResponse(redact(f"unreadable response: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
+    return ProviderError(redact(f"{type(exc).__name__}: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
+
+
+class AnthropicProvider:
+    """`type = "anthropic"`: every listed model is a Messages model; retired ones are skipped."""
+
+    def __init__(
+        self, name: str, cfg: ProviderConfig, api_key: str | None, *, page_size: int = PAGE_SIZE
+    ) -> None:
+        self.name = name
+        self._cfg = cfg
+        self._key = api_key
+        self.page_size = page_size
+        self.base_url = (cfg.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._sync: anthropic.Anthropic | None = None
+        self._async: anthropic.AsyncAnthropic | None = None
+
+    def _sync_client(self) -> anthropic.Anthropic:
+        if self._sync is None:
+            self._sync = anthropic.Anthropic(
+                api_key=self._key, base_url=self.base_url, timeout=self._cfg.timeout_s, max_retries=0
+            )
+        return self._sync
+
+    def _async_client(self) -> anthropic.AsyncAnthropic:
+        if self._async is None:
+            self._async = anthropic.AsyncAnthropic(
+                api_key=self._key, base_url=self.base_url, timeout=self._cfg.timeout_s, max_retries=0
+            )
+        return self._async
+
+    def _page(self, after_id: str | None) -> Any:
+        client = self._sync_client()
+        try:
+            if after_id is None:
+                return client.models.list(limit=self.page_size)
+            return client.models.list(limit=self.page_size, after_id=after_id)
+        except (anthropic.AnthropicError, ValueError) as exc:
+            raise map_anthropic_error(exc, provider=self.name, secrets=(self._key,)) from None
+
+    def list_models(self) -> list[ModelInfo]:
+        """All pages; a failure on any page fails the whole list (a partial list is never returned)."""
+        deadline = list_deadline(self._cfg.timeout_s)
+        found: list[ModelInfo] = []
+        cursors: set[str] = set()
+        after_id: str | None = None
+        for _ in range(MAX_LIST_PAGES):
+            page = with_retries(
+                functools.partial(self._page, after_id),
+                max_retries=self._cfg.max_retries,
+                deadline=deadline,
+                what=f"{self.name}: list models",
+            )
+            data = getattr(page, "data", None)
+            if not isinstance(data, list):
+                raise BadResponse("the model list page has no 'data' array", provider=self.name)
+            for model in data:
+                if getattr(model, "lifecycle", None) == "retired":
+                    continue
+                found.append(self._info(model))
+            if not page.has_more:
+                return found
+            if not page.last_id or page.last_id in cursors:
+                raise BadResponse("has_more is set but last_id does not advance", provider=self.name)
+            cursors.add(page.last_id)
+            after_id = page.last_id
+        raise BadResponse(f"the model list has more than {MAX_LIST_PAGES} pages", provider=self.name)
+
+    def _info(self, model: Any) -> ModelInfo:
+        if not isinstance(getattr(model, "id", None), str) or not model.id:
+            raise BadResponse("a model list entry has no string 'id'", provider=self.name)
+        return ModelInfo(
+            id=model.id,
+            display_name=getattr(model, "display_name", None),
+            created=getattr(model, "created_at", None),
+            owned_by="anthropic",
+            raw=model.model_dump(mode="json"),
+        )
+
+    def is_chat_model(self, info: ModelInfo) -> bool:
+        """Every listed Anthropic model speaks Messages; only retired ones are not chat models."""
+        return info.raw.get("lifecycle") != "retired"
+
+    def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        """The `messages.create` arguments: system messages lifted out, sampling via the older version."""
+        system = [m["content"] for m in request.messages if m.get("role") == "system"]
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+            "messages": [m for m in request.messages if m.get("role") != "system"],
+        }
+        if system:
+            kwargs["system"] = "\n\n".join(system)
+        extra = dict(request.extra)
+        if request.temperature is not None:
+            extra["temperature"] = request.temperature
+        if extra:
+            kwargs["extra_body"] = extra
+        if any(name in extra for name in _SAMPLING_PARAMS):
+            kwargs["extra_headers"] = {"anthropic-version": SAMPLING_VERSION}
+        if request.timeout_s is not None:
+            kwargs["timeout"] = request.timeout_s
+        return kwargs
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        client = self._async_client()
+        kwargs = self.request_kwargs(request)
+        started = time.perf_counter()
+        try:
+            message = await client.messages.create(**kwargs)
+        except (anthropic.AnthropicError, ValueError) as exc:
+            raise map_anthropic_error(exc, provider=self.name, secrets=(self._key,)) from None
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        content = getattr(message, "content", None)
+        if not isinstance(content, list):
+            raise BadResponse("the message has no content blocks", provider=self.name)
+        usage = getattr(message, "usage", None)
+        input_tokens = output_tokens = None
+        if usage is not None:
+            input_tokens = (
+                (usage.input_tokens or 0)
+                + (usage.cache_creation_input_tokens or 0)
+                + (usage.cache_read_input_tokens or 0)
+            )
+            output_tokens = usage.output_tokens
+        return Completion(
+            text="".join(block.text for block in content if getattr(block, "type", None) == "text"),
+            finish_reason=message.stop_reason,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency_ms=latency_ms,
+            resolved_model=message.model or None,
+            request_id=getattr(message, "_request_id", None),
+        )
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.close()
+            self._async = None
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None

@@ -1,0 +1,137 @@
+"""Google Gemini: the native models list (pageToken) through requests, chat through its OpenAI-compatible API.
+
+`base_url` is the API root (default https://generativelanguage.googleapis.com): models are listed at
+`<root>/v1beta/models` and chat goes to `<root>/v1beta/openai/`. A base_url that already ends in
+`/v1beta/openai` is accepted and trimmed back to the root.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from monitor.config import ProviderConfig
+from monitor.providers.base import BadResponse, ChatRequest, Completion, ModelInfo
+from monitor.providers.openai import OpenAIChat
+from monitor.providers.transport import get_json, list_deadline, with_retries
+
+DEFAULT_ROOT = "https://generativelanguage.googleapis.com"
+PAGE_SIZE = 1000
+MAX_LIST_PAGES = 1000
+# providers.md §3.1: these list generateContent but do not answer plain text.
+NOT_CHAT_MARKERS = ("embedding", "imagen", "veo", "tts", "image", "native-audio", "live", "aqa")
+
+
+def api_root(base_url: str | None) -> str:
+    """The API root for a configured base_url (see the module docstring)."""
+    root = (base_url or DEFAULT_ROOT).rstrip("/")
+    for suffix in ("/v1beta/openai", "/v1beta"):
+        root = root.removesuffix(suffix)
+    return root
+
+
+def is_gemini_chat_model(info: ModelInfo) -> bool:
+    """`generateContent` is supported and the id names no non-text family."""
+    methods = info.raw.get("supportedGenerationMethods") or []
+    if "generateContent" not in methods:
+        return False
+    lowered = info.id.lower()
+    return not any(marker in lowered for marker in NOT_CHAT_MARKERS)
+
+
+class GeminiProvider:
+    """`type = "gemini"`; the key goes in `x-goog-api-key` (list) and as a Bearer token (chat)."""
+
+    def __init__(
+        self, name: str, cfg: ProviderConfig, api_key: str | None, *, page_size: int = PAGE_SIZE
+    ) -> None:
+        self.name = name
+        self._cfg = cfg
+        self._key = api_key
+        self.page_size = page_size
+        self.root = api_root(cfg.base_url)
+        self.list_url = f"{self.root}/v1beta/models"
+        self.chat_url = f"{self.root}/v1beta/openai/"
+        self._chat = OpenAIChat(
+            provider=name,
+            base_url=self.chat_url,
+            api_key=api_key,
+            timeout_s=cfg.timeout_s,
+            token_param="max_tokens",
+            is_reasoning=lambda _model: False,
+        )
+        self._session: Any = None
+
+    def list_models(self) -> list[ModelInfo]:
+        """Every page; a failure on any page fails the whole list (a partial list is never returned)."""
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
+        headers = {"x-goog-api-key": self._key} if self._key else {}
+        deadline = list_deadline(self._cfg.timeout_s)
+        found: dict[str, ModelInfo] = {}
+        tokens: set[str] = set()
+        token: str | None = None
+        for _ in range(MAX_LIST_PAGES):
+            params: dict[str, Any] = {"pageSize": self.page_size}
+            if token:
+                params["pageToken"] = token
+            body = with_retries(
+                functools.partial(
+                    get_json,
+                    self._session,
+                    self.list_url,
+                    params=params,
+                    headers=headers,
+                    timeout_s=self._cfg.timeout_s,
+                    provider=self.name,
+                    secrets=(self._key,),
+                ),
+                max_retries=self._cfg.max_retries,
+                deadline=deadline,
+                what=f"{self.name}: list models",
+            )
+            if not isinstance(body, dict):
+                raise BadResponse("the model list is not a JSON object", provider=self.name)
+            models = body.get("models") or []
+            if not isinstance(models, list):
+                raise BadResponse("the model list's 'models' is not an array", provider=self.name)
+            for item in models:
+                info = self._info(item)
+                found.setdefault(info.id, info)
+            token = body.get("nextPageToken") or None
+            if token is None:
+                return list(found.values())
+            if not isinstance(token, str) or token in tokens:
+                raise BadResponse("nextPageToken does not advance", provider=self.name)
+            tokens.add(token)
+        raise BadResponse(f"the model list has more than {MAX_LIST_PAGES} pages", provider=self.name)
+
+    def _info(self, item: Any) -> ModelInfo:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+            raise BadResponse("a model list entry has no string 'name'", provider=self.name)
+        name = item.get("displayName")
+        return ModelInfo(
+            id=item["name"].removeprefix("models/"),
+            display_name=name if isinstance(name, str) else None,
+            created=None,
+            owned_by="google",
+            raw=item,
+        )
+
+    def is_chat_model(self, info: ModelInfo) -> bool:
+        return is_gemini_chat_model(info)
+
+    def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        """The chat parameters this adapter would send now."""
+        return self._chat.request_kwargs(request)
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        return await self._chat.complete(request)
+
+    async def aclose(self) -> None:
+        await self._chat.aclose()
+        if self._session is not None:
+            self._session.close()
+            self._session = None

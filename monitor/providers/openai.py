@@ -1,0 +1,388 @@
+"""OpenAI and every OpenAI-compatible server: list models and answer chat through the official openai SDK."""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import openai
+from openai.types.chat import ChatCompletion
+
+from monitor.config import ProviderConfig
+from monitor.providers.base import (
+    BadResponse,
+    ChatRequest,
+    Completion,
+    ModelInfo,
+    ProviderError,
+    ProviderTimeout,
+)
+from monitor.providers.transport import (
+    MESSAGE_LIMIT,
+    connection_error,
+    decode_body,
+    error_from_status,
+    get_json,
+    list_deadline,
+    redact,
+    with_retries,
+)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+NO_KEY = "no-key"
+"""Sent to keyless OpenAI-compatible servers (Ollama, local vLLM): the SDK insists on some key."""
+
+MAX_LIST_PAGES = 100
+
+# providers.md §1.1: chat ids start like this...
+_OPENAI_CHAT_ID = re.compile(r"^(gpt-|chatgpt-|o\d|ft:(gpt-|o\d))")
+# ...and do not contain any of these (other modalities, Responses-only, legacy completions).
+_OPENAI_NOT_CHAT = (
+    "embedding",
+    "tts",
+    "transcribe",
+    "whisper",
+    "realtime",
+    "audio",
+    "image",
+    "dall-e",
+    "sora",
+    "moderation",
+    "search",
+    "instruct",
+    "davinci",
+    "babbage",
+    "computer-use",
+    "deep-research",
+    "codex",
+)
+# OpenAI-compatible servers: obvious non-chat ids (embeddings, speech, rerankers, safety classifiers).
+_COMPATIBLE_NOT_CHAT = ("embed", "whisper", "rerank", "moderation", "guard", "transcribe")
+_COMPATIBLE_TTS = re.compile(r"(^|[-_/.:])tts($|[-_/.:\d])")
+_COMPATIBLE_NOT_CHAT_TYPES = {"embedding", "image", "moderation", "rerank", "audio", "transcribe"}
+_REASONING_ID = re.compile(r"^(?:ft:)?(?:o\d|gpt-(\d+))")
+_SAMPLING_PARAMS = ("temperature", "top_p")
+
+
+def is_reasoning_model(model_id: str) -> bool:
+    """o-series (`o1`, `o3-mini`, `o4-mini`...) and `gpt-N` with N >= 5: no sampling params."""
+    match = _REASONING_ID.match(model_id)
+    if not match:
+        return False
+    major = match.group(1)
+    return major is None or int(major) >= 5
+
+
+def is_openai_chat_model(model_id: str) -> bool:
+    """providers.md §1.1 steps 1-2: chat-looking id, no other-modality marker, not a `-pro` model."""
+    if not _OPENAI_CHAT_ID.match(model_id):
+        return False
+    if any(marker in model_id for marker in _OPENAI_NOT_CHAT):
+        return False
+    return not (model_id.endswith("-pro") or "-pro-" in model_id)
+
+
+def is_compatible_chat_model(info: ModelInfo) -> bool:
+    """Drop obvious embedding/speech/rerank/moderation/guard models; honour `type` and capabilities."""
+    lowered = info.id.lower()
+    if any(marker in lowered for marker in _COMPATIBLE_NOT_CHAT) or _COMPATIBLE_TTS.search(lowered):
+        return False
+    kind = info.raw.get("type")
+    if isinstance(kind, str) and kind.lower() in _COMPATIBLE_NOT_CHAT_TYPES:
+        return False
+    capabilities = info.raw.get("capabilities")
+    return not (isinstance(capabilities, dict) and capabilities.get("completion_chat") is False)
+
+
+def parse_created(value: Any) -> datetime | None:
+    """Unix seconds or an ISO 8601 string -> aware UTC datetime; None when absent or unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def model_info_from_item(item: Any, *, provider: str) -> ModelInfo:
+    """One `/models` entry (a dict with a string `id`) -> ModelInfo; anything else is a BadResponse."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        raise BadResponse("a model list entry has no string 'id'", provider=provider)
+    name = item.get("display_name") or item.get("name")
+    owner = item.get("owned_by")
+    return ModelInfo(
+        id=item["id"],
+        display_name=name if isinstance(name, str) else None,
+        created=parse_created(item.get("created")),
+        owned_by=owner if isinstance(owner, str) else None,
+        raw=item,
+    )
+
+
+def map_openai_error(exc: BaseException, *, provider: str, secrets: Iterable[str | None]) -> ProviderError:
+    """An openai SDK exception (or a JSON decode failure inside it) -> the typed ProviderError."""
+    if isinstance(exc, openai.APIStatusError):
+        return error_from_status(
+            exc.status_code,
+            decode_body(exc.response.content),
+            exc.response.headers,
+            provider=provider,
+            secrets=secrets,
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderTimeout("no answer within the timeout", provider=provider)
+    if isinstance(exc, openai.APIConnectionError):
+        return connection_error(exc, provider=provider, secrets=secrets)
+    if isinstance(exc, openai.APIResponseValidationError | ValueError):
+        return BadResponse(redact(f"unreadable response: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
+    return ProviderError(redact(f"{type(exc).__name__}: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
+
+
+class OpenAIChat:
+    """Chat completions through the async openai SDK, shared by the OpenAI and Gemini adapters.
+
+    Parameters are decided up front by rule; a 400 naming `temperature`/`top_p`/`max_tokens`
+    adjusts the request once and is remembered for that model, so no call is trial and error twice.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        api_key: str | None,
+        timeout_s: float,
+        token_param: str,
+        is_reasoning: Callable[[str], bool],
+    ) -> None:
+        self._provider = provider
+        self._base_url = base_url
+        self._key = api_key
+        self._timeout_s = timeout_s
+        self._token_param = token_param
+        self._is_reasoning = is_reasoning
+        self._client: openai.AsyncOpenAI | None = None
+        self._no_sampling: set[str] = set()
+        self._completion_tokens: set[str] = set()
+
+    def _async_client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            self._client = openai.AsyncOpenAI(
+                api_key=self._key or NO_KEY,
+                base_url=self._base_url,
+                timeout=self._timeout_s,
+                max_retries=0,
+            )
+        return self._client
+
+    def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        """The SDK keyword arguments for `request` under the rules known now for its model."""
+        model = request.model
+        no_sampling = self._is_reasoning(model) or model in self._no_sampling
+        kwargs: dict[str, Any] = {"model": model, "messages": request.messages}
+        if request.max_tokens is not None:
+            param = "max_completion_tokens" if model in self._completion_tokens else self._token_param
+            kwargs[param] = request.max_tokens
+        if request.temperature is not None and not no_sampling:
+            kwargs["temperature"] = request.temperature
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        extra = {k: v for k, v in request.extra.items() if not (no_sampling and k in _SAMPLING_PARAMS)}
+        if extra:
+            kwargs["extra_body"] = extra
+        if request.timeout_s is not None:
+            kwargs["timeout"] = request.timeout_s
+        return kwargs
+
+    def _learn(self, model: str, param: str | None, kwargs: dict[str, Any]) -> bool:
+        """Adjust `kwargs` after a 400 naming `param`; True when there is something new to try."""
+        extra = kwargs.get("extra_body") or {}
+        if param in _SAMPLING_PARAMS and (param in kwargs or param in extra):
+            self._no_sampling.add(model)
+            kwargs.pop("temperature", None)
+            for name in _SAMPLING_PARAMS:
+                extra.pop(name, None)
+            return True
+        if param == "max_tokens" and "max_tokens" in kwargs:
+            self._completion_tokens.add(model)
+            kwargs["max_completion_tokens"] = kwargs.pop("max_tokens")
+            return True
+        return False
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        client = self._async_client()
+        kwargs = self.request_kwargs(request)
+        secrets = (self._key,)
+        for attempt in range(2):
+            started = time.perf_counter()
+            try:
+                response = await client.chat.completions.create(**kwargs)
+            except openai.BadRequestError as exc:
+                if attempt == 0 and self._learn(request.model, exc.param, kwargs):
+                    continue
+                raise map_openai_error(exc, provider=self._provider, secrets=secrets) from None
+            except (openai.OpenAIError, ValueError) as exc:
+                raise map_openai_error(exc, provider=self._provider, secrets=secrets) from None
+            latency_ms = (time.perf_counter() - started) * 1000.0
+            return self._completion(response, latency_ms)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _completion(self, response: Any, latency_ms: float) -> Completion:
+        if not isinstance(response, ChatCompletion) or not response.choices:
+            raise BadResponse("the chat response has no choices", provider=self._provider)
+        choice = response.choices[0]
+        message = choice.message
+        usage = response.usage
+        input_tokens = usage.prompt_tokens if usage else None
+        output_tokens = usage.completion_tokens if usage else None
+        if usage and usage.total_tokens is not None and input_tokens is not None:
+            # Gemini's compatible endpoint leaves thinking tokens out of completion_tokens.
+            output_tokens = max(output_tokens or 0, usage.total_tokens - input_tokens)
+        return Completion(
+            text=(message.content if message is not None else None) or "",
+            finish_reason=choice.finish_reason,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency_ms=latency_ms,
+            resolved_model=response.model or None,
+            system_fingerprint=response.system_fingerprint,
+            request_id=getattr(response, "_request_id", None),
+        )
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+class OpenAIProvider:
+    """`type = "openai"` (the SDK lists) or `"openai-compatible"` (raw JSON lists, tolerant of quirks)."""
+
+    def __init__(self, name: str, cfg: ProviderConfig, api_key: str | None) -> None:
+        self.name = name
+        self._cfg = cfg
+        self._key = api_key
+        self.compatible = cfg.type == "openai-compatible"
+        self.base_url = (cfg.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._chat = OpenAIChat(
+            provider=name,
+            base_url=self.base_url,
+            api_key=api_key,
+            timeout_s=cfg.timeout_s,
+            token_param="max_tokens" if self.compatible else "max_completion_tokens",
+            is_reasoning=(lambda _model: False) if self.compatible else is_reasoning_model,
+        )
+        self._sync: openai.OpenAI | None = None
+        self._session: Any = None
+
+    def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        """The chat parameters this adapter would send now (for tests and `--debug`)."""
+        return self._chat.request_kwargs(request)
+
+    def list_models(self) -> list[ModelInfo]:
+        if self.compatible:
+            return self._list_compatible()
+        return with_retries(
+            self._list_sdk,
+            max_retries=self._cfg.max_retries,
+            deadline=list_deadline(self._cfg.timeout_s),
+            what=f"{self.name}: list models",
+        )
+
+    def _list_sdk(self) -> list[ModelInfo]:
+        if self._sync is None:
+            self._sync = openai.OpenAI(
+                api_key=self._key or NO_KEY,
+                base_url=self.base_url,
+                timeout=self._cfg.timeout_s,
+                max_retries=0,
+            )
+        try:
+            page = self._sync.models.list()
+            items = [m.model_dump(mode="json") for m in page.data or []]
+        except (openai.OpenAIError, ValueError) as exc:
+            raise map_openai_error(exc, provider=self.name, secrets=(self._key,)) from None
+        except AttributeError:
+            raise BadResponse("the model list is not a JSON object with 'data'", provider=self.name) from None
+        return [model_info_from_item(item, provider=self.name) for item in items]
+
+    def _list_compatible(self) -> list[ModelInfo]:
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        deadline = list_deadline(self._cfg.timeout_s)
+        url: str | None = f"{self.base_url}/models"
+        seen_urls: set[str] = set()
+        found: dict[str, ModelInfo] = {}
+        while url is not None:
+            if url in seen_urls or len(seen_urls) >= MAX_LIST_PAGES:
+                raise BadResponse("the model list's 'links.next' does not advance", provider=self.name)
+            seen_urls.add(url)
+            page_url = url
+            body = with_retries(
+                functools.partial(
+                    get_json,
+                    self._session,
+                    page_url,
+                    headers=headers,
+                    timeout_s=self._cfg.timeout_s,
+                    provider=self.name,
+                    secrets=(self._key,),
+                ),
+                max_retries=self._cfg.max_retries,
+                deadline=deadline,
+                what=f"{self.name}: list models",
+            )
+            items, next_url = self._page_items(body)
+            for item in items:
+                info = model_info_from_item(item, provider=self.name)
+                found.setdefault(info.id, info)
+            url = urljoin(page_url, next_url) if next_url else None
+        return list(found.values())
+
+    def _page_items(self, body: Any) -> tuple[list[Any], str | None]:
+        """Accept `{"data": [...]}`, `{"data": null}` and a bare array; `links.next` pages on."""
+        if isinstance(body, list):
+            return body, None
+        if not isinstance(body, dict) or "data" not in body:
+            raise BadResponse("the model list is not an array nor an object with 'data'", provider=self.name)
+        data = body["data"]
+        if data is None:
+            data = []
+        if not isinstance(data, list):
+            raise BadResponse("the model list's 'data' is not an array", provider=self.name)
+        links = body.get("links")
+        next_url = links.get("next") if isinstance(links, dict) else None
+        return data, next_url if isinstance(next_url, str) and next_url else None
+
+    def is_chat_model(self, info: ModelInfo) -> bool:
+        if self.compatible:
+            return is_compatible_chat_model(info)
+        return is_openai_chat_model(info.id)
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        return await self._chat.complete(request)
+
+    async def aclose(self) -> None:
+        await self._chat.aclose()
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None

@@ -1,0 +1,263 @@
+"""HTTP failure handling every adapter shares: key redaction, retry-after parsing, status -> typed error."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from monitor.providers.base import (
+    AuthError,
+    BadRequest,
+    BadResponse,
+    ConnectionFailed,
+    ModelNotFound,
+    Overloaded,
+    ProviderError,
+    ProviderTimeout,
+    QuotaExhausted,
+    RateLimited,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRY_AFTER_CAP_S = 30.0
+"""The longest retry-after the list retry loop will honour; a longer one ends the retries."""
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 8.0
+MESSAGE_LIMIT = 500
+LIST_RETRY_WINDOW_S = 60.0
+
+# Key-shaped tokens redacted from any provider text, whatever key was configured.
+_KEY_SHAPES = re.compile(
+    r"(sk-ant-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|(?:gsk|xai|pplx|r8)_[A-Za-z0-9]{12,})"
+)
+_TRY_AGAIN = re.compile(r"try again in (\d+(?:\.\d+)?)\s*(ms|s)\b", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+_QUOTA_CODES = {"insufficient_quota", "billing_error", "billing_hard_limit_reached"}
+_AUTH_REASONS = {"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"}
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with every given secret and every key-shaped token replaced by `[redacted]`."""
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "[redacted]")
+    return _KEY_SHAPES.sub("[redacted]", text)
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from a protobuf duration such as "38s" or "0.5s"; None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    match = _DURATION.match(value)
+    return float(match.group(1)) if match else None
+
+
+def retry_after_from_headers(headers: Mapping[str, str] | None) -> float | None:
+    """`retry-after-ms`, then `retry-after` (seconds or an HTTP date), in seconds; None when absent."""
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def error_object(body: Any) -> dict[str, Any]:
+    """The inner error object of any provider's error body (object, array-wrapped, or flat)."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, dict):
+        return {}
+    inner = body.get("error")
+    if isinstance(inner, dict):
+        return inner
+    return body
+
+
+def retry_after_from_body(body: Any) -> float | None:
+    """Gemini's `RetryInfo.retryDelay`, or OpenAI's "Please try again in 3.89s", in seconds."""
+    err = error_object(body)
+    for detail in err.get("details") or []:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+            delay = parse_duration(detail.get("retryDelay"))
+            if delay is not None:
+                return delay
+    message = err.get("message")
+    if isinstance(message, str):
+        match = _TRY_AGAIN.search(message)
+        if match:
+            amount = float(match.group(1))
+            return amount / 1000.0 if match.group(2).lower() == "ms" else amount
+    return None
+
+
+def decode_body(raw: bytes | str | None) -> Any:
+    """A response body as JSON when it parses, else the text (for messages only)."""
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def error_from_status(
+    status: int,
+    body: Any,
+    headers: Mapping[str, str] | None,
+    *,
+    provider: str,
+    secrets: Iterable[str | None] = (),
+) -> ProviderError:
+    """The typed error for an HTTP error status and body; its message is redacted."""
+    err = error_object(body)
+    message = err.get("message") if isinstance(err.get("message"), str) else None
+    if message is None:
+        message = body if isinstance(body, str) and body.strip() else "no error message"
+    code = str(err.get("code") or "")
+    etype = str(err.get("type") or err.get("status") or "")
+    reasons = {
+        str(d.get("reason"))
+        for d in err.get("details") or []
+        if isinstance(d, dict) and d.get("reason") is not None
+    }
+    label = f" {etype}" if etype else ""
+    text = redact(f"HTTP {status}{label}: {message}"[:MESSAGE_LIMIT], secrets)
+    retry_after = retry_after_from_headers(headers)
+    if retry_after is None:
+        retry_after = retry_after_from_body(body)
+    if status in (401, 403) or reasons & _AUTH_REASONS:
+        return AuthError(text, provider=provider, status=status)
+    if status == 402 or code in _QUOTA_CODES or etype in _QUOTA_CODES:
+        return QuotaExhausted(text, provider=provider, status=status)
+    if status == 404:
+        return ModelNotFound(text, provider=provider, status=status)
+    if status == 408:
+        return ProviderTimeout(text, provider=provider, status=status, retry_after=retry_after)
+    if status == 429:
+        return RateLimited(text, provider=provider, status=status, retry_after=retry_after)
+    if status >= 500:
+        return Overloaded(text, provider=provider, status=status, retry_after=retry_after)
+    return BadRequest(text, provider=provider, status=status)
+
+
+def list_deadline(timeout_s: float) -> float:
+    """The `time.monotonic()` after which listing starts no new retry: twice the timeout, >= 60 s."""
+    return time.monotonic() + max(2.0 * timeout_s, LIST_RETRY_WINDOW_S)
+
+
+def backoff_delay(attempt: int, error: ProviderError) -> float | None:
+    """Seconds to wait before retry number `attempt` (0-based); None when retrying cannot help."""
+    if not error.retryable:
+        return None
+    if error.retry_after is not None:
+        return error.retry_after if error.retry_after <= RETRY_AFTER_CAP_S else None
+    delay = min(BACKOFF_BASE_S * 2**attempt, BACKOFF_MAX_S)
+    return delay * (1 - 0.25 * random.random())
+
+
+def with_retries(
+    call: Callable[[], T],
+    *,
+    max_retries: int,
+    deadline: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `call`, retrying retryable ProviderErrors at most `max_retries` times before `deadline`.
+
+    `deadline` is a `time.monotonic()` value; a wait that would pass it raises the last error.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except ProviderError as exc:
+            delay = backoff_delay(attempt, exc) if attempt < max_retries else None
+            if delay is None or time.monotonic() + delay > deadline:
+                raise
+            log.info("%s failed (%s); retry %d/%d in %.2fs", what, exc.kind, attempt + 1, max_retries, delay)
+            sleep(delay)
+            attempt += 1
+
+
+def connection_error(exc: BaseException, *, provider: str, secrets: Iterable[str | None]) -> ProviderError:
+    """An SDK connection failure: a body cut off mid-way is a bad response, anything else a connection one."""
+    cause = exc.__cause__
+    detail = f"{type(cause).__name__}: {cause}" if cause else str(exc)
+    if "incomplete" in detail.lower() or "complete message body" in detail:
+        message = redact(f"truncated response body ({detail})"[:MESSAGE_LIMIT], secrets)
+        return BadResponse(message, provider=provider)
+    message = redact(f"connection failed ({detail})"[:MESSAGE_LIMIT], secrets)
+    return ConnectionFailed(message, provider=provider)
+
+
+def get_json(
+    session: Any,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout_s: float,
+    provider: str,
+    secrets: Iterable[str | None] = (),
+) -> Any:
+    """GET `url` through a `requests.Session` and return the parsed JSON; every failure is typed."""
+    import requests
+
+    try:
+        response = session.get(url, params=params, headers=headers, timeout=(min(timeout_s, 10.0), timeout_s))
+    except requests.Timeout:
+        raise ProviderTimeout(f"no answer within {timeout_s:g}s", provider=provider) from None
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+        raise BadResponse(
+            redact(f"truncated response body: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider
+        ) from None
+    except requests.RequestException as exc:
+        raise ConnectionFailed(
+            redact(f"connection failed: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider
+        ) from None
+    if response.status_code >= 400:
+        raise error_from_status(
+            response.status_code,
+            decode_body(response.content),
+            response.headers,
+            provider=provider,
+            secrets=secrets,
+        )
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise BadResponse(
+            f"HTTP {response.status_code}: the body is not valid JSON ({len(response.content)} bytes)",
+            provider=provider,
+            status=response.status_code,
+        ) from None
