@@ -1,4 +1,4 @@
-"""Comparisons built from real rows: run statistics, paired suite comparisons, event verdicts and headlines."""
+"""Comparisons built from real rows: run statistics, paired suite comparisons, event headlines."""
 
 from __future__ import annotations
 
