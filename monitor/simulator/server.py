@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from monitor.simulator import openai_api
+from monitor.simulator import anthropic_api, gemini_api, openai_api
 from monitor.simulator.catalog import Catalog, SimModel, default_models
-from monitor.simulator.errors import error_for, json_response
+from monitor.simulator.errors import error_for, gemini_key_invalid, json_response
 from monitor.simulator.faults import Fault, FaultPlan, fault_response
 from monitor.simulator.ratelimit import TokenBucket
 from monitor.simulator.state import OPENAI_LIST_QUIRKS, SimState
@@ -137,7 +137,15 @@ def build_app(state: SimState) -> web.Application:
     app[STATE] = state
     app.router.add_get("/_sim/stats", sim_stats)
     app.router.add_get("/v1/models", list_models)
+    app.router.add_get("/v1/models/{name}", get_model)
+    app.router.add_post("/v1/models/{name}", gemini_generate)
     app.router.add_post("/v1/chat/completions", openai_chat)
+    app.router.add_post("/v1/messages", anthropic_messages)
+    app.router.add_get("/v1beta/models", gemini_models)
+    app.router.add_get("/v1beta/models/{name}", gemini_get_model)
+    app.router.add_post("/v1beta/models/{name}", gemini_generate)
+    app.router.add_get("/v1beta/openai/models", gemini_openai_models)
+    app.router.add_post("/v1beta/openai/chat/completions", gemini_openai_chat)
     return app
 
 
@@ -193,9 +201,58 @@ async def inject(
     return await fault_response(fault, request, api, request_id)
 
 
+def api_of(request: web.Request) -> str:
+    """Which provider a shared path (/v1/models) is addressed to, from the headers the SDKs send."""
+    if "anthropic-version" in request.headers:
+        return "anthropic"
+    if "x-goog-api-key" in request.headers or "key" in request.query:
+        return "gemini"
+    return "openai"
+
+
+def google_key(request: web.Request) -> str | None:
+    return request.headers.get("x-goog-api-key") or request.query.get("key")
+
+
+def anthropic_key(request: web.Request) -> str | None:
+    """`x-api-key` wins over `Authorization: Bearer` when both are sent."""
+    return request.headers.get("x-api-key") or bearer(request)
+
+
 async def list_models(request: web.Request) -> web.StreamResponse:
     """GET /v1/models: Anthropic with `anthropic-version`, Gemini with a Google key, else OpenAI."""
+    api = api_of(request)
+    if api == "anthropic":
+        return await anthropic_models(request)
+    if api == "gemini":
+        return await gemini_models(request)
     return await openai_models(request)
+
+
+async def get_model(request: web.Request) -> web.StreamResponse:
+    """GET /v1/models/{id} for whichever provider the headers name."""
+    api = api_of(request)
+    if api == "gemini":
+        return await gemini_get_model(request)
+    state = request.app[STATE]
+    state.stats.count(f"{api}.model")
+    request_id = state.next_id("req_")
+    model_id = request.match_info["name"]
+    if api == "anthropic":
+        key = anthropic_key(request)
+        if key != state.api_key:
+            return anthropic_api.auth_error(key, request_id)
+        model = state.catalog.lookup("anthropic", model_id)
+        if model is None:
+            return anthropic_api.not_found(model_id, request_id)
+        return json_response(anthropic_api.model_object(model), headers={"request-id": request_id})
+    key = bearer(request)
+    if key != state.api_key:
+        return openai_api.auth_error(key, request_id)
+    model = state.catalog.lookup("openai", model_id)
+    if model is None:
+        return openai_api.not_found(model_id, request_id)
+    return json_response(openai_api.model_object(model, state.openai_list_quirk))
 
 
 async def openai_models(request: web.Request) -> web.StreamResponse:
@@ -234,3 +291,133 @@ async def openai_chat(request: web.Request) -> web.StreamResponse:
     if failed := await inject(state, request, "openai", "openai", "chat", model.id, request_id):
         return failed
     return await openai_api.chat(state, model, body, request_id)
+
+
+async def anthropic_models(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("anthropic.models")
+    request_id = state.next_id("req_")
+    key = anthropic_key(request)
+    if key != state.api_key:
+        return anthropic_api.auth_error(key, request_id)
+    if limited := rate_limited(state, "anthropic", request_id):
+        return limited
+    first_page = "after_id" not in request.query and "before_id" not in request.query
+    if first_page and (
+        failed := await inject(state, request, "anthropic", "anthropic", "models", None, request_id)
+    ):
+        return failed
+    return anthropic_api.list_page(state, request.query, request_id)
+
+
+async def anthropic_messages(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("anthropic.messages")
+    request_id = state.next_id("req_")
+    key = anthropic_key(request)
+    if key != state.api_key:
+        return anthropic_api.auth_error(key, request_id)
+    version = request.headers.get("anthropic-version")
+    if not version:
+        return error_for("anthropic", 400, "anthropic-version: header is required", request_id=request_id)
+    if limited := rate_limited(state, "anthropic", request_id):
+        return limited
+    body = await read_json(request)
+    if bad := anthropic_api.validate(body, version, request_id):
+        return bad
+    model = state.catalog.lookup("anthropic", str(body["model"]))
+    if model is None:
+        return anthropic_api.not_found(str(body["model"]), request_id)
+    if failed := await inject(state, request, "anthropic", "anthropic", "chat", model.id, request_id):
+        return failed
+    return await anthropic_api.messages(state, model, body, request_id)
+
+
+async def gemini_models(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("gemini.models")
+    request_id = state.next_id("req_")
+    key = google_key(request)
+    if key != state.api_key:
+        return gemini_key_invalid(key)
+    if limited := rate_limited(state, "gemini", request_id):
+        return limited
+    first_page = "pageToken" not in request.query
+    if first_page and (
+        failed := await inject(state, request, "gemini", "gemini", "models", None, request_id)
+    ):
+        return failed
+    return gemini_api.list_page(state, request.query)
+
+
+async def gemini_get_model(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("gemini.model")
+    request_id = state.next_id("req_")
+    key = google_key(request)
+    if key != state.api_key:
+        return gemini_key_invalid(key)
+    model_id = request.match_info["name"].removeprefix("models/")
+    model = state.catalog.lookup("gemini", model_id)
+    if model is None:
+        return gemini_api.not_found(model_id, request_id)
+    return json_response(gemini_api.model_object(model))
+
+
+async def gemini_generate(request: web.Request) -> web.StreamResponse:
+    """POST /v1beta/models/{id}:generateContent (also under /v1/)."""
+    state = request.app[STATE]
+    state.stats.count("gemini.generate")
+    request_id = state.next_id("req_")
+    key = google_key(request)
+    if key != state.api_key:
+        return gemini_key_invalid(key)
+    model_id, _, method = request.match_info["name"].partition(":")
+    if method != "generateContent":
+        return gemini_api.not_found(model_id, request_id)
+    if limited := rate_limited(state, "gemini", request_id):
+        return limited
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        return error_for("gemini", 400, "Invalid JSON payload received.", request_id=request_id)
+    model = state.catalog.lookup("gemini", model_id)
+    if model is None or not model.chat:
+        return gemini_api.not_found(model_id, request_id)
+    if failed := await inject(state, request, "gemini", "gemini", "chat", model.id, request_id):
+        return failed
+    return await gemini_api.generate_content(state, model, body, request_id)
+
+
+async def gemini_openai_models(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("gemini.openai_models")
+    request_id = state.next_id("req_")
+    key = bearer(request)
+    if key != state.api_key:
+        return gemini_key_invalid(key, wrapped=True)
+    if limited := rate_limited(state, "gemini-openai", request_id):
+        return limited
+    if failed := await inject(state, request, "gemini-openai", "gemini", "models", None, request_id):
+        return failed
+    return gemini_api.openai_list(state)
+
+
+async def gemini_openai_chat(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.stats.count("gemini.chat")
+    request_id = state.next_id("req_")
+    key = bearer(request)
+    if key != state.api_key:
+        return gemini_key_invalid(key, wrapped=True)
+    if limited := rate_limited(state, "gemini-openai", request_id):
+        return limited
+    body = await read_json(request)
+    if bad := openai_api.validate_chat(body, "gemini-openai", request_id):
+        return bad
+    model_id = body["model"].removeprefix("models/")
+    model = state.catalog.lookup("gemini", model_id)
+    if model is None or not model.chat:
+        return gemini_api.not_found(model_id, request_id, wrapped=True)
+    if failed := await inject(state, request, "gemini-openai", "gemini", "chat", model.id, request_id):
+        return failed
+    return await gemini_api.openai_chat(state, model, body, request_id)
