@@ -1,1 +1,323 @@
-"""CLI commands for evals (registered on the root group)."""
+"""CLI commands for evals: `eval` (run suites on models now), `runs` (list runs), `resume` (continue one)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from monitor.cli.app import AppContext, console, err_console, json_option, main, pass_app, print_json
+from monitor.errors import BudgetExceeded, InputError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.db import Database
+    from monitor.runner import RunSummary
+
+INTERRUPTED_EXIT = 130
+
+
+def _parse_model(config: Config, text: str) -> tuple[str, str]:
+    provider, sep, model_id = text.partition(":")
+    if not sep or not provider or not model_id:
+        raise InputError(f"model '{text}' must be written provider:model (for example openai:gpt-4o-mini)")
+    if provider not in config.providers:
+        known = ", ".join(sorted(config.providers)) or "none configured"
+        raise InputError(f"model '{text}' names provider '{provider}', not in [providers] ({known})")
+    return provider, model_id
+
+
+@main.command("eval")
+@click.argument("models", nargs=-1, required=True)
+@click.option(
+    "--suite", "suite_names", multiple=True, help="Suite name (repeatable; default: [suites].default)."
+)
+@click.option("--repeat", type=click.IntRange(1, 100), default=1, show_default=True, help="Runs per sample.")
+@click.option("--concurrency", type=click.IntRange(1, 4096), help="Requests in flight (default: provider's).")
+@click.option(
+    "--max-cost", type=click.FloatRange(min=0), help="Per-run cost limit in USD (stops the run there)."
+)
+@click.option(
+    "--yes", is_flag=True, help="Start even when the estimate is over budget or the cost is unknown."
+)
+@json_option
+@pass_app
+def eval_command(
+    app: AppContext,
+    models: tuple[str, ...],
+    suite_names: tuple[str, ...],
+    repeat: int,
+    concurrency: int | None,
+    max_cost: float | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Evaluate MODEL... (provider:model) on the suites now, with a progress bar per run."""
+    from monitor import pricing
+    from monitor.runqueue import enqueue_runs, new_worker_id
+    from monitor.suites import load_suites
+
+    config = app.config
+    parsed = [_parse_model(config, m) for m in models]
+    names = list(suite_names) or config.suites.default or None
+    specs = list(load_suites(config.suites_dir, names))
+    if not specs:
+        raise InputError(f"no suites found in {config.suites_dir}")
+    db = app.database()
+    problems: list[str] = []
+    estimates: dict[tuple[str, str, str], pricing.RunEstimate] = {}
+    pending = 0.0
+    with db.session() as session:
+        for provider, model_id in parsed:
+            for spec in specs:
+                estimate = pricing.estimate_run(
+                    config,
+                    f"{provider}:{model_id}",
+                    (s.messages for s in spec.samples),
+                    dict(spec.params or {}),
+                    repeat=repeat,
+                )
+                estimates[(provider, model_id, spec.name)] = estimate
+                check = pricing.check_budget(
+                    session, config, estimate, max_cost_usd=max_cost, pending_usd=pending
+                )
+                pending += estimate.cost_usd or 0.0
+                if not check.ok:
+                    problems.append(f"{estimate.model_key} on {spec.name}: {check.explain()}")
+    if problems and not yes:
+        raise BudgetExceeded("; ".join(problems) + "; pass --yes to start anyway")
+    worker_id = new_worker_id()
+    run_ids: list[int] = []
+    with db.session() as session:
+        for provider, model_id in parsed:
+            runs = enqueue_runs(
+                session,
+                config,
+                provider=provider,
+                model_id=model_id,
+                trigger="manual",
+                suites=specs,
+                repeat=repeat,
+                claimed_by=worker_id,
+            )
+            for run, spec in zip(runs, specs, strict=True):
+                run.estimated_cost_usd = estimates[(provider, model_id, spec.name)].cost_usd
+                run_ids.append(run.id)
+    spec_by_name = {s.name: s for s in specs}
+    summaries = _execute(db, config, run_ids, worker_id, concurrency, max_cost, spec_by_name, as_json)
+    _finish(summaries, as_json)
+
+
+@main.command("runs")
+@click.option(
+    "--status", type=click.Choice(["queued", "running", "interrupted", "done", "failed", "skipped"])
+)
+@click.option("--model", "model", help="provider:model, or a model id.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@json_option
+@pass_app
+def runs_command(app: AppContext, status: str | None, model: str | None, limit: int, as_json: bool) -> None:
+    """List runs, newest first."""
+    from sqlalchemy import select
+
+    from monitor.models import Run
+    from monitor.runner import summarize_run
+
+    db = app.database()
+    query = select(Run.id).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
+    if status:
+        query = query.where(Run.status == status)
+    if model:
+        provider, sep, model_id = model.partition(":")
+        query = (
+            query.where(Run.provider == provider, Run.model_id == model_id)
+            if sep
+            else query.where(Run.model_id == model)
+        )
+    with db.session() as session:
+        ids = list(session.scalars(query))
+        triggers = dict(session.execute(select(Run.id, Run.trigger).where(Run.id.in_(ids))).tuples().all())
+    summaries = [summarize_run(db, run_id) for run_id in ids]
+    if as_json:
+        print_json([{**s.to_dict(), "trigger": triggers[s.run_id]} for s in summaries])
+        return
+    if not summaries:
+        console.print("no runs")
+        return
+    _summary_table(summaries, title="Runs", triggers=triggers)
+
+
+@main.command("resume")
+@click.argument("run_id", type=int, metavar="RUN")
+@click.option("--concurrency", type=click.IntRange(1, 4096), help="Requests in flight (default: provider's).")
+@click.option(
+    "--yes", is_flag=True, help="Continue even when the estimate is over budget or the cost is unknown."
+)
+@json_option
+@pass_app
+def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: bool, as_json: bool) -> None:
+    """Continue an interrupted, failed or abandoned run; stored samples are not sent again."""
+    from monitor.models import Run
+    from monitor.runner import guard_run
+    from monitor.runqueue import claim_run, new_worker_id
+
+    config = app.config
+    db = app.database()
+    with db.session() as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise InputError(f"run {run_id} does not exist (see `model-monitor runs`)")
+        status, holder = run.status, run.claimed_by
+    if status == "done":
+        raise InputError(f"run {run_id} is done; nothing to resume")
+    check = guard_run(db, config, run_id)
+    if not check.ok and not yes:
+        raise BudgetExceeded(f"run {run_id}: {check.explain()}; pass --yes to continue anyway")
+    worker_id = new_worker_id()
+    if not claim_run(db, run_id, worker_id):
+        raise MonitorError(f"run {run_id} is {status}, held by a live worker ({holder}); try again later")
+    summaries = _execute(db, config, [run_id], worker_id, concurrency, None, {}, as_json)
+    _finish(summaries, as_json)
+
+
+def _execute(
+    db: Database,
+    config: Config,
+    run_ids: list[int],
+    worker_id: str,
+    concurrency: int | None,
+    max_cost: float | None,
+    specs: dict[str, Any],
+    quiet: bool,
+) -> list[RunSummary]:
+    """Execute the claimed runs together (limits are shared per provider); Ctrl-C stops them cleanly."""
+    import asyncio
+    import signal
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from monitor.models import Run
+    from monitor.runner import RunProgress, execute_run
+
+    with db.session() as session:
+        labels = {
+            r.id: (f"#{r.id} {r.model_key} · {r.suite.name}", r.suite.name)
+            for r in session.query(Run).filter(Run.id.in_(run_ids))
+        }
+    progress_bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("errors {task.fields[errors]}"),
+        TextColumn("score {task.fields[score]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=quiet,
+    )
+    tasks = {
+        run_id: progress_bar.add_task(labels[run_id][0], total=None, errors=0, score="–")
+        for run_id in run_ids
+    }
+
+    def update(state: RunProgress) -> None:
+        score = f"{state.score:.3f}" if state.score is not None else "–"
+        progress_bar.update(
+            tasks[state.run_id], completed=state.done, total=state.total, errors=state.errored, score=score
+        )
+
+    async def run_all() -> list[RunSummary]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        try:
+            return list(
+                await asyncio.gather(
+                    *(
+                        execute_run(
+                            db,
+                            config,
+                            run_id,
+                            worker_id=worker_id,
+                            progress=update,
+                            stop=stop,
+                            concurrency=concurrency,
+                            max_cost_usd=max_cost,
+                            spec=specs.get(labels[run_id][1]),
+                        )
+                        for run_id in run_ids
+                    )
+                )
+            )
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    with progress_bar:
+        return asyncio.run(run_all())
+
+
+def _finish(summaries: list[RunSummary], as_json: bool) -> None:
+    if as_json:
+        print_json([s.to_dict() for s in summaries])
+    else:
+        _summary_table(summaries, title="Results")
+    interrupted = [s for s in summaries if s.status == "interrupted"]
+    for summary in interrupted:
+        err_console.print(
+            f"interrupted: resume with `model-monitor resume {summary.run_id}`", highlight=False
+        )
+    for summary in summaries:
+        if summary.status in ("failed", "skipped") and summary.error:
+            err_console.print(
+                f"[red]run {summary.run_id} {summary.status}:[/] {summary.error}", highlight=False
+            )
+    if interrupted:
+        click.get_current_context().exit(INTERRUPTED_EXIT)
+    if any(s.status == "failed" for s in summaries):
+        click.get_current_context().exit(1)
+
+
+def _fmt(value: float | None, pattern: str = "{:.0f}") -> str:
+    return "–" if value is None else pattern.format(value)
+
+
+def _summary_table(
+    summaries: list[RunSummary], *, title: str, triggers: dict[int, str] | None = None
+) -> None:
+    from rich.table import Table
+
+    from monitor.pricing import format_cost
+
+    table = Table(title=title)
+    for name in ("run", "model", "suite", "status", "done", "score (95% CI)", "errors"):
+        table.add_column(name, justify="right" if name in ("run", "done", "errors") else "left")
+    if triggers is not None:
+        table.add_column("trigger")
+    for name in ("p50 ms", "p95 ms", "tokens in/out", "cost"):
+        table.add_column(name, justify="right")
+    for s in summaries:
+        score = "–"
+        if s.score is not None:
+            score = f"{s.score:.3f}"
+            if s.ci_low is not None and s.ci_high is not None:
+                score += f" [{s.ci_low:.3f}, {s.ci_high:.3f}]"
+        row = [
+            str(s.run_id),
+            s.model_key,
+            f"{s.suite}@{s.suite_version[:8]}",
+            s.status,
+            f"{s.done}/{s.samples_total}",
+            score,
+            str(s.errored),
+        ]
+        if triggers is not None:
+            row.append(triggers.get(s.run_id, ""))
+        row += [
+            _fmt(s.latency_p50_ms),
+            _fmt(s.latency_p95_ms),
+            f"{s.input_tokens:,}/{s.output_tokens:,}",
+            format_cost(s.cost_usd),
+        ]
+        table.add_row(*row)
+    console.print(table)
