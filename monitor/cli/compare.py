@@ -90,20 +90,19 @@ def _suite_table(comparison: SuiteComparison) -> Table:
 
 def _verdict_line(comparison: SuiteComparison) -> str:
     paired = comparison.paired
-    note = f"  [dim]{_escape(comparison.note)}[/]" if comparison.note else ""
+    note = f"\n[dim]{_escape(comparison.note)}[/]" if comparison.note else ""
     if paired is None:
         return f"[yellow]not compared[/]{note}"
     style = VERDICT_STYLE.get(paired.verdict, "")
-    p_text = f"p = {_p(paired.p_value)}"
+    p_text = f"p {_p(paired.p_value)}"
     if paired.p_adjusted is not None:
-        p_text += f" (adjusted {_p(paired.p_adjusted)})"
+        p_text += f" (Holm-adjusted {_p(paired.p_adjusted)})"
     pass_to_fail = sum(1 for f in comparison.flipped if f.direction == "pass_to_fail")
     fail_to_pass = len(comparison.flipped) - pass_to_fail
-    too_small = " [yellow](too small to tell smaller differences)[/]" if comparison.too_small else ""
     return (
         f"delta {_points(paired.delta)} [{_points(paired.ci.low)}, {_points(paired.ci.high)}], "
-        f"{p_text}, {paired.test} -> [{style}]{paired.verdict}[/]\n"
-        f"detectable at 80% power: {paired.mde * 100:.1f} points{too_small}; "
+        f"{p_text}, {paired.test}: [{style}]{paired.verdict}[/]\n"
+        f"detectable at 80% power: {paired.mde * 100:.1f} points; "
         f"flips: {pass_to_fail} pass->fail, {fail_to_pass} fail->pass{note}"
     )
 
@@ -121,7 +120,7 @@ def _points(value: float) -> str:
 
 
 def _p(value: float) -> str:
-    return f"{value:.3g}" if value >= 0.001 else "<0.001"
+    return f"= {value:.3g}" if value >= 0.001 else "< 0.001"
 
 
 def _counts(stats: RunStats) -> str:
