@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -96,6 +96,7 @@ class EventComparison:
     cost_change_pct: float | None
     headline: str
     alpha: float
+    notes: list[str] = field(default_factory=list)
 
 
 def parse_model_key(model_key: str) -> tuple[str, str]:
@@ -374,7 +375,9 @@ def compare_models(
     if (suites and missing) or not comparisons:
         raise MonitorError("; ".join(missing) or f"{candidate} and {baseline} share no finished suite")
     _apply_holm(comparisons, alpha)
-    return _summarise(candidate, [baseline], comparisons, alpha, against="the baseline")
+    result = _summarise(candidate, [baseline], comparisons, alpha, against="the baseline")
+    result.notes = missing
+    return result
 
 
 def _matching_runs(session: Session, candidate: str, baseline: str, suite: str) -> tuple[Run, Run] | str:
@@ -505,13 +508,13 @@ def _headline(
         why = f" ({'; '.join(reasons)})" if reasons else ""
         return f"{candidate}: nothing to compare against{why}"
     total = len(compared)
-    parts = []
-    if better:
-        parts.append(f"better than {against} on {better} of {_plural(total, 'suite')}")
-    if worse:
-        parts.append(f"worse than {against} on {worse} of {_plural(total, 'suite')}")
-    if better or worse:
-        text = f"{candidate} is " + " and ".join(parts)
+    of_total = f"of {_plural(total, 'suite')}"
+    if better and worse:
+        text = f"{candidate} is better than {against} on {better} and worse on {worse} {of_total}"
+    elif better:
+        text = f"{candidate} is better than {against} on {better} {of_total}"
+    elif worse:
+        text = f"{candidate} is worse than {against} on {worse} {of_total}"
     else:
         text = f"{candidate} shows no measurable difference from {against} on {_plural(total, 'suite')}"
     unclear = sum(

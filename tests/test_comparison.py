@@ -327,3 +327,27 @@ def test_comparison_converts_to_json_ready_data(db: Database, config: Config) ->
     data = json.loads(json.dumps(to_jsonable(result), allow_nan=False))
     assert data["suites"][0]["paired"]["verdict"] in {"better", "worse", "no measurable difference"}
     assert data["headline"] == result.headline
+
+
+def test_event_headline_with_both_better_and_worse_suites(db: Database, config: Config) -> None:
+    with db.session() as s:
+        event = add_event(s, CANDIDATE)
+        for name, cand_pass in (("extraction", 290), ("math", 150), ("support", 210)):
+            suite = add_suite(s, name, 300)
+            add_run(s, suite, BASELINE, pattern(300, 210))
+            add_run(s, suite, CANDIDATE, pattern(300, cand_pass), event=event, cost_each=0.0013)
+        result = compare_event(s, config, event.id)
+    assert result.headline == (
+        "sim:gpt-sim-next is better than the baseline on 1 and worse on 1 of 3 suites, 30% more expensive"
+    )
+
+
+def test_compare_models_notes_suites_the_baseline_never_finished(db: Database, config: Config) -> None:
+    with db.session() as s:
+        shared, only_candidate = add_suite(s, "math", 50), add_suite(s, "support", 50)
+        add_run(s, shared, BASELINE, pattern(50, 25))
+        add_run(s, shared, CANDIDATE, pattern(50, 30))
+        add_run(s, only_candidate, CANDIDATE, pattern(50, 30))
+        result = compare_models(s, config, CANDIDATE, BASELINE)
+    assert [c.suite for c in result.suites] == ["math"]
+    assert result.notes == ["sim:gpt-sim-base has no finished run on suite 'support'"]

@@ -239,3 +239,9 @@ def test_percentile_matches_numpy_linear_interpolation(q: float) -> None:
 
 def test_percentile_of_nothing_is_none() -> None:
     assert percentile([], 50) is None
+
+
+def test_wilson_interval_reaches_exactly_one_when_every_sample_passed() -> None:
+    interval = wilson_interval(29, 29)
+    assert interval.high == 1.0
+    assert interval.low == pytest.approx(1 - 0.1170, abs=5e-5)

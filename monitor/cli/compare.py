@@ -49,6 +49,8 @@ def render(result: EventComparison) -> None:
         console.print(_suite_table(comparison))
         console.print(_verdict_line(comparison), highlight=False)
         console.print()
+    for note in result.notes:
+        console.print(f"[yellow]not compared:[/] {_escape(note)}", highlight=False)
     console.print(f"[bold]{_escape(result.headline)}[/]", highlight=False)
     console.print(
         f"[dim]alpha {result.alpha:g}, Holm-adjusted across {len(result.suites)} suite(s); "
