@@ -245,3 +245,14 @@ def test_wilson_interval_reaches_exactly_one_when_every_sample_passed() -> None:
     interval = wilson_interval(29, 29)
     assert interval.high == 1.0
     assert interval.low == pytest.approx(1 - 0.1170, abs=5e-5)
+
+
+@pytest.mark.parametrize("discordant", [1, 5, 6, 17, 40, 101, 250])
+def test_mcnemar_exact_rejects_equal_models_at_most_alpha_of_the_time(discordant: int) -> None:
+    # Under no difference each discordant pair is a fair coin: sum P(k) over the k it would reject.
+    size = sum(
+        sps.binom.pmf(k, discordant, 0.5)
+        for k in range(discordant + 1)
+        if mcnemar_exact(k, discordant - k) < 0.05
+    )
+    assert size <= 0.05
