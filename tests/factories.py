@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.config import Config, load_config
 from monitor.models import Event, Result, Run, Sample, Suite
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -137,3 +140,25 @@ def add_run(
     run.output_tokens = 5 * len(scored)
     session.flush()
     return run
+
+
+def make_config(directory: Path, *, baseline: str = "sim:base", extra: str = "") -> Config:
+    """A monitor.toml in `directory` with a simulated provider `sim`, its database and reports there."""
+    path = directory / "monitor.toml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            [database]
+            url = "sqlite:///monitor.db"
+
+            [providers.sim]
+            type = "openai-compatible"
+            base_url = "http://127.0.0.1:9/v1"
+
+            [baseline]
+            default = "{baseline}"
+            """
+        )
+        + extra
+    )
+    return load_config(path)
