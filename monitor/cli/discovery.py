@@ -1,1 +1,143 @@
-"""CLI commands for discovery (registered on the root group)."""
+"""CLI commands for discovery: `poll` (list providers, record what changed) and `models` (the registry)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
+from monitor.errors import InputError
+
+if TYPE_CHECKING:
+    from monitor.discovery import PollReport
+
+_SHOWN_IDS = 10
+
+
+@main.command()
+@click.option(
+    "--provider", "providers", multiple=True, metavar="NAME", help="Poll only this provider (repeatable)."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@json_option
+@pass_app
+def poll(app: AppContext, providers: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """List every configured provider's models and record new, removed and returned ones.
+
+    Exit status 1 when any provider failed (the others are still polled and recorded).
+    """
+    from monitor.discovery import poll as run_poll
+
+    report = run_poll(app.database(), app.config, list(providers) or None, dry_run=dry_run)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_poll(report)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _print_poll(report: PollReport) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = "Poll (dry run: nothing written)" if report.dry_run else "Poll"
+    table = Table(title=title)
+    for column in ("provider", "status", "chat models", "listed", "new", "removed", "returned", "seconds"):
+        table.add_column(column, justify="right" if column not in ("provider", "status") else "left")
+    for o in report.outcomes:
+        if not o.ok:
+            status = f"[red]failed ({escape(o.error_kind or 'error')})[/]"
+        elif o.bootstrap:
+            status = "[cyan]first poll[/]"
+        else:
+            status = "[green]ok[/]"
+        table.add_row(
+            escape(o.name),
+            status,
+            str(o.listed) if o.ok else "-",
+            str(o.listed_total) if o.ok else "-",
+            "-" if o.bootstrap or not o.ok else str(len(o.new)),
+            str(len(o.removed)) if o.ok else "-",
+            str(len(o.returned)) if o.ok else "-",
+            f"{o.seconds:.2f}",
+        )
+    console.print(table)
+    for o in report.outcomes:
+        if not o.ok:
+            console.print(
+                f"[red]{escape(o.name)}:[/] {escape(o.error or '')}", highlight=False, soft_wrap=True
+            )
+            continue
+        if o.bootstrap:
+            console.print(
+                f"{escape(o.name)}: first poll, recorded {len(o.new)} models; nothing queued", highlight=False
+            )
+            continue
+        for label, ids in (
+            ("new", o.new),
+            ("removed", o.removed),
+            ("returned", o.returned),
+            ("deprecation changed", o.deprecation_changed),
+        ):
+            if ids:
+                shown = ", ".join(escape(i) for i in ids[:_SHOWN_IDS])
+                more = f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else ""
+                console.print(f"{escape(o.name)} {label}: {shown}{more}", highlight=False, soft_wrap=True)
+        if o.queued_runs:
+            console.print(f"{escape(o.name)}: queued {o.queued_runs} runs", highlight=False)
+
+
+def parse_since(value: str) -> datetime:
+    """A date (`2026-01-31`) or ISO datetime; naive values are UTC. InputError (exit 2) otherwise."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--new-since {value!r} is not a date; use YYYY-MM-DD or an ISO datetime") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@main.command()
+@click.option("--provider", metavar="NAME", help="Only this provider's models.")
+@click.option("--new-since", metavar="DATE", help="Only models first seen on or after DATE (YYYY-MM-DD).")
+@click.option("--removed", is_flag=True, help="Only models the provider no longer lists.")
+@json_option
+@pass_app
+def models(
+    app: AppContext, provider: str | None, new_since: str | None, removed: bool, as_json: bool
+) -> None:
+    """The known models: first seen, created, status and the latest score per suite."""
+    from monitor.discovery import known_models
+
+    since = parse_since(new_since) if new_since is not None else None
+    rows = known_models(app.database(), provider=provider, new_since=since, removed_only=removed)
+    if as_json:
+        print_json([row.as_dict() for row in rows])
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    suites = sorted({suite for row in rows for suite in row.scores})
+    table = Table(title=f"Models ({len(rows)})")
+    for column in ("model", "status", "first seen", "created", *suites):
+        table.add_column(escape(column))
+    for row in rows:
+        status = (
+            "[green]active[/]" if row.status == "active" else f"[red]removed {row.removed_at:%Y-%m-%d}[/]"
+        )
+        table.add_row(
+            escape(f"{row.provider}:{row.model_id}"),
+            status,
+            f"{row.first_seen:%Y-%m-%d %H:%M}",
+            f"{row.created_at:%Y-%m-%d}" if row.created_at else "-",
+            *(_score(row.scores.get(suite), suite in row.scores) for suite in suites),
+        )
+    console.print(table)
+
+
+def _score(value: float | None, present: bool) -> str:
+    if not present:
+        return "-"
+    return "n/a" if value is None else f"{value:.3f}"

@@ -67,6 +67,8 @@ _COMPATIBLE_TTS = re.compile(r"(^|[-_/.:])tts($|[-_/.:\d])")
 _COMPATIBLE_NOT_CHAT_TYPES = {"embedding", "image", "moderation", "rerank", "audio", "transcribe"}
 _REASONING_ID = re.compile(r"^(?:ft:)?(?:o\d|gpt-(\d+))")
 _SAMPLING_PARAMS = ("temperature", "top_p")
+_ADJUSTABLE = 2
+"""Rejections a chat call can learn from: sampling parameters, and max_tokens -> max_completion_tokens."""
 
 
 def is_reasoning_model(model_id: str) -> bool:
@@ -154,8 +156,9 @@ def map_openai_error(exc: BaseException, *, provider: str, secrets: Iterable[str
 class OpenAIChat:
     """Chat completions through the async openai SDK, shared by the OpenAI and Gemini adapters.
 
-    Parameters are decided up front by rule; a 400 naming `temperature`/`top_p`/`max_tokens`
-    adjusts the request once and is remembered for that model, so no call is trial and error twice.
+    Parameters are decided up front by rule; a 400 naming `temperature`/`top_p` (dropped) or
+    `max_tokens` (renamed `max_completion_tokens`) is retried once without it and remembered for
+    that model, so later calls send the accepted form straight away.
     """
 
     def __init__(
@@ -226,19 +229,20 @@ class OpenAIChat:
         client = self._async_client()
         kwargs = self.request_kwargs(request)
         secrets = (self._key,)
-        for attempt in range(2):
+        # One first try plus at most one retry per parameter a 400 can name (each is learned once).
+        for attempt in range(_ADJUSTABLE + 1):
             started = time.perf_counter()
             try:
                 response = await client.chat.completions.create(**kwargs)
             except openai.BadRequestError as exc:
-                if attempt == 0 and self._learn(request.model, exc.param, kwargs):
+                if attempt < _ADJUSTABLE and self._learn(request.model, exc.param, kwargs):
                     continue
                 raise map_openai_error(exc, provider=self._provider, secrets=secrets) from None
             except (openai.OpenAIError, ValueError) as exc:
                 raise map_openai_error(exc, provider=self._provider, secrets=secrets) from None
             latency_ms = (time.perf_counter() - started) * 1000.0
             return self._completion(response, latency_ms)
-        raise AssertionError("unreachable: the second attempt returns or raises")
+        raise BadResponse("the chat request kept being rejected", provider=self._provider)
 
     def _completion(self, response: Any, latency_ms: float) -> Completion:
         if not isinstance(response, ChatCompletion) or not response.choices:
