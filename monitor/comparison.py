@@ -503,6 +503,8 @@ def _headline(
     against: str,
 ) -> str:
     compared = [c for c in comparisons if c.paired is not None]
+    if not comparisons:
+        return f"{candidate}: no suite was evaluated"
     if not compared:
         reasons = sorted({c.note for c in comparisons if c.note})
         why = f" ({'; '.join(reasons)})" if reasons else ""

@@ -351,3 +351,11 @@ def test_compare_models_notes_suites_the_baseline_never_finished(db: Database, c
         result = compare_models(s, config, CANDIDATE, BASELINE)
     assert [c.suite for c in result.suites] == ["math"]
     assert result.notes == ["sim:gpt-sim-base has no finished run on suite 'support'"]
+
+
+def test_event_without_runs_says_no_suite_was_evaluated(db: Database, config: Config) -> None:
+    with db.session() as s:
+        event = add_event(s, CANDIDATE)
+        result = compare_event(s, config, event.id)
+    assert result.suites == []
+    assert result.headline == "sim:gpt-sim-next: no suite was evaluated"
