@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,16 +39,30 @@ def unit_hash(*parts: str) -> float:
     return int.from_bytes(digest, "big") / 2.0**64
 
 
+@functools.cache
 def _solvers() -> list[Solver]:
-    return []
+    from monitor.simulator import solve_arithmetic, solve_choice, solve_extraction, solve_judge, solve_support
+
+    return [
+        solve_judge.solve,
+        solve_support.solve,
+        solve_extraction.solve,
+        solve_choice.solve,
+        solve_arithmetic.solve,
+    ]
 
 
 def answer(model: SimModel, prompt: Prompt, nonce: str = "") -> str:
     """The model's reply. Deterministic per (model id, prompt text) unless the model is not deterministic."""
+    return _answer(model.id, model.skill, prompt, nonce)
+
+
+@functools.lru_cache(maxsize=8192)
+def _answer(model_id: str, skill: float, prompt: Prompt, nonce: str) -> str:
     text = prompt.full_text
-    u = unit_hash(model.id, text, nonce)
-    right = u < model.skill
-    variant = unit_hash("variant", model.id, text, nonce)
+    u = unit_hash(model_id, text, nonce)
+    right = u < skill
+    variant = unit_hash("variant", model_id, text, nonce)
     for solver in _solvers():
         reply = solver(prompt, right, variant)
         if reply is not None:
