@@ -256,7 +256,8 @@ def compare_runs(
     samples = _samples(session, cand_run.suite_id)
     cand_results, base_results = _results(session, cand_run.id), _results(session, base_run.id)
     cand_stats = _stats_from(cand_run, cand_results, samples)
-    base_stats = _stats_from(base_run, base_results, _samples(session, base_run.suite_id))
+    base_samples = samples if base_run.suite_id == cand_run.suite_id else _samples(session, base_run.suite_id)
+    base_stats = _stats_from(base_run, base_results, base_samples)
     if cand_run.suite_id != base_run.suite_id:
         return SuiteComparison(
             suite=cand_stats.suite,
