@@ -115,14 +115,16 @@ def _arithmetic(rng: random.Random) -> list[dict[str, Any]]:
         a, b = rng.randint(10, 40), rng.randint(3, 20)
         c = rng.randint(1, a + b - 1)
         return (
-            f"{name} has {a} marbles. {cp} wins {b} more, then loses {c}. How many marbles does {p} have now?",
+            f"{name} has {a} marbles. {cp} wins {b} more, then loses {c}. "
+            f"How many marbles does {p} have now?",
             a + b - c,
         )
 
     def t_orchard() -> tuple[str, float]:
         a, b, c = rng.randint(3, 9), rng.randint(5, 12), rng.randint(2, 15)
         return (
-            f"A farmer has {a} rows of apple trees with {b} trees in each row. The farmer plants {c} more trees. "
+            f"A farmer has {a} rows of apple trees with {b} trees in each row. "
+            f"The farmer plants {c} more trees. "
             "How many trees are there now?",
             a * b + c,
         )
@@ -145,7 +147,8 @@ def _arithmetic(rng: random.Random) -> list[dict[str, Any]]:
         b = rng.randint(2, 8)
         a = b * rng.randint(2, 9)
         return (
-            f"A rope is {a} metres long. {name} cuts it into {b} equal pieces. How long is each piece in metres?",
+            f"A rope is {a} metres long. {name} cuts it into {b} equal pieces. "
+            "How long is each piece in metres?",
             a / b,
         )
 
@@ -161,7 +164,8 @@ def _arithmetic(rng: random.Random) -> list[dict[str, Any]]:
         name, p, _, _ = person()
         a, b = rng.randint(10, 60), rng.randint(10, 60)
         return (
-            f"{name} read {a} pages on Monday and {b} pages on Tuesday. How many pages did {p} read in total?",
+            f"{name} read {a} pages on Monday and {b} pages on Tuesday. "
+            f"How many pages did {p} read in total?",
             a + b,
         )
 
@@ -408,7 +412,8 @@ SUPPORT_MESSAGES = {
     "shipping_delay": [
         "My order {oid} was supposed to arrive three days ago and it still isn't here. Where is it?",
         "Tracking for order {oid} hasn't updated since Monday. Is my {product} lost?",
-        "I need the {product} from order {oid} by Saturday for a trip. It's late. Can you make sure it arrives?",
+        "I need the {product} from order {oid} by Saturday for a trip. It's late. "
+        "Can you make sure it arrives?",
     ],
     "password_reset": [
         "I can't log in to check my order {oid}. I forgot my password.",

@@ -146,5 +146,5 @@ def near_miss(value: float, variant: float) -> float:
 
 def format_number(value: float) -> str:
     if abs(value - round(value)) < 1e-9:
-        return str(int(round(value)))
+        return str(round(value))
     return f"{value:.2f}".rstrip("0").rstrip(".")

@@ -8,9 +8,11 @@ from monitor.simulator.answers import Prompt
 from monitor.simulator.facts import normalise
 
 JUDGE_PREFIX = "you are an impartial grader"
-STOPWORDS = frozenset(
-    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "that", "this", "is", "are", "be", "it", "its", "as", "by", "at", "from", "answer", "should", "must", "reply", "response", "mention", "mentions", "include", "includes", "clearly", "correct", "state", "states"]
-)
+_STOPWORD_TEXT = """
+the a an and or of to in on for with that this is are be it its as by at from answer should must
+reply response mention mentions include includes clearly correct state states
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def _section(text: str, tag: str) -> str | None:

@@ -67,38 +67,43 @@ def classify(message: str) -> str:
 
 
 def _body(intent: str, order: str, link: str | None, refund_policy: str) -> str:
-    if intent == "refund":
-        return (
-            f"Thanks for reaching out about {order}, and I'm sorry it didn't work out. {refund_policy} "
-            "Once the return reaches our warehouse, the money goes back to your original payment method."
-        ).replace("  ", " ")
-    if intent == "shipping_delay":
-        return (
-            f"Thanks for your patience with {order}. I've checked the tracking: the parcel is with the carrier, "
-            "and deliveries are taking a few extra business days at the moment. I'll keep watching it and "
-            "update you as soon as the status changes."
-        )
-    if intent == "password_reset":
-        where = f"at {link}" if link else "with the 'Forgot password' link on the sign-in page"
-        return (
-            f"Sorry you're locked out. You can choose a new password {where}; the link is valid for one hour. "
-            f"For your security we will never ask for your password. Your {order.replace('your ', '')} is safe "
-            "and unaffected."
-        )
-    if intent == "cancellation":
-        return (
-            f"I've received your request to cancel {order}. If it hasn't shipped yet, it will be cancelled and "
-            "the charge reversed within a few business days. If it has already left our warehouse, you can "
-            "return it once it arrives."
-        )
-    if intent == "damaged_item":
-        return (
-            f"I'm sorry that {order} arrived damaged. Please reply with a photo of the item and the packaging, "
-            f"and I'll arrange a free replacement. If you'd rather have your money back: {refund_policy}"
-        )
-    if intent == "address_change":
-        return (
-            f"I can help update the delivery address for {order}. Please reply with the full new address; if "
-            "the parcel hasn't left our warehouse yet, we'll change it before dispatch."
-        )
-    return f"Thanks for getting in touch about {order}. I've passed your message to the right team."
+    bare_order = order.replace("your ", "")
+    where = f"at {link}" if link else "with the 'Forgot password' link on the sign-in page"
+    sentences = {
+        "refund": [
+            f"Thanks for reaching out about {order}, and I'm sorry it didn't work out.",
+            refund_policy,
+            "Once the return reaches our warehouse, the money goes back to your original payment method.",
+        ],
+        "shipping_delay": [
+            f"Thanks for your patience with {order}.",
+            "I've checked the tracking: the parcel is with the carrier, and deliveries are taking a few",
+            "extra business days at the moment.",
+            "I'll keep watching it and update you as soon as the status changes.",
+        ],
+        "password_reset": [
+            "Sorry you're locked out.",
+            f"You can choose a new password {where}; the link is valid for one hour.",
+            "For your security we will never ask for your password.",
+            f"Your {bare_order} is safe and unaffected.",
+        ],
+        "cancellation": [
+            f"I've received your request to cancel {order}.",
+            "If it hasn't shipped yet, it will be cancelled and the charge reversed",
+            "within a few business days.",
+            "If it has already left our warehouse, you can return it once it arrives.",
+        ],
+        "damaged_item": [
+            f"I'm sorry that {order} arrived damaged.",
+            "Please reply with a photo of the item and the packaging, and I'll arrange a free replacement.",
+            f"If you'd rather have your money back: {refund_policy}" if refund_policy else "",
+        ],
+        "address_change": [
+            f"I can help update the delivery address for {order}.",
+            "Please reply with the full new address; if the parcel hasn't left our warehouse yet,",
+            "we'll change it before dispatch.",
+        ],
+    }.get(
+        intent, [f"Thanks for getting in touch about {order}.", "I've passed your message to the right team."]
+    )
+    return " ".join(part for part in sentences if part)
