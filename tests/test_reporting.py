@@ -277,3 +277,16 @@ def test_hostile_model_ids_never_escape_the_reports_directory(
     outside = [p for p in created if not p.resolve().is_relative_to(reports) and "monitor.db" not in p.name]
     assert outside == []
     assert {p.parent.name for p in paths} == {"runs", "events", "reports"}
+
+
+def test_write_all_works_on_every_supported_database(any_db: Database, tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    with any_db.session() as s:
+        suite = add_suite(s, "qa", "v1", 6)
+        add_run(s, suite, "sim:base", [True, True, False, True, False, True])
+        event = add_event(s, "new_model", "sim:cand", created_at=T0 + timedelta(minutes=1))
+        add_run(s, suite, "sim:cand", [True, False, False, None, True, True], event=event)
+        add_event(s, "removed_model", "sim:old", created_at=T0 + timedelta(minutes=2))
+    first = {p: p.read_bytes() for p in write_all(any_db, config)}
+    assert {p: p.read_bytes() for p in write_all(any_db, config)} == first
+    assert len(first) == 5
