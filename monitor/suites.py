@@ -118,6 +118,9 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
+        if isinstance(key, dict | list):
+            hint = ' (quote Jinja templates in YAML: user: "{{ question }}")'
+            raise SuiteError("a mapping or a list cannot be a key" + hint, path=loader.source, line=line)
         if key in result.key_lines:
             raise SuiteError(
                 f"duplicate key {key!r} (first at line {result.key_lines[key]})",
@@ -202,7 +205,7 @@ _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_tr
 class _Prompt:
     """The suite's message templates, compiled once."""
 
-    parts: list[tuple[str, Any]]  # (role, compiled template)
+    parts: list[tuple[str, Any]]  # (role, compiled template, or the text itself when it has no Jinja)
     raw: list[dict[str, Any]]
 
 
@@ -212,6 +215,8 @@ def _compile(text: Any, where: str, path: str, line: int | None) -> Any:
         raise SuiteError(
             f"{where}: expected a string template, got {_describe(text)}{hint}", path=path, line=line
         )
+    if not any(marker in text for marker in ("{{", "{%", "{#")):
+        return text
     try:
         return _ENV.from_string(text)
     except TemplateSyntaxError as exc:
@@ -484,6 +489,9 @@ def _render(prompt: _Prompt | None, raw: _RawSample, suite_path: str) -> list[di
     context["letters"] = list(string.ascii_uppercase[: len(raw.choices or [])])
     messages = []
     for role, template in prompt.parts:
+        if isinstance(template, str):
+            messages.append({"role": role, "content": template})
+            continue
         try:
             content = template.render(context)
         except UndefinedError as exc:

@@ -91,6 +91,13 @@ class Options:
         line = key_lines.get(key, self.line) if key else self.line
         return SuiteError(f"{where}: {message}", path=self.source, line=line)
 
+    def missing(self, key: str, what: str) -> SuiteError:
+        """`key` is required; when a misspelt key is present, point at it."""
+        typo = difflib.get_close_matches(key, [str(k) for k in self.raw], n=1, cutoff=0.6)
+        if typo:
+            return self.error(typo[0], f"unknown option; did you mean '{key}'? ({key} is required)")
+        return self.error(key, f"is required ({what})")
+
     def get(self, key: str, default: Any = None) -> Any:
         self.used.add(key)
         return self.raw.get(key, default)
@@ -101,7 +108,7 @@ class Options:
     def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.get(key, default)
         if value is None and required:
-            raise self.error(key, "is required (a string)")
+            raise self.missing(key, "a string")
         if value is not None and not isinstance(value, str):
             raise self.error(key, f"expected a string, got {_describe(value)}")
         return value

@@ -98,7 +98,7 @@ class NotContainsGrader(SyncGrader):
     def __init__(self, name: str, weight: float, opts: Options) -> None:
         values = opts.strings("values")
         if values is None:
-            raise opts.error("values", "is required (a string or a list of strings)")
+            raise opts.missing("values", "a string or a list of strings")
         self.case_sensitive = opts.boolean("case_sensitive", False)
         self.values = values if self.case_sensitive else [v.casefold() for v in values]
         super().__init__(name, weight, {"values": values, "case_sensitive": self.case_sensitive})

@@ -1,0 +1,94 @@
+"""The json grader: JSON found in fences or prose, schema violations, and target field matching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from monitor.errors import SuiteError
+from monitor.graders import Grade, SyncGrader, build_graders
+from monitor.suites import SampleSpec
+
+SCHEMA = {
+    "type": "object",
+    "required": ["name", "age"],
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
+}
+
+
+def grade(output: str, target: Any = None, **options: Any) -> Grade:
+    (grader,) = build_graders([{"type": "json", **options}], source="suite.yaml")
+    assert isinstance(grader, SyncGrader)
+    sample = SampleSpec("s1", [{"role": "user", "content": "q"}], target, None, None, {}, "t.jsonl:1")
+    return grader.grade(output, sample)
+
+
+def test_plain_json_passes() -> None:
+    assert grade('{"name": "Ann", "age": 41}').passed
+
+
+def test_json_in_a_fenced_block_passes() -> None:
+    assert grade(
+        'Here you go:\n```json\n{"name": "Ann", "age": 41}\n```\nAnything else?', schema=SCHEMA
+    ).passed
+
+
+def test_json_surrounded_by_prose_passes() -> None:
+    assert grade('Sure! {"name": "Ann", "age": 41} Hope that helps {with braces}.', schema=SCHEMA).passed
+
+
+def test_prose_without_json_fails() -> None:
+    result = grade("The name is Ann and she is 41.")
+    assert not result.passed
+    assert result.detail == "no JSON object in the answer"
+
+
+def test_broken_json_in_a_fence_fails_with_the_parse_error() -> None:
+    result = grade('```json\n{"name": "Ann", "age": }\n```')
+    assert not result.passed
+    assert "not valid JSON" in result.detail
+
+
+def test_schema_violation_names_the_field() -> None:
+    result = grade('{"name": "Ann", "age": "forty-one"}', schema=SCHEMA)
+    assert not result.passed
+    assert "schema violation at age" in result.detail
+
+
+def test_missing_required_field_fails_the_schema() -> None:
+    assert not grade('{"name": "Ann"}', schema=SCHEMA).passed
+
+
+def test_invalid_schema_is_a_suite_error_at_load() -> None:
+    with pytest.raises(SuiteError, match=r"graders\[0\]\.schema: invalid JSON Schema"):
+        build_graders([{"type": "json", "schema": {"type": "objekt"}}], source="suite.yaml")
+
+
+def test_match_target_compares_strings_case_insensitively_after_strip() -> None:
+    assert grade(
+        '{"city": " paris ", "zip": 75001, "extra": 1}', {"city": "Paris", "zip": 75001}, match_target=True
+    ).passed
+
+
+def test_match_target_fails_on_a_wrong_field() -> None:
+    result = grade('{"city": "Lyon", "zip": 75001}', {"city": "Paris", "zip": 75001}, match_target=True)
+    assert not result.passed
+    assert "field 'city'" in result.detail
+
+
+def test_match_target_fails_on_a_missing_field() -> None:
+    result = grade('{"city": "Paris"}', {"city": "Paris", "zip": 75001}, match_target=True)
+    assert result.detail == "missing field 'zip'"
+
+
+def test_match_target_does_not_take_a_number_for_a_boolean() -> None:
+    assert not grade('{"active": 1}', {"active": True}, match_target=True).passed
+
+
+def test_match_target_accepts_a_json_string_target() -> None:
+    assert grade('{"city": "Paris"}', '{"city": "paris"}', match_target=True).passed
+
+
+def test_match_target_compares_numbers_by_value() -> None:
+    assert grade('{"total": 12.0}', {"total": 12}, match_target=True).passed
