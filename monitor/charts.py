@@ -120,8 +120,11 @@ class Canvas:
             start = (row * self.width + x0) * 3
             self.pixels[start : start + len(run)] = run
 
-    def text(self, x: float, y: float, value: str, color: RGB, *, max_chars: int | None = None) -> None:
-        """Draw text in the 5x7 font (upper case; unknown characters as '?'), cut to max_chars."""
+    def text(
+        self, x: float, y: float, value: str, color: RGB, *, size: float = 1.0, max_chars: int | None = None
+    ) -> None:
+        """Draw text in the 5x7 font, each font pixel `size` logical pixels (upper case; unknown
+        characters as '?'), cut to max_chars."""
         if max_chars is not None and len(value) > max_chars:
             value = value[: max(0, max_chars - 2)] + ".."
         for i, char in enumerate(value.upper()):
@@ -129,14 +132,14 @@ class Canvas:
             for cx, bits in enumerate(columns):
                 for cy in range(GLYPH_HEIGHT):
                     if bits >> cy & 1:
-                        self.rect(x + i * GLYPH_ADVANCE + cx, y + cy, 1, 1, color)
+                        self.rect(x + (i * GLYPH_ADVANCE + cx) * size, y + cy * size, size, size, color)
 
     def png(self) -> bytes:
         return encode_png(self.width, self.height, bytes(self.pixels))
 
 
-def text_width(value: str) -> int:
-    return len(value) * GLYPH_ADVANCE
+def text_width(value: str, size: float = 1.0) -> float:
+    return len(value) * GLYPH_ADVANCE * size
 
 
 def encode_png(width: int, height: int, rgb: bytes) -> bytes:
@@ -176,25 +179,31 @@ def score_bars_png(
     *,
     width: int = 600,
     scale: int = 2,
+    text_size: float = 1.5,
 ) -> bytes:
-    """Horizontal bars of scores (0-100%) per group and series, with 95% interval whiskers and a legend."""
+    """Horizontal bars of scores (0-100%) per group and series, with 95% interval whiskers and a legend.
+
+    `scale` device pixels per logical pixel; `text_size` logical pixels per font pixel (keep
+    text_size * scale a whole number so glyphs stay sharp).
+    """
     if not series:
         raise ValueError("a chart needs at least one series")
-    margin, label_w, bar_h, bar_gap, group_gap = 12, 150, 12, 4, 12
-    plot_x0, plot_x1 = margin + label_w + 8, width - margin - 14
-    legend_h = 14 * len(series) + 6
+    t = text_size
+    glyph_h, advance = GLYPH_HEIGHT * t, GLYPH_ADVANCE * t
+    margin, label_w, bar_h, bar_gap, group_gap = 12, 160, 14, 4, 14
+    plot_x0, plot_x1 = margin + label_w + 8, width - margin - 2 * advance
+    legend_row = glyph_h + 6
     group_h = len(series) * (bar_h + bar_gap) - bar_gap
-    plot_top = margin + legend_h
-    plot_h = len(groups) * (group_h + group_gap) if groups else 20
-    height = plot_top + plot_h + 22 + margin
+    plot_top = margin + legend_row * len(series) + 8
+    plot_h = len(groups) * (group_h + group_gap) if groups else 24
+    height = round(plot_top + plot_h + glyph_h + 10 + margin)
     canvas = Canvas(width, height, scale=scale)
 
     for i, one in enumerate(series):
-        legend_y = margin + i * 14
-        canvas.rect(margin, legend_y, 10, 9, one.color)
-        canvas.text(
-            margin + 16, legend_y + 1, one.name, INK, max_chars=(width - 2 * margin - 16) // GLYPH_ADVANCE
-        )
+        legend_y = margin + i * legend_row
+        canvas.rect(margin, legend_y, glyph_h, glyph_h, one.color)
+        room = int((width - 2 * margin - glyph_h - 6) // advance)
+        canvas.text(margin + glyph_h + 6, legend_y, one.name, INK, size=t, max_chars=room)
 
     def x_of(value: float) -> float:
         return plot_x0 + _clamp(value) * (plot_x1 - plot_x0)
@@ -204,23 +213,24 @@ def score_bars_png(
         x = x_of(tick)
         canvas.rect(x, plot_top - 4, 1, plot_h + 6, GRID)
         label = f"{tick * 100:.0f}%"
-        canvas.text(x - text_width(label) / 2, axis_y + 6, label, MUTED)
+        canvas.text(x - text_width(label, t) / 2, axis_y + 6, label, MUTED, size=t)
 
     if not groups:
-        canvas.text(plot_x0 + 6, plot_top + 6, "no scores", MUTED)
+        canvas.text(plot_x0 + 6, plot_top + 6, "no scores", MUTED, size=t)
     for g, group in enumerate(groups):
         top = plot_top + g * (group_h + group_gap) + group_gap / 2
-        canvas.text(margin, top + (group_h - GLYPH_HEIGHT) / 2, group.label, INK, max_chars=label_w // 6)
+        label_y = top + (group_h - glyph_h) / 2
+        canvas.text(margin, label_y, group.label, INK, size=t, max_chars=int(label_w // advance))
         for b, one in enumerate(series):
             bar = group.bars[b] if b < len(group.bars) else None
             y = top + b * (bar_h + bar_gap)
             if bar is None or bar.value is None:
-                canvas.text(plot_x0 + 4, y + (bar_h - GLYPH_HEIGHT) / 2, "no score", MUTED)
+                canvas.text(plot_x0 + 4, y + (bar_h - glyph_h) / 2, "no score", MUTED, size=t)
                 continue
             canvas.rect(plot_x0, y, max(1.0, x_of(bar.value) - plot_x0), bar_h, one.color)
             if bar.low is not None and bar.high is not None:
                 lo, hi, mid = x_of(bar.low), x_of(bar.high), y + bar_h / 2
                 canvas.rect(lo, mid - 0.5, max(1.0, hi - lo), 1, INK)
-                canvas.rect(lo, y + 2, 1, bar_h - 4, INK)
-                canvas.rect(hi - 1, y + 2, 1, bar_h - 4, INK)
+                canvas.rect(lo, y + 3, 1, bar_h - 6, INK)
+                canvas.rect(hi - 1, y + 3, 1, bar_h - 6, INK)
     return canvas.png()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import cast
@@ -85,7 +86,8 @@ def test_flush_delivers_the_event_email_intact(db, smtp_server):
     assert row.status == "sent" and row.sent_at is not None and row.last_error is None
 
 
-def test_a_message_stays_pending_while_smtp_is_down_then_is_delivered_exactly_once(db, smtp_server):
+def test_a_message_stays_pending_while_smtp_is_down_then_is_delivered_exactly_once(any_db, smtp_server):
+    db = any_db
     config = email_config(smtp_server)
     row_id = queue_event_email(db, config)
     smtp_server.stop()
@@ -122,7 +124,8 @@ def test_a_sent_message_is_never_sent_again(db, smtp_server):
     assert len(smtp_server.messages) == 1
 
 
-def test_a_claim_left_by_a_crashed_flush_expires_and_the_message_is_delivered(db, smtp_server):
+def test_a_claim_left_by_a_crashed_flush_expires_and_the_message_is_delivered(any_db, smtp_server):
+    db = any_db
     config = email_config(smtp_server)
     row_id = queue_event_email(db, config)
     now = datetime.now(UTC)
@@ -134,6 +137,19 @@ def test_a_claim_left_by_a_crashed_flush_expires_and_the_message_is_delivered(db
     assert flush_outbox(db, config, now=now).sent == 0
     assert flush_outbox(db, config, now=now + timedelta(seconds=CLAIM_LEASE_S + 1)).sent == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_two_concurrent_flushes_deliver_each_message_exactly_once(any_db, smtp_server):
+    config = email_config(smtp_server)
+    for i in range(12):
+        queue_event_email(any_db, config, key=f"event:{i}")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: flush_outbox(any_db, config), range(2)))
+
+    assert sum(r.sent for r in results) == 12
+    message_ids = [m.parsed()["Message-ID"] for m in smtp_server.messages]
+    assert len(message_ids) == 12 and len(set(message_ids)) == 12
 
 
 def test_enqueue_twice_with_the_same_key_keeps_one_row(any_db):
