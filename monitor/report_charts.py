@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 
@@ -77,11 +77,21 @@ def line_chart(series: list[ChartSeries], title: str) -> Markup:
         first = min(p.when for s in series for p in s.points)
         last = max(p.when for s in series for p in s.points)
         base = HEIGHT - BOTTOM + 16
-        parts.append(f'<text x="{LEFT}" y="{base}" font-size="10" fill="#77736b">{first:%Y-%m-%d}</text>')
+        span = last - first
+        stamp = (
+            "%Y-%m-%d"
+            if span >= timedelta(days=2)
+            else "%m-%d %H:%M"
+            if span >= timedelta(hours=1)
+            else "%H:%M:%S"
+        )
+        parts.append(
+            f'<text x="{LEFT}" y="{base}" font-size="10" fill="#77736b">{first.strftime(stamp)}</text>'
+        )
         if last != first:
             parts.append(
                 f'<text x="{WIDTH - RIGHT}" y="{base}" text-anchor="end" font-size="10" '
-                f'fill="#77736b">{last:%Y-%m-%d}</text>'
+                f'fill="#77736b">{last.strftime(stamp)}</text>'
             )
     for s in series:
         coords = [(x(p.when), y(p.score)) for p in s.points]

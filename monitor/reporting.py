@@ -500,7 +500,16 @@ def build_run_report(session: Session, run_id: int) -> RunReport:
     )
 
 
-def _board(session: Session, config: Config, name: str) -> SuiteBoard | None:
+def _model_colors(session: Session, config: Config) -> dict[str, str]:
+    """One colour per model across every chart: baselines first, then the rest by name."""
+    done = session.execute(select(Run.provider, Run.model_id).where(Run.status == "done").distinct()).all()
+    keys = sorted(f"{provider}:{model_id}" for provider, model_id in done)
+    baselines = [b for b in config.baseline.default if b in keys]
+    ordered = list(dict.fromkeys(baselines + keys))
+    return {key: series_color(i) for i, key in enumerate(ordered)}
+
+
+def _board(session: Session, config: Config, name: str, colors: dict[str, str]) -> SuiteBoard | None:
     versions = list(
         session.scalars(
             select(Suite).where(Suite.name == name).order_by(Suite.created_at.desc(), Suite.id.desc())
@@ -530,8 +539,6 @@ def _board(session: Session, config: Config, name: str) -> SuiteBoard | None:
     for run in done:
         if run.score is not None:
             history.setdefault(run.model_key, []).append(run)
-    ordered = list(dict.fromkeys([s.model_key for s in stats] + sorted(history)))
-    colors = {key: series_color(i) for i, key in enumerate(ordered)}
     series = [
         ChartSeries(
             name=key,
@@ -568,7 +575,8 @@ def _board(session: Session, config: Config, name: str) -> SuiteBoard | None:
 def build_index(session: Session, config: Config) -> IndexReport:
     """Leaderboards per suite, recent events, and every report written so far."""
     names = sorted(set(session.scalars(select(Suite.name))))
-    boards = [b for b in (_board(session, config, n) for n in names) if b is not None]
+    colors = _model_colors(session, config)
+    boards = [b for b in (_board(session, config, n, colors) for n in names) if b is not None]
     events = session.scalars(
         select(Event).order_by(Event.created_at.desc(), Event.id.desc()).limit(RECENT_EVENTS)
     )
