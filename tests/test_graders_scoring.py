@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def test_graders_must_be_a_non_empty_list() -> None:
 
 
 @pytest.fixture
-def checks_module(tmp_path: Path) -> Path:
+def checks_module(tmp_path: Path) -> Iterator[Path]:
     """A suite folder holding checks.py, as a user would write it next to their suite."""
     name = f"checks_{abs(hash(str(tmp_path))) % 10**8}"
     (tmp_path / f"{name}.py").write_text(
@@ -145,7 +146,7 @@ def test_python_grader_missing_function_is_a_suite_error_at_load(checks_module: 
 
 
 def test_python_grader_reference_needs_module_and_function() -> None:
-    with pytest.raises(SuiteError, match="expected 'package.module:function'"):
+    with pytest.raises(SuiteError, match=r"expected 'package\.module:function'"):
         build_graders([{"type": "python", "function": "just_a_module"}], source="s.yaml")
 
 

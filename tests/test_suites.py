@@ -122,7 +122,8 @@ def test_openai_evals_lines_are_read_unchanged(tmp_path: Path) -> None:
 
 def test_openai_evals_messages_ignore_the_suite_prompt(tmp_path: Path) -> None:
     write_jsonl(tmp_path, "oa.jsonl", [{"input": [{"role": "user", "content": "hi"}], "ideal": "hello"}])
-    text = 'prompt: {system: "SYSTEM", user: "{{ nothing }}"}\ngraders: [{type: exact}]\nsamples_files: oa.jsonl\n'
+    text = 'prompt: {system: "SYSTEM", user: "{{ nothing }}"}\ngraders: [{type: exact}]\n'
+    text += "samples_files: oa.jsonl\n"
     suite = load_suite(write(tmp_path, "oa.yaml", text))
     assert suite.samples[0].messages == [{"role": "user", "content": "hi"}]
 
@@ -202,13 +203,15 @@ def test_template_context_has_target_choices_and_letters(tmp_path: Path) -> None
 
 
 def test_prompts_are_not_html_escaped(tmp_path: Path) -> None:
-    text = 'prompt: {user: "{{ q }}"}\ngraders: [{type: exact}]\nsamples: [{vars: {q: "a < b & \\"c\\""}, target: x}]\n'
+    text = 'prompt: {user: "{{ q }}"}\ngraders: [{type: exact}]\n'
+    text += 'samples: [{vars: {q: "a < b & \\"c\\""}, target: x}]\n'
     suite = load_suite(write(tmp_path, "t.yaml", text))
     assert suite.samples[0].messages[0]["content"] == 'a < b & "c"'
 
 
 def test_templates_run_sandboxed(tmp_path: Path) -> None:
-    text = 'prompt: {user: "{{ q.__class__.__mro__ }}"}\ngraders: [{type: exact}]\nsamples: [{id: evil, vars: {q: x}, target: x}]\n'
+    text = 'prompt: {user: "{{ q.__class__.__mro__ }}"}\ngraders: [{type: exact}]\n'
+    text += "samples: [{id: evil, vars: {q: x}, target: x}]\n"
     with pytest.raises(SuiteError, match="sample 'evil'"):
         load_suite(write(tmp_path, "t.yaml", text))
 
@@ -274,7 +277,8 @@ def test_wrong_param_type_names_the_key_and_line(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "s.yaml",
-        'prompt: {user: "x"}\nparams:\n  temperature: hot\ngraders: [{type: exact}]\nsamples: [{target: y}]\n',
+        'prompt: {user: "x"}\nparams:\n  temperature: hot\n'
+        "graders: [{type: exact}]\nsamples: [{target: y}]\n",
     )
     with pytest.raises(
         SuiteError, match=r"s\.yaml:3: params\.temperature: expected a number from 0 to 2, got str 'hot'"
@@ -374,7 +378,8 @@ def test_a_missing_target_for_exact_is_rejected_at_load(tmp_path: Path) -> None:
 
 
 def test_an_llm_judge_suite_needs_a_judge_and_names_its_model(tmp_path: Path) -> None:
-    text = 'prompt: {user: "x"}\njudge: {model: "sim:judge-1"}\ngraders: [{type: llm_judge, rubric: polite}]\nsamples: [{id: a}]\n'
+    text = 'prompt: {user: "x"}\njudge: {model: "sim:judge-1"}\n'
+    text += "graders: [{type: llm_judge, rubric: polite}]\nsamples: [{id: a}]\n"
     suite = load_suite(write(tmp_path, "s.yaml", text))
     assert suite.needs_judge
     assert suite.judge_model == "sim:judge-1"
@@ -464,7 +469,7 @@ def test_an_unknown_suite_name_lists_the_available_ones(tmp_path: Path) -> None:
         )
     with pytest.raises(
         SuiteError,
-        match=r"unknown suite 'arithmetc'; did you mean 'arithmetic'\? \(available in .*: arithmetic, support\)",
+        match=r"unknown suite 'arithmetc'; did you mean 'arithmetic'\? \(available in .*: arithmetic, supp",
     ):
         load_suites(tmp_path, ["arithmetc"])
 

@@ -60,7 +60,9 @@ def test_registering_the_same_version_twice_returns_the_first_row(any_db: Databa
 
 def test_a_changed_suite_is_a_new_version_beside_the_old(any_db: Database, tmp_path: Path) -> None:
     old = load_suite(write_suite(tmp_path, ROWS))
-    new = load_suite(write_suite(tmp_path, [*ROWS, {"id": "it", "vars": {"country": "Italy"}, "target": "Rome"}]))
+    new = load_suite(
+        write_suite(tmp_path, [*ROWS, {"id": "it", "vars": {"country": "Italy"}, "target": "Rome"}])
+    )
     with any_db.session() as session:
         ids = {register_suite(session, old).id, register_suite(session, new).id}
     assert len(ids) == 2
@@ -72,7 +74,9 @@ def test_a_changed_suite_is_a_new_version_beside_the_old(any_db: Database, tmp_p
 
 
 def test_twenty_thousand_samples_load_and_register_quickly(db: Database, tmp_path: Path) -> None:
-    rows = [{"id": f"s{i}", "vars": {"country": f"Country {i}"}, "target": f"City {i}"} for i in range(20_000)]
+    rows = [
+        {"id": f"s{i}", "vars": {"country": f"Country {i}"}, "target": f"City {i}"} for i in range(20_000)
+    ]
     path = write_suite(tmp_path, rows)
     started = time.perf_counter()
     spec = load_suite(path)
