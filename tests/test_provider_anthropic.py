@@ -59,10 +59,18 @@ def ask(p: AnthropicProvider, model: str = "claude-sim-a", **kw: Any) -> Any:
     return asyncio.run(run())
 
 
-def test_lists_every_page_newest_first_and_skips_retired_models(make_simulator: Callable[..., Simulator]) -> None:
+def test_lists_every_page_newest_first_and_skips_retired_models(
+    make_simulator: Callable[..., Simulator],
+) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS)
     infos = provider(sim, page_size=2).list_models()
-    assert [i.id for i in infos] == ["claude-sim-e", "claude-sim-d", "claude-sim-c", "claude-sim-b", "claude-sim-a"]
+    assert [i.id for i in infos] == [
+        "claude-sim-e",
+        "claude-sim-d",
+        "claude-sim-c",
+        "claude-sim-b",
+        "claude-sim-a",
+    ]
     assert sim.stats()["by_endpoint"]["anthropic.models"] == 3
     deprecated = infos[2]
     assert deprecated.raw["lifecycle"] == "deprecated" and deprecated.raw["deprecated_at"]
@@ -76,7 +84,9 @@ def test_every_listed_model_is_a_chat_model(make_simulator: Callable[..., Simula
     assert all(p.is_chat_model(i) for i in p.list_models())
 
 
-def test_completes_a_chat_joining_text_with_stop_reason_and_usage(make_simulator: Callable[..., Simulator]) -> None:
+def test_completes_a_chat_joining_text_with_stop_reason_and_usage(
+    make_simulator: Callable[..., Simulator],
+) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS)
     completion = ask(provider(sim), max_tokens=300)
     assert completion.text
@@ -86,7 +96,9 @@ def test_completes_a_chat_joining_text_with_stop_reason_and_usage(make_simulator
     assert completion.request_id and completion.latency_ms > 0
 
 
-def test_temperature_goes_in_the_body_under_the_older_api_version(make_simulator: Callable[..., Simulator]) -> None:
+def test_temperature_goes_in_the_body_under_the_older_api_version(
+    make_simulator: Callable[..., Simulator],
+) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS)
     p = provider(sim)
     sent = p.request_kwargs(
@@ -134,7 +146,7 @@ def test_each_chat_fault_becomes_its_typed_error(
 ) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS, faults=[Fault(kind=kind, retry_after=0.3, hang_s=3)])
     with pytest.raises(error) as caught:
-        ask(provider(sim, timeout_s=0.5))
+        ask(provider(sim, timeout_s=0.5 if kind == "timeout" else 10.0))
     if kind == "rate_limit":
         assert caught.value.retry_after == pytest.approx(0.3)
     if kind == "overloaded":

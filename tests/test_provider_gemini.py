@@ -1,4 +1,4 @@
-"""The Gemini adapter against the simulator: native list with pageToken, chat through the OpenAI-compatible API."""
+"""The Gemini adapter against the simulator: native list with pageToken, OpenAI-compatible chat."""
 
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ def test_default_rule_keeps_text_generation_models_only(make_simulator: Callable
     assert kept == ["gemini-sim-flash", "gemini-sim-pro", "gemma-sim-3"]
 
 
-def test_completes_a_chat_through_the_openai_compatible_endpoint(make_simulator: Callable[..., Simulator]) -> None:
+def test_completes_a_chat_through_the_openai_compatible_endpoint(
+    make_simulator: Callable[..., Simulator],
+) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS)
     completion = ask(provider(sim), max_tokens=300, temperature=0.0)
     assert completion.text
@@ -106,7 +108,7 @@ def test_each_chat_fault_becomes_its_typed_error(
 ) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS, faults=[Fault(kind=kind, retry_after=0.4, hang_s=3)])
     with pytest.raises(error) as caught:
-        ask(provider(sim, timeout_s=0.5))
+        ask(provider(sim, timeout_s=0.5 if kind == "timeout" else 10.0))
     if kind == "rate_limit":
         assert caught.value.retry_after == pytest.approx(0.4)
 
@@ -118,14 +120,18 @@ def test_each_chat_fault_becomes_its_typed_error(
 def test_each_list_fault_becomes_its_typed_error(
     make_simulator: Callable[..., Simulator], kind: str, error: type[ProviderError]
 ) -> None:
-    sim = make_simulator(api_key=KEY, models=MODELS, faults=[Fault(kind=kind, endpoint="models", retry_after=0.4)])
+    sim = make_simulator(
+        api_key=KEY, models=MODELS, faults=[Fault(kind=kind, endpoint="models", retry_after=0.4)]
+    )
     with pytest.raises(error) as caught:
         provider(sim).list_models()
     if kind == "rate_limit":
         assert caught.value.retry_after == pytest.approx(0.4)
 
 
-def test_unknown_model_is_not_found_from_an_array_wrapped_error(make_simulator: Callable[..., Simulator]) -> None:
+def test_unknown_model_is_not_found_from_an_array_wrapped_error(
+    make_simulator: Callable[..., Simulator],
+) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS)
     with pytest.raises(ModelNotFound):
         ask(provider(sim), "gemini-does-not-exist")

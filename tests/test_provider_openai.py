@@ -159,7 +159,9 @@ def test_chat_model_keeps_its_temperature_on_openai(
 ) -> None:
     sim = make_simulator(api_key=KEY)
     sent = provider(sim, monkeypatch).request_kwargs(
-        ChatRequest(model="gpt-4.1", messages=[{"role": "user", "content": "hi"}], max_tokens=64, temperature=0.2)
+        ChatRequest(
+            model="gpt-4.1", messages=[{"role": "user", "content": "hi"}], max_tokens=64, temperature=0.2
+        )
     )
     assert sent["temperature"] == 0.2 and sent["max_completion_tokens"] == 64
 
@@ -208,7 +210,7 @@ def test_each_chat_fault_becomes_its_typed_error(
 ) -> None:
     sim = make_simulator(api_key=KEY, faults=[Fault(kind=kind, retry_after=0.25, hang_s=3)])
     with pytest.raises(error) as caught:
-        ask(provider(sim, monkeypatch, timeout_s=0.5))
+        ask(provider(sim, monkeypatch, timeout_s=0.5 if kind == "timeout" else 10.0))
     assert caught.value.provider == "oa"
     assert chat_requests(sim) == 1
     if kind == "rate_limit":
@@ -216,14 +218,18 @@ def test_each_chat_fault_becomes_its_typed_error(
         assert caught.value.retryable
 
 
-def test_unknown_model_is_not_found(make_simulator: Callable[..., Simulator], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_model_is_not_found(
+    make_simulator: Callable[..., Simulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sim = make_simulator(api_key=KEY)
     with pytest.raises(ModelNotFound):
         ask(provider(sim, monkeypatch), "gpt-does-not-exist")
 
 
 def test_auth_error_text_and_logs_never_contain_the_key(
-    make_simulator: Callable[..., Simulator], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    make_simulator: Callable[..., Simulator],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     sim = make_simulator(api_key="sk-the-right-key-000000000000")
     p = provider(sim, monkeypatch)
@@ -242,7 +248,9 @@ def test_auth_error_text_and_logs_never_contain_the_key(
 def test_list_retries_a_rate_limit_honouring_retry_after(
     make_simulator: Callable[..., Simulator], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sim = make_simulator(api_key=KEY, faults=[Fault(kind="rate_limit", endpoint="models", count=2, retry_after=0.05)])
+    sim = make_simulator(
+        api_key=KEY, faults=[Fault(kind="rate_limit", endpoint="models", count=2, retry_after=0.05)]
+    )
     infos = provider(sim, monkeypatch, max_retries=3).list_models()
     assert "gpt-sim-base" in {i.id for i in infos}
     assert sim.stats()["by_endpoint"]["openai.models"] == 3
@@ -298,7 +306,9 @@ def test_compatible_chat_sends_max_tokens_and_temperature(
     sim = make_simulator(api_key=KEY)
     p = provider(sim, monkeypatch, type_="openai-compatible")
     sent = p.request_kwargs(
-        ChatRequest(model="llama-3", messages=[{"role": "user", "content": "hi"}], max_tokens=32, temperature=0.0)
+        ChatRequest(
+            model="llama-3", messages=[{"role": "user", "content": "hi"}], max_tokens=32, temperature=0.0
+        )
     )
     assert sent["max_tokens"] == 32 and sent["temperature"] == 0.0
     assert ask(p, max_tokens=200, temperature=0.0).text

@@ -30,7 +30,9 @@ from monitor.providers.transport import (
 
 
 def test_importing_the_providers_package_loads_no_sdk() -> None:
-    code = "import sys, monitor.providers; print(sorted({'openai', 'anthropic', 'requests'} & set(sys.modules)))"
+    code = (
+        "import sys, monitor.providers; print(sorted({'openai', 'anthropic', 'requests'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -98,18 +100,31 @@ def test_retry_after_from_gemini_retry_info_and_openai_message() -> None:
 
 
 def test_insufficient_quota_is_a_quota_error_and_not_retryable() -> None:
-    body = {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}
+    body = {
+        "error": {
+            "message": "You exceeded your current quota",
+            "type": "insufficient_quota",
+            "code": "insufficient_quota",
+        }
+    }
     error = error_from_status(429, body, {}, provider="oa")
     assert isinstance(error, QuotaExhausted) and not error.retryable
 
 
 def test_payment_required_is_a_quota_error() -> None:
-    error = error_from_status(402, {"error": {"code": 402, "message": "Insufficient credits"}}, {}, provider="or")
+    error = error_from_status(
+        402, {"error": {"code": 402, "message": "Insufficient credits"}}, {}, provider="or"
+    )
     assert isinstance(error, QuotaExhausted)
 
 
 def test_vllm_error_with_int_code_maps_by_status() -> None:
-    body = {"object": "error", "message": "The model `x` does not exist.", "type": "NotFoundError", "code": 404}
+    body = {
+        "object": "error",
+        "message": "The model `x` does not exist.",
+        "type": "NotFoundError",
+        "code": 404,
+    }
     error = error_from_status(404, body, {}, provider="vllm")
     assert isinstance(error, ModelNotFound) and "does not exist" in str(error)
 
