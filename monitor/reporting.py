@@ -214,6 +214,7 @@ class EventReport:
     headline: str
     links: list[ReportLink]
     path: str
+    findings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -407,15 +408,21 @@ def build_event_report(session: Session, config: Config, event_id: int) -> Event
         for line in lines
         if line.status in REPORTABLE_STATUSES
     ]
+    headline = comparison.headline if comparison is not None else _fallback_headline(event, runs)
+    found = (event.detail or {}).get("findings") if event.kind == "drift" else None
+    findings = [str(f) for f in found] if isinstance(found, list) else []
+    if findings:
+        headline = f"{headline}; drift: {'; '.join(findings)}"
     return EventReport(
         event=_event_info(event),
         related=[_event_info(e) for e in related],
         comparison=comparison,
         runs=lines,
         errors=_error_counts(session, [r.id for r in runs]),
-        headline=comparison.headline if comparison is not None else _fallback_headline(event, runs),
+        headline=headline,
         links=links,
         path=path,
+        findings=findings,
     )
 
 

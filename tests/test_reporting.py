@@ -290,3 +290,16 @@ def test_write_all_works_on_every_supported_database(any_db: Database, tmp_path:
     first = {p: p.read_bytes() for p in write_all(any_db, config)}
     assert {p: p.read_bytes() for p in write_all(any_db, config)} == first
     assert len(first) == 5
+
+
+def test_drift_event_report_shows_what_changed(db: Database, config: Config) -> None:
+    with db.session() as s:
+        suite = add_suite(s, "qa", "v1", 6)
+        add_run(s, suite, "sim:base", [True] * 6)
+        event = add_event(
+            s, "drift", "sim:base", detail={"findings": ["resolved model base-0101 -> <b>base-0301</b>"]}
+        )
+        add_run(s, suite, "sim:base", [True] * 6, event=event, trigger="drift")
+    html = write_event_report(db, config, event.id).read_text("utf-8")
+    assert "Drift found" in html
+    assert "drift: resolved model base-0101 -&gt; &lt;b&gt;base-0301&lt;/b&gt;" in html
