@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, update
 
 from monitor import pricing
-from monitor.config import Config
+from monitor.config import Config, PriceConfig
 from monitor.db import Database
 from monitor.errors import MonitorError
 from monitor.models import Result, Run, Sample, Suite, utcnow
@@ -146,6 +146,7 @@ class _RunExecution:
         progress: Callable[[RunProgress], None] | None,
         max_cost_usd: float | None,
         judge: Any,
+        judges: dict[str, Any],
     ) -> None:
         self.db = db
         self.run_id = run.id
@@ -158,6 +159,7 @@ class _RunExecution:
         self.progress_cb = progress
         self.max_cost_usd = max_cost_usd
         self.judge = judge
+        self.judges = judges
         pcfg = config.providers[run.provider]
         self.timeout_s = pcfg.timeout_s
         self.policy = RetryPolicy.for_provider(pcfg)
@@ -266,6 +268,7 @@ class _RunExecution:
                 item.sample,
                 pass_threshold=self.spec.pass_threshold,
                 judge=self.judge,
+                judges=self.judges,
             )
         except Exception as exc:  # a grader's own failure is this sample's error, not the run's
             log.warning("grading %s failed: %s", item.sample.key, exc)
@@ -278,10 +281,7 @@ class _RunExecution:
                 cost_usd=cost,
             )
             return row
-        if graded.judge_cost_usd is not None and cost is not None:
-            cost += graded.judge_cost_usd
-        elif getattr(graded, "judge_input_tokens", None) and graded.judge_cost_usd is None:
-            cost = None
+        cost = None if cost is None or graded.judge_cost_usd is None else cost + graded.judge_cost_usd
         row.update(
             score=graded.score,
             passed=graded.passed,
@@ -323,7 +323,7 @@ class _RunExecution:
             return
         rows, self.buffer = self.buffer, []
         self.buffer_full.clear()
-        await asyncio.to_thread(insert_results, self.db, rows)
+        insert_results(self.db, rows)
         if self.progress_cb is not None:
             self.progress_cb(self.progress)
 
@@ -339,7 +339,7 @@ class _RunExecution:
             await self.flush()
             if time.monotonic() - last_beat >= HEARTBEAT_INTERVAL_S:
                 last_beat = time.monotonic()
-                if not await asyncio.to_thread(heartbeat, self.db, self.run_id, self.worker_id):
+                if not heartbeat(self.db, self.run_id, self.worker_id):
                     self.lost_claim = True
                     self.halt.set()
         await self.flush()
@@ -402,20 +402,32 @@ def insert_results(db: Database, rows: list[dict[str, Any]]) -> None:
         conn.execute(stmt, rows)
 
 
-def _make_judge(db: Database, config: Config, spec: SuiteSpec) -> tuple[Any, Provider | None]:
-    if not getattr(spec, "needs_judge", False):
-        return None, None
+def _pricer(price: PriceConfig | None) -> Callable[[int, int], float | None]:
+    def cost(input_tokens: int, output_tokens: int) -> float | None:
+        return pricing.call_cost(price, input_tokens, output_tokens)
+
+    return cost
+
+
+def _make_judges(db: Database, config: Config, spec: SuiteSpec) -> tuple[Any, dict[str, Any], list[Provider]]:
+    """The suite's default judge, judges for graders naming their own model, and their providers."""
+    if not spec.needs_judge:
+        return None, {}, []
     from monitor.judge import Judge
     from monitor.providers.registry import get_provider
 
-    judge_key = spec.judge_model or config.judge.model
-    if not judge_key:
-        raise MonitorError(f"suite '{spec.name}' has an llm-judge grader but no judge model is configured")
-    name, _, model_id = judge_key.partition(":")
-    if name not in config.providers:
-        raise MonitorError(f"judge model {judge_key} names provider '{name}', not in [providers]")
-    judge_provider = get_provider(name, config.providers[name])
-    return Judge(judge_provider, model_id, judge_key, db, config.price_for(judge_key)), judge_provider
+    default_key = spec.judge_model or config.judge.model
+    keys = set(spec.judge_models) | ({default_key} if default_key else set())
+    judges: dict[str, Any] = {}
+    providers: list[Provider] = []
+    for key in sorted(keys):
+        name, _, model_id = key.partition(":")
+        if name not in config.providers:
+            raise MonitorError(f"judge model {key} names provider '{name}', not in [providers]")
+        judge_provider = get_provider(name, config.providers[name])
+        providers.append(judge_provider)
+        judges[key] = Judge(judge_provider, model_id, key, db, _pricer(config.price_for(key)))
+    return (judges.get(default_key) if default_key else None), judges, providers
 
 
 def _prepare(
@@ -491,7 +503,10 @@ async def execute_run(
         from monitor.providers.registry import get_provider
 
         provider = get_provider(run.provider, config.providers[run.provider])
-    judge, judge_provider = _make_judge(db, config, spec)
+    try:
+        judge, judges, judge_providers = _make_judges(db, config, spec)
+    except MonitorError as exc:
+        return finish_run(db, run_id, "failed", str(exc), price_known=price_known)
     pcfg = config.providers[run.provider]
     slots = concurrency or pcfg.max_concurrency
     execution = _RunExecution(
@@ -506,6 +521,7 @@ async def execute_run(
         progress=progress,
         max_cost_usd=max_cost_usd,
         judge=judge,
+        judges=judges,
     )
     seeded.total = execution.progress.total
     execution.progress = seeded
@@ -526,7 +542,7 @@ async def execute_run(
     finally:
         if own_provider:
             await provider.aclose()
-        if judge_provider is not None:
+        for judge_provider in judge_providers:
             await judge_provider.aclose()
     if status == "lost":
         return summarize_run(db, run_id)
