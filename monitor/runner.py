@@ -573,11 +573,12 @@ def finish_run(db: Database, run_id: int, status: str, error: str | None, *, pri
                 Result.system_fingerprint,
             ).where(Result.run_id == run_id)
         ).all()
-        groups = dict(
-            session.execute(select(Sample.key, Sample.group).where(Sample.suite_id == run.suite_id))
-            .tuples()
-            .all()
-        )
+        groups = {
+            k: v
+            for k, v in session.execute(
+                select(Sample.key, Sample.group).where(Sample.suite_id == run.suite_id)
+            )
+        }
         scored = [
             (r.sample_key, float(r.score)) for r in rows if r.error_kind is None and r.score is not None
         ]
@@ -625,11 +626,12 @@ def summarize_run(db: Database, run_id: int) -> RunSummary:
                 Result.run_id == run_id, Result.error_kind.is_(None), Result.score.is_not(None)
             )
         ).all()
-        groups = dict(
-            session.execute(select(Sample.key, Sample.group).where(Sample.suite_id == run.suite_id))
-            .tuples()
-            .all()
-        )
+        groups = {
+            k: v
+            for k, v in session.execute(
+                select(Sample.key, Sample.group).where(Sample.suite_id == run.suite_id)
+            )
+        }
         done = session.scalar(select(func.count(Result.id)).where(Result.run_id == run_id)) or 0
         per_sample = mean_over_repeats((k, float(s)) for k, s in rows if s is not None)
         keys = sorted(per_sample)

@@ -136,7 +136,7 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
         )
     with db.session() as session:
         ids = list(session.scalars(query))
-        triggers = dict(session.execute(select(Run.id, Run.trigger).where(Run.id.in_(ids))).tuples().all())
+        triggers = {k: v for k, v in session.execute(select(Run.id, Run.trigger).where(Run.id.in_(ids)))}
     summaries = [summarize_run(db, run_id) for run_id in ids]
     if as_json:
         print_json([{**s.to_dict(), "trigger": triggers[s.run_id]} for s in summaries])
