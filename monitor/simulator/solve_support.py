@@ -71,7 +71,7 @@ def _body(intent: str, order: str, link: str | None, refund_policy: str) -> str:
     where = f"at {link}" if link else "with the 'Forgot password' link on the sign-in page"
     sentences = {
         "refund": [
-            f"Thanks for reaching out about {order}, and I'm sorry it didn't work out.",
+            f"Thanks for reaching out about a refund for {order}, and I'm sorry it didn't work out.",
             refund_policy,
             "Once the return reaches our warehouse, the money goes back to your original payment method.",
         ],
