@@ -20,7 +20,8 @@ def _suite(db: Database) -> int:
 
 def _run(db: Database, suite_id: int, **values: object) -> int:
     with db.session() as session:
-        run = Run(provider="sim", model_id="gpt-sim-base", suite_id=suite_id, **{"trigger": "new_model", **values})
+        fields = {"trigger": "new_model", **values}
+        run = Run(provider="sim", model_id="gpt-sim-base", suite_id=suite_id, **fields)
         session.add(run)
         session.flush()
         return run.id

@@ -290,32 +290,32 @@ def _summary_table(
     from monitor.pricing import format_cost
 
     table = Table(title=title)
-    for name in ("run", "model", "suite", "status", "done", "score (95% CI)", "errors"):
-        table.add_column(name, justify="right" if name in ("run", "done", "errors") else "left")
+    table.add_column("run", justify="right")
+    table.add_column("model", overflow="fold")
+    table.add_column("suite", overflow="fold")
+    table.add_column("status")
     if triggers is not None:
         table.add_column("trigger")
-    for name in ("p50 ms", "p95 ms", "tokens in/out", "cost"):
-        table.add_column(name, justify="right")
+    table.add_column("done", justify="right")
+    table.add_column("score (95% CI)")
+    table.add_column("errors", justify="right")
+    table.add_column("p50/p95 ms", justify="right")
+    table.add_column("tokens in/out", justify="right")
+    table.add_column("cost", justify="right", no_wrap=True, min_width=7)
     for s in summaries:
         score = "–"
         if s.score is not None:
             score = f"{s.score:.3f}"
             if s.ci_low is not None and s.ci_high is not None:
                 score += f" [{s.ci_low:.3f}, {s.ci_high:.3f}]"
-        row = [
-            str(s.run_id),
-            s.model_key,
-            f"{s.suite}@{s.suite_version[:8]}",
-            s.status,
-            f"{s.done}/{s.samples_total}",
-            score,
-            str(s.errored),
-        ]
+        row = [str(s.run_id), s.model_key, s.suite, s.status]
         if triggers is not None:
             row.append(triggers.get(s.run_id, ""))
         row += [
-            _fmt(s.latency_p50_ms),
-            _fmt(s.latency_p95_ms),
+            f"{s.done}/{s.samples_total}",
+            score,
+            str(s.errored),
+            f"{_fmt(s.latency_p50_ms)}/{_fmt(s.latency_p95_ms)}",
             f"{s.input_tokens:,}/{s.output_tokens:,}",
             format_cost(s.cost_usd),
         ]

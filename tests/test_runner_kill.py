@@ -1,0 +1,98 @@
+"""A real kill -9 of `model-monitor eval` mid-run, then `resume`: the same results as an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.db import open_database
+from monitor.models import Result, Run
+from monitor.simulator import Simulator
+from tests.runner_helpers import KEY_ENV, write_workspace
+
+SAMPLES = 60
+
+
+def _cli(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "monitor", "--config", str(config), *args]
+
+
+def _results(config: Path) -> list[tuple[str, int, str | None, float | None]]:
+    db = open_database(f"sqlite:///{config.parent / 'monitor.db'}")
+    with db.session() as session:
+        rows = session.execute(
+            select(Result.sample_key, Result.repeat, Result.output, Result.score).order_by(
+                Result.sample_key, Result.repeat
+            )
+        ).all()
+    db.dispose()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def _count(config: Path) -> int:
+    db = open_database(f"sqlite:///{config.parent / 'monitor.db'}")
+    with db.session() as session:
+        count = session.scalar(select(func.count(Result.id))) or 0
+    db.dispose()
+    return int(count)
+
+
+@pytest.mark.slow
+def test_a_killed_eval_resumes_to_the_same_results_without_duplicates_or_losses(
+    tmp_path: Path, make_simulator: Callable[..., Simulator]
+) -> None:
+    sim = make_simulator(latency_scale=2.5)  # ~100 ms per answer
+    env = {**os.environ, KEY_ENV: "sim-key"}
+    provider = "max_concurrency = 4\n"
+    killed = write_workspace(tmp_path / "killed", sim.base_url, samples=SAMPLES, provider=provider)
+    clean = write_workspace(tmp_path / "clean", sim.base_url, samples=SAMPLES, provider=provider)
+
+    proc = subprocess.Popen(
+        _cli(killed, "eval", "sim:gpt-sim-base", "--suite", "tiny", "--json"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while _count(killed) < 12 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the eval finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    partial = _count(killed)
+    assert 12 <= partial < SAMPLES
+
+    db = open_database(f"sqlite:///{killed.parent / 'monitor.db'}")
+    with db.session() as session:
+        (run,) = session.scalars(select(Run)).all()
+        run_id, status = run.id, run.status
+    db.dispose()
+    assert status == "running"
+
+    resumed = subprocess.run(
+        _cli(killed, "resume", str(run_id), "--json"), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    (summary,) = json.loads(resumed.stdout)
+    assert (summary["status"], summary["done"]) == ("done", SAMPLES)
+
+    uninterrupted = subprocess.run(
+        _cli(clean, "eval", "sim:gpt-sim-base", "--suite", "tiny", "--json"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    after_kill = _results(killed)
+    assert len(after_kill) == len({(k, r) for k, r, _, _ in after_kill}) == SAMPLES
+    assert after_kill == _results(clean)
