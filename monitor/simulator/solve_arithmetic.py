@@ -38,11 +38,28 @@ WORD_MULTIPLIER = re.compile(r"\b(twice|double|doubles|triple|triples|half)\b", 
 PAYS = re.compile(r"\b(pays?|paid|hands over)\b.*?\$(\d+(?:\.\d+)?)", re.I)
 
 
+EXPRESSION = re.compile(r"^\D{0,20}?(-?\d+(?:\.\d+)?)\s*([-+*/x×÷])\s*(-?\d+(?:\.\d+)?)\s*(?:=\s*)?\??\s*$")
+OPERATIONS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "x": lambda a, b: a * b,
+    "×": lambda a, b: a * b,
+    "/": lambda a, b: a / b if b else None,
+    "÷": lambda a, b: a / b if b else None,
+}
+
+
 def solve(prompt: Prompt, right: bool, variant: float) -> str | None:
     problem = prompt.user
-    if not QUESTION.search(problem):
+    expression = EXPRESSION.match(problem.strip())
+    if expression:
+        a, op, b = expression.groups()
+        value = OPERATIONS[op](float(a), float(b))
+    elif QUESTION.search(problem):
+        value = evaluate(problem)
+    else:
         return None
-    value = evaluate(problem)
     if value is None:
         return None
     result = value if right else near_miss(value, variant)
