@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from monitor.errors import ConfigError, MonitorError
@@ -100,17 +100,43 @@ class Listing:
         return self.error is None
 
 
+@dataclass(slots=True)
+class StoredModel:
+    """The columns of a `models` row that a diff needs (read with one Core query, no ORM objects)."""
+
+    id: int
+    model_id: str
+    display_name: str | None
+    owned_by: str | None
+    removed_at: datetime | None
+    missing_polls: int
+    last_seen: datetime
+    raw: dict[str, Any]
+
+
+STORED_COLUMNS = (
+    Model.id,
+    Model.model_id,
+    Model.display_name,
+    Model.owned_by,
+    Model.removed_at,
+    Model.missing_polls,
+    Model.last_seen,
+    Model.raw,
+)
+
+
 @dataclass
 class ModelDiff:
     """How the stored models of one provider change after a complete list (pure data, nothing written)."""
 
     bootstrap: bool
     new: list[ModelInfo] = field(default_factory=list)
-    returned: list[Model] = field(default_factory=list)
-    removed: list[Model] = field(default_factory=list)
-    missing: list[Model] = field(default_factory=list)
-    reset: list[Model] = field(default_factory=list)
-    changed: list[tuple[Model, ModelInfo, dict[str, list[Any]]]] = field(default_factory=list)
+    returned: list[StoredModel] = field(default_factory=list)
+    removed: list[StoredModel] = field(default_factory=list)
+    missing: list[StoredModel] = field(default_factory=list)
+    reset: list[StoredModel] = field(default_factory=list)
+    changed: list[tuple[StoredModel, ModelInfo, dict[str, list[Any]]]] = field(default_factory=list)
     seen_ids: list[int] = field(default_factory=list)
 
 
@@ -173,7 +199,7 @@ def _deprecation_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, 
 
 
 def diff_models(
-    rows: Sequence[Model], kept: Sequence[ModelInfo], listed_ids: set[str], bootstrap: bool
+    rows: Sequence[StoredModel], kept: Sequence[ModelInfo], listed_ids: set[str], bootstrap: bool
 ) -> ModelDiff:
     """Compare the stored rows of one provider with a complete, successful list.
 
@@ -210,21 +236,24 @@ def apply_diff(
     from monitor.runqueue import enqueue_runs
 
     outcome = ProviderOutcome(name=name, ok=True, bootstrap=diff.bootstrap)
-    new_rows = [
-        Model(
-            provider=name,
-            model_id=info.id,
-            display_name=info.display_name,
-            owned_by=info.owned_by,
-            created_at=info.created,
-            first_seen=now,
-            last_seen=now,
-            missing_polls=0,
-            raw=info.raw,
+    if diff.new:
+        session.execute(
+            insert(Model),
+            [
+                {
+                    "provider": name,
+                    "model_id": info.id,
+                    "display_name": info.display_name,
+                    "owned_by": info.owned_by,
+                    "created_at": info.created,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "missing_polls": 0,
+                    "raw": info.raw,
+                }
+                for info in diff.new
+            ],
         )
-        for info in diff.new
-    ]
-    session.add_all(new_rows)
     outcome.new = [info.id for info in diff.new]
     events: list[Event] = []
     new_events: list[tuple[Event, str]] = []
@@ -253,38 +282,20 @@ def apply_diff(
                 detail={"removed_at": row.removed_at.isoformat() if row.removed_at else None},
             )
         )
-        row.removed_at = None
-        row.missing_polls = 0
         outcome.returned.append(row.model_id)
-    for row in diff.reset:
-        row.missing_polls = 0
-    for row in diff.missing:
-        row.missing_polls += 1
     for row in diff.removed:
-        row.missing_polls += 1
-        row.removed_at = now
+        last_known = {f: row.raw.get(f) for f in DEPRECATION_FIELDS if row.raw.get(f) is not None}
         events.append(
             Event(
                 kind="removed_model",
                 provider=name,
                 model_id=row.model_id,
                 created_at=now,
-                detail={
-                    "last_seen": row.last_seen.isoformat(),
-                    **{
-                        f: (row.raw or {}).get(f)
-                        for f in DEPRECATION_FIELDS
-                        if (row.raw or {}).get(f) is not None
-                    },
-                },
+                detail={"last_seen": row.last_seen.isoformat(), **last_known},
             )
         )
         outcome.removed.append(row.model_id)
-    for row, info, changes in diff.changed:
-        row.raw = info.raw
-        row.display_name = info.display_name
-        row.owned_by = info.owned_by
-        row.created_at = info.created
+    for row, _info, changes in diff.changed:
         if changes:
             events.append(
                 Event(
@@ -296,23 +307,57 @@ def apply_diff(
                 )
             )
             outcome.deprecation_changed.append(row.model_id)
+    _update_where_id_in(session, [r.id for r in diff.returned], removed_at=None, missing_polls=0)
+    _update_where_id_in(session, [r.id for r in diff.reset], missing_polls=0)
+    _update_where_id_in(session, [r.id for r in diff.missing], missing_polls=Model.missing_polls + 1)
+    _update_where_id_in(
+        session, [r.id for r in diff.removed], missing_polls=Model.missing_polls + 1, removed_at=now
+    )
+    if diff.changed:
+        session.execute(
+            update(Model),
+            [
+                {
+                    "id": row.id,
+                    "raw": info.raw,
+                    "display_name": info.display_name,
+                    "owned_by": info.owned_by,
+                    "created_at": info.created,
+                }
+                for row, info, _changes in diff.changed
+            ],
+        )
+    _update_where_id_in(session, diff.seen_ids, last_seen=now)
     session.add_all(events)
     session.flush()
-    for event, model_id in new_events:
-        runs: list[Run] = enqueue_runs(
-            session, config, provider=name, model_id=model_id, trigger="new_model", event_id=event.id
-        )
-        outcome.queued_runs += len(runs)
-    for start in range(0, len(diff.seen_ids), _ID_CHUNK):
-        chunk = diff.seen_ids[start : start + _ID_CHUNK]
-        session.execute(
-            update(Model).where(Model.id.in_(chunk)).values(last_seen=now),
-            execution_options={"synchronize_session": False},
-        )
+    if new_events:
+        from monitor.suites import load_suites
+
+        suites = list(load_suites(config.suites_dir, config.suites.default or None))
+        for event, model_id in new_events:
+            runs: list[Run] = enqueue_runs(
+                session,
+                config,
+                provider=name,
+                model_id=model_id,
+                trigger="new_model",
+                event_id=event.id,
+                suites=suites,
+            )
+            outcome.queued_runs += len(runs)
     return outcome
 
 
-def _is_bootstrap(session: Session, name: str, rows: Sequence[Model]) -> bool:
+def _update_where_id_in(session: Session, ids: list[int], **values: Any) -> None:
+    """One UPDATE per chunk of ids setting the same values (no ORM objects, nothing synchronised)."""
+    for start in range(0, len(ids), _ID_CHUNK):
+        session.execute(
+            update(Model).where(Model.id.in_(ids[start : start + _ID_CHUNK])).values(**values),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _is_bootstrap(session: Session, name: str, rows: Sequence[StoredModel]) -> bool:
     """The first successful poll of a provider: no stored models and no earlier successful poll."""
     if rows:
         return False
@@ -370,7 +415,10 @@ def record_listing(
 
 
 def _diff_for(session: Session, listing: Listing) -> ModelDiff:
-    rows = session.scalars(select(Model).where(Model.provider == listing.name)).all()
+    rows = [
+        StoredModel(*row)
+        for row in session.execute(select(*STORED_COLUMNS).where(Model.provider == listing.name))
+    ]
     return diff_models(rows, listing.kept, listing.listed_ids, _is_bootstrap(session, listing.name, rows))
 
 
