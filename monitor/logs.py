@@ -107,6 +107,6 @@ def setup_logging(
         scheduler_log.addFilter(_QuietSkips())
     # One line per job execution is noise at the work job's pace; keep APScheduler's warnings.
     logging.getLogger("apscheduler.executors").setLevel(max(level, logging.WARNING))
-    for chatty in ("httpx", "httpcore", "openai", "anthropic", "aiosmtpd", "mail.log"):
+    for chatty in ("httpx", "httpx2", "httpcore", "openai", "anthropic", "aiosmtpd", "mail.log", "alembic"):
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
     return handler

@@ -160,21 +160,7 @@ def poll_job() -> None:
 def _poll(rt: _Runtime) -> None:
     from monitor.discovery import poll
 
-    report = poll(rt.db, rt.config)
-    for outcome in report.outcomes:
-        if not outcome.ok:
-            log.warning("poll %s failed: %s", outcome.name, outcome.error)
-            continue
-        log.info(
-            "poll %s: %d listed, %d new, %d removed, %d returned, %d run(s) queued%s",
-            outcome.name,
-            outcome.listed,
-            len(outcome.new),
-            len(outcome.removed),
-            len(outcome.returned),
-            outcome.queued_runs,
-            " (first poll: recorded only)" if outcome.bootstrap else "",
-        )
+    report = poll(rt.db, rt.config)  # discovery logs each provider's outcome
     if any(o.queued_runs for o in report.outcomes):
         rt.wake("work")
 
@@ -369,10 +355,12 @@ def install_jobs(scheduler: BackgroundScheduler, config: Config, now: datetime |
             job.remove()
 
 
-def release_dead_local_runs(db: Database) -> int:
-    """Mark `interrupted` the running runs whose worker was a process on this host that has died.
+def release_dead_local_runs(db: Database, worker_id: str) -> int:
+    """Mark `interrupted` the running runs whose worker is gone, so they resume at once.
 
-    They become claimable at once instead of after the stale-heartbeat delay.
+    Gone: a process on this host that no longer exists, or this very worker id from an earlier
+    life (a worker id names one live process; a daemon that is just starting holds no run yet).
+    Other runs wait for their heartbeat to go stale.
     """
     from monitor.runqueue import holder_is_dead
 
@@ -380,7 +368,7 @@ def release_dead_local_runs(db: Database) -> int:
     with db.session() as session:
         running = session.execute(select(Run.id, Run.claimed_by).where(Run.status == "running")).all()
         for run_id, holder in running:
-            if holder and holder_is_dead(holder):
+            if holder and (holder == worker_id or holder_is_dead(holder)):
                 result = session.execute(
                     update(Run)
                     .where(Run.id == run_id, Run.status == "running", Run.claimed_by == holder)
@@ -468,7 +456,7 @@ class Daemon:
         """Run the scheduler while renewing the lease; (lease lost?, jobs still running after grace)."""
         global _RUNTIME
         runtime = _Runtime(self.config, self.db, self.options)
-        released = release_dead_local_runs(self.db)
+        released = release_dead_local_runs(self.db, self.options.worker_id)
         if released:
             log.info("%d run(s) of a dead local worker made resumable", released)
         scheduler = build_scheduler(self.config)
