@@ -47,8 +47,8 @@ def provider(sim: Simulator, *, page_size: int = 100, **cfg: Any) -> AnthropicPr
     return AnthropicProvider("claude", config, KEY, page_size=page_size)
 
 
-def ask(p: AnthropicProvider, model: str = "claude-sim-a", **kw: Any) -> Any:
-    messages = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "What is 2 + 3?"}]
+def ask(p: AnthropicProvider, model: str = "claude-sim-a", prompt: str = "What is 2 + 3?", **kw: Any) -> Any:
+    messages = [{"role": "system", "content": "Be terse."}, {"role": "user", "content": prompt}]
 
     async def run() -> Any:
         try:
@@ -126,7 +126,8 @@ def test_system_messages_are_lifted_into_the_system_field(make_simulator: Callab
 
 def test_small_max_tokens_ends_with_max_tokens(make_simulator: Callable[..., Simulator]) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS)
-    assert ask(provider(sim), max_tokens=2).finish_reason == "max_tokens"
+    answer = ask(provider(sim), prompt="Tell me about the sea.", max_tokens=3)
+    assert answer.finish_reason == "max_tokens" and answer.output_tokens <= 3
 
 
 @pytest.mark.parametrize(
