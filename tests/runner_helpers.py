@@ -28,6 +28,7 @@ def write_workspace(
     price: bool = True,
     budget: str = "",
     extra: str = "",
+    database_url: str | None = None,
 ) -> Path:
     """monitor.toml for provider `sim` at the simulator plus suite `tiny` (sums) in root/evals."""
     suites = root / "evals"
@@ -55,8 +56,9 @@ def write_workspace(
         )
     )
     pricing = '[pricing."sim:gpt-sim-*"]\ninput = 1.0\noutput = 2.0\n' if price else ""
+    url = database_url or f"sqlite:///{root / 'monitor.db'}"
     body = (
-        f'[database]\nurl = "sqlite:///{root / "monitor.db"}"\n\n'
+        f'[database]\nurl = "{url}"\n\n'
         f'[providers.sim]\ntype = "openai-compatible"\nbase_url = "{base_url}/v1"\n'
         f'api_key_env = "{KEY_ENV}"\n{textwrap.dedent(provider)}\n'
         f'[suites]\ndirectory = "evals"\n\n{pricing}\n{textwrap.dedent(budget)}\n{textwrap.dedent(extra)}\n'

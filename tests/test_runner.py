@@ -190,3 +190,15 @@ def test_writing_a_result_twice_is_skipped_not_an_error(tmp_path: Path, simulato
     assert result_count(db, run_id) == 3
     assert stored(db, run_id)[0]["output"] != "duplicate"
     assert summary.done == 3
+
+
+def test_results_are_written_once_on_every_database(
+    tmp_path: Path, simulator: Simulator, any_db_url: str
+) -> None:
+    config_path = write_workspace(tmp_path, simulator.base_url, samples=8, database_url=any_db_url)
+    summary, db, run_id = _execute(config_path)
+    assert summary.status == "done" and summary.done == 8
+    rows = stored(db, run_id)
+    insert_results(db, [{"run_id": run_id, "sample_key": rows[0]["key"], "repeat": 0, "prompt_hash": "x"}])
+    assert result_count(db, run_id) == 8
+    db.dispose()

@@ -96,3 +96,39 @@ def test_a_killed_eval_resumes_to_the_same_results_without_duplicates_or_losses(
     after_kill = _results(killed)
     assert len(after_kill) == len({(k, r) for k, r, _, _ in after_kill}) == SAMPLES
     assert after_kill == _results(clean)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_eval_cleanly_and_leaves_a_resumable_run(
+    tmp_path: Path, make_simulator: Callable[..., Simulator]
+) -> None:
+    sim = make_simulator(latency_scale=2.5)
+    env = {**os.environ, KEY_ENV: "sim-key"}
+    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES, provider="max_concurrency = 4\n")
+    proc = subprocess.Popen(
+        _cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while _count(config) < 8 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    db = open_database(f"sqlite:///{config.parent / 'monitor.db'}")
+    with db.session() as session:
+        (run,) = session.scalars(select(Run)).all()
+        run_id, status = run.id, run.status
+    db.dispose()
+    assert status == "interrupted"
+    assert f"interrupted: resume with `model-monitor resume {run_id}`" in err
+    assert 8 <= _count(config) < SAMPLES
+    resumed = subprocess.run(
+        _cli(config, "resume", str(run_id), "--json"), env=env, capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)[0]["done"] == SAMPLES
+    assert _count(config) == SAMPLES

@@ -291,13 +291,13 @@ def _summary_table(
 
     table = Table(title=title)
     table.add_column("run", justify="right")
-    table.add_column("model", overflow="fold")
+    table.add_column("model", no_wrap=True)
     table.add_column("suite", overflow="fold")
     table.add_column("status")
     if triggers is not None:
         table.add_column("trigger")
     table.add_column("done", justify="right")
-    table.add_column("score (95% CI)")
+    table.add_column("score (95% CI)", no_wrap=True)
     table.add_column("errors", justify="right")
     table.add_column("p50/p95 ms", justify="right")
     table.add_column("tokens in/out", justify="right")
