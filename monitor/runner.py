@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
@@ -107,16 +108,55 @@ def prompt_hash(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def resolve_suite_spec(config: Config, suite: Suite) -> SuiteSpec:
-    """The loaded spec of a stored suite version, from the configured suites directory."""
+def resolve_suite_spec(db: Database, config: Config, suite: Suite) -> SuiteSpec:
+    """The spec of a stored suite version: from the suites directory while the file still has this
+    version, else rebuilt from the stored samples and definition (the file changed since)."""
+    from monitor.errors import SuiteError
     from monitor.suites import load_suites
 
-    for spec in load_suites(config.suites_dir, [suite.name]):
-        if spec.version == suite.version:
-            return spec
-    raise MonitorError(
-        f"suite '{suite.name}' version {suite.version[:12]} is no longer in {config.suites_dir}: it was "
-        "changed since the run was queued, so the run cannot be graded; queue a new run"
+    try:
+        for spec in load_suites(config.suites_dir, [suite.name]):
+            if spec.version == suite.version:
+                return spec
+    except SuiteError as exc:
+        log.info(
+            "suite %s not loadable from %s (%s); using the stored version", suite.name, config.suites_dir, exc
+        )
+    return stored_suite_spec(db, suite)
+
+
+def stored_suite_spec(db: Database, suite: Suite) -> SuiteSpec:
+    """Rebuild a suite version from its stored samples and definition (sample vars are not stored)."""
+    from monitor.graders import build_graders
+    from monitor.suites import SampleSpec, SuiteSpec
+
+    definition = suite.definition or {}
+    if not definition.get("graders"):
+        raise MonitorError(
+            f"suite '{suite.name}' version {suite.version} has no stored graders to grade with"
+        )
+    judge_model = definition.get("judge_model")
+    source = f"stored suite {suite.name}@{suite.version}"
+    with db.session() as session:
+        rows = session.execute(
+            select(Sample.key, Sample.messages, Sample.target, Sample.choices, Sample.group)
+            .where(Sample.suite_id == suite.id)
+            .order_by(Sample.position)
+        ).all()
+    return SuiteSpec(
+        name=suite.name,
+        description=suite.description or "",
+        path=Path(str(definition.get("path") or suite.name)),
+        version=suite.version,
+        params=dict(definition.get("params") or {}),
+        graders=build_graders(list(definition["graders"]), source=source, judge_model=judge_model),
+        pass_threshold=float(definition.get("pass_threshold", 1.0)),
+        samples=[
+            SampleSpec(key, list(messages), target, choices, group, {}, f"{source}:{key}")
+            for key, messages, target, choices, group in rows
+        ],
+        judge_model=judge_model,
+        definition=definition,
     )
 
 
@@ -494,7 +534,9 @@ async def execute_run(
         )
     try:
         spec = (
-            spec if spec is not None and spec.version == suite.version else resolve_suite_spec(config, suite)
+            spec
+            if spec is not None and spec.version == suite.version
+            else resolve_suite_spec(db, config, suite)
         )
     except MonitorError as exc:
         return finish_run(db, run_id, "failed", str(exc), price_known=price_known)
@@ -701,7 +743,7 @@ def remaining_messages(db: Database, config: Config, run_id: int) -> tuple[Suite
         )
         session.expunge(run.suite)
         session.expunge(run)
-    return resolve_suite_spec(config, run.suite), run, int(stored or 0)
+    return resolve_suite_spec(db, config, run.suite), run, int(stored or 0)
 
 
 def estimate_for_run(db: Database, config: Config, run_id: int) -> pricing.RunEstimate:

@@ -202,3 +202,15 @@ def test_results_are_written_once_on_every_database(
     insert_results(db, [{"run_id": run_id, "sample_key": rows[0]["key"], "repeat": 0, "prompt_hash": "x"}])
     assert result_count(db, run_id) == 8
     db.dispose()
+
+
+def test_a_run_whose_suite_file_changed_is_finished_with_its_stored_version(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config, db, spec = open_workspace(write_workspace(tmp_path, simulator.base_url, samples=5))
+    run_id, worker = manual_run(db, config, spec)
+    (tmp_path / "evals" / "tiny.jsonl").write_text("")  # the file now holds another (broken) version
+    summary = asyncio.run(execute_run(db, config, run_id, worker_id=worker))
+    assert summary.status == "done" and summary.done == 5
+    assert summary.suite_version == spec.version
+    assert [r["key"] for r in stored(db, run_id)] == [s.key for s in spec.samples]
