@@ -28,8 +28,12 @@ def poll(app: AppContext, providers: tuple[str, ...], dry_run: bool, as_json: bo
 
     Exit status 1 when any provider failed (the others are still polled and recorded).
     """
+    import logging
+
     from monitor.discovery import poll as run_poll
 
+    # The table below shows every failure; without --debug, don't print each one again as a log line.
+    logging.getLogger("monitor.discovery").addHandler(logging.NullHandler())
     report = run_poll(app.database(), app.config, list(providers) or None, dry_run=dry_run)
     if as_json:
         print_json(report.as_dict())
@@ -67,9 +71,9 @@ def _print_poll(report: PollReport) -> None:
     console.print(table)
     for o in report.outcomes:
         if not o.ok:
-            console.print(
-                f"[red]{escape(o.name)}:[/] {escape(o.error or '')}", highlight=False, soft_wrap=True
-            )
+            error = o.error or ""
+            text = error if error.startswith(f"{o.name}: ") else f"{o.name}: {error}"
+            console.print(f"[red]{escape(text)}[/]", highlight=False, soft_wrap=True)
             continue
         if o.bootstrap:
             console.print(
