@@ -94,34 +94,34 @@ def only(report: PollReport, name: str = "oa") -> Any:
 
 
 def test_first_poll_records_every_chat_model_and_queues_nothing(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa())
-    report = poll(db, configure(oa=sim.base_url))
+    report = poll(any_db, configure(oa=sim.base_url))
     outcome = only(report)
     assert report.ok and outcome.bootstrap
     assert sorted(outcome.new) == ["gpt-sim-base", "gpt-sim-mini"]
     assert (outcome.listed, outcome.listed_total) == (2, 3)
-    assert sorted(rows(db)) == ["gpt-sim-base", "gpt-sim-mini"]
-    assert rows(db)["gpt-sim-base"].created_at is not None
-    assert events(db) == [] and count(db, Run) == 0
-    with db.session() as s:
+    assert sorted(rows(any_db)) == ["gpt-sim-base", "gpt-sim-mini"]
+    assert rows(any_db)["gpt-sim-base"].created_at is not None
+    assert events(any_db) == [] and count(any_db, Run) == 0
+    with any_db.session() as s:
         polls = list(s.scalars(select(ProviderPoll)))
     assert [(p.provider, p.ok, p.listed) for p in polls] == [("oa", True, 2)]
 
 
 def test_new_model_gets_an_event_and_one_queued_run_per_suite(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
     config = configure(oa=sim.base_url)
-    poll(db, config)
-    outcome = only(poll(db, config))
+    poll(any_db, config)
+    outcome = only(poll(any_db, config))
     assert not outcome.bootstrap and outcome.new == ["gpt-sim-next"]
     assert outcome.queued_runs == 2
-    [new_event] = events(db, "new_model")
+    [new_event] = events(any_db, "new_model")
     assert new_event.model_id == "gpt-sim-next" and new_event.provider == "oa"
-    with db.session() as s:
+    with any_db.session() as s:
         runs = list(s.scalars(select(Run)))
     assert {(r.model_id, r.trigger, r.status, r.event_id) for r in runs} == {
         ("gpt-sim-next", "new_model", "queued", new_event.id)
@@ -130,35 +130,35 @@ def test_new_model_gets_an_event_and_one_queued_run_per_suite(
 
 
 def test_removed_model_is_marked_only_after_two_complete_polls(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-old", remove_after_polls=1)))
     config = configure(oa=sim.base_url)
-    poll(db, config)
-    assert only(poll(db, config)).removed == []
-    assert rows(db)["gpt-sim-old"].missing_polls == 1 and rows(db)["gpt-sim-old"].removed_at is None
-    assert only(poll(db, config)).removed == ["gpt-sim-old"]
-    assert rows(db)["gpt-sim-old"].removed_at is not None
-    [removed] = events(db, "removed_model")
+    poll(any_db, config)
+    assert only(poll(any_db, config)).removed == []
+    assert rows(any_db)["gpt-sim-old"].missing_polls == 1 and rows(any_db)["gpt-sim-old"].removed_at is None
+    assert only(poll(any_db, config)).removed == ["gpt-sim-old"]
+    assert rows(any_db)["gpt-sim-old"].removed_at is not None
+    [removed] = events(any_db, "removed_model")
     assert removed.model_id == "gpt-sim-old"
-    assert only(poll(db, config)).removed == []
-    assert len(events(db, "removed_model")) == 1
+    assert only(poll(any_db, config)).removed == []
+    assert len(events(any_db, "removed_model")) == 1
 
 
 def test_removed_model_is_not_marked_when_provider_is_down(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     healthy = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-old")))
     failing = make_simulator(api_key=KEY, models=oa(), faults=[Fault(kind="server_error", endpoint="models")])
-    poll(db, configure(oa=healthy.base_url))
+    poll(any_db, configure(oa=healthy.base_url))
     down = configure(oa=failing.base_url)
     for _ in range(3):
-        outcome = only(poll(db, down))
+        outcome = only(poll(any_db, down))
         assert not outcome.ok and outcome.error_kind == "overloaded"
-    old = rows(db)["gpt-sim-old"]
+    old = rows(any_db)["gpt-sim-old"]
     assert old.removed_at is None and old.missing_polls == 0
-    assert events(db) == []
-    with db.session() as s:
+    assert events(any_db) == []
+    with any_db.session() as s:
         assert [p.ok for p in s.scalars(select(ProviderPoll).order_by(ProviderPoll.id))] == [
             True,
             False,
@@ -168,14 +168,14 @@ def test_removed_model_is_not_marked_when_provider_is_down(
 
 
 def test_removed_model_is_not_marked_when_unreachable(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa())
-    poll(db, configure(oa=sim.base_url))
+    poll(any_db, configure(oa=sim.base_url))
     for _ in range(2):
-        outcome = only(poll(db, configure(oa="http://127.0.0.1:9")))
+        outcome = only(poll(any_db, configure(oa="http://127.0.0.1:9")))
         assert outcome.error_kind == "connection"
-    assert all(m.removed_at is None and m.missing_polls == 0 for m in rows(db).values())
+    assert all(m.removed_at is None and m.missing_polls == 0 for m in rows(any_db).values())
 
 
 def _claude(n: int) -> SimModel:
@@ -183,8 +183,9 @@ def _claude(n: int) -> SimModel:
 
 
 def test_removed_model_is_not_marked_when_pagination_fails_midway(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
+
     def small_pages(name: str, cfg: ProviderConfig) -> Provider:
         return AnthropicProvider(name, cfg, cfg.api_key(), page_size=2)
 
@@ -192,51 +193,51 @@ def test_removed_model_is_not_marked_when_pagination_fails_midway(
     # One request a minute: page 1 (the newest two) is served, page 2 gets a 429 with a long retry-after.
     limited = make_simulator(api_key=KEY, models=[_claude(n) for n in range(6)], rpm_limit=1)
     assert only(
-        poll(db, configure(claude=("anthropic", full.base_url, "")), factory=small_pages), "claude"
+        poll(any_db, configure(claude=("anthropic", full.base_url, "")), factory=small_pages), "claude"
     ).ok
     cut = configure(claude=("anthropic", limited.base_url, ""))
     for _ in range(2):
-        outcome = only(poll(db, cut, factory=small_pages), "claude")
+        outcome = only(poll(any_db, cut, factory=small_pages), "claude")
         assert not outcome.ok and outcome.error_kind == "rate_limited"
-    stored = rows(db, "claude")
+    stored = rows(any_db, "claude")
     assert len(stored) == 6
     assert all(m.removed_at is None and m.missing_polls == 0 for m in stored.values())
 
 
 def test_returned_model_clears_removed_at_and_gets_an_event(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-flaky")))
     config = configure(oa=sim.base_url)
-    poll(db, config)
+    poll(any_db, config)
     sim.remove("gpt-sim-flaky")
-    poll(db, config)
-    poll(db, config)
-    assert rows(db)["gpt-sim-flaky"].removed_at is not None
+    poll(any_db, config)
+    poll(any_db, config)
+    assert rows(any_db)["gpt-sim-flaky"].removed_at is not None
     sim.release("gpt-sim-flaky")
-    outcome = only(poll(db, config))
+    outcome = only(poll(any_db, config))
     assert outcome.returned == ["gpt-sim-flaky"] and outcome.new == []
-    flaky = rows(db)["gpt-sim-flaky"]
+    flaky = rows(any_db)["gpt-sim-flaky"]
     assert flaky.removed_at is None and flaky.missing_polls == 0
-    assert [e.model_id for e in events(db, "returned_model")] == ["gpt-sim-flaky"]
-    assert count(db, Run) == 0
+    assert [e.model_id for e in events(any_db, "returned_model")] == ["gpt-sim-flaky"]
+    assert count(any_db, Run) == 0
 
 
 def test_model_missing_once_then_back_is_never_removed(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-blip")))
     config = configure(oa=sim.base_url)
-    poll(db, config)
+    poll(any_db, config)
     sim.remove("gpt-sim-blip")
-    poll(db, config)
+    poll(any_db, config)
     sim.release("gpt-sim-blip")
-    poll(db, config)
+    poll(any_db, config)
     sim.remove("gpt-sim-blip")
-    poll(db, config)
-    blip = rows(db)["gpt-sim-blip"]
+    poll(any_db, config)
+    blip = rows(any_db)["gpt-sim-blip"]
     assert blip.removed_at is None and blip.missing_polls == 1
-    assert events(db) == []
+    assert events(any_db) == []
 
 
 def test_one_failing_provider_does_not_stop_the_others(
@@ -286,93 +287,93 @@ def test_missing_key_fails_that_provider_with_the_variable_name(
 
 
 def test_dry_run_writes_nothing(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=2)))
     config = configure(oa=sim.base_url)
-    dry = only(poll(db, config, dry_run=True))
+    dry = only(poll(any_db, config, dry_run=True))
     assert dry.bootstrap and sorted(dry.new) == ["gpt-sim-base", "gpt-sim-mini"]
-    assert count(db, Model) == 0 and count(db, ProviderPoll) == 0
-    poll(db, config)
+    assert count(any_db, Model) == 0 and count(any_db, ProviderPoll) == 0
+    poll(any_db, config)
     tables = (Model, ProviderPoll, Event, Run)
-    before = [count(db, t) for t in tables]
-    last_seen = {k: m.last_seen for k, m in rows(db).items()}
-    dry = only(poll(db, config, dry_run=True))
+    before = [count(any_db, t) for t in tables]
+    last_seen = {k: m.last_seen for k, m in rows(any_db).items()}
+    dry = only(poll(any_db, config, dry_run=True))
     assert dry.new == ["gpt-sim-next"] and not dry.bootstrap
-    assert [count(db, t) for t in tables] == before
-    assert {k: m.last_seen for k, m in rows(db).items()} == last_seen
+    assert [count(any_db, t) for t in tables] == before
+    assert {k: m.last_seen for k, m in rows(any_db).items()} == last_seen
 
 
 def test_second_identical_poll_writes_only_last_seen_and_the_poll_row(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa(*(SimModel(f"gpt-sim-{i}") for i in range(50))))
     config = configure(oa=sim.base_url)
-    poll(db, config)
+    poll(any_db, config)
     writes: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if not statement.lstrip().upper().startswith(("SELECT", "PRAGMA")):
             writes.append(" ".join(statement.split())[:60])
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(any_db.engine, "before_cursor_execute", record)
     try:
-        poll(db, config)
+        poll(any_db, config)
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(any_db.engine, "before_cursor_execute", record)
     assert len(writes) == 2, writes
     assert writes[0].startswith("UPDATE models SET last_seen")
     assert writes[1].startswith("INSERT INTO provider_polls")
 
 
 def test_include_and_exclude_globs_override_the_default_rule(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa())
     extra = 'include = ["gpt-sim-*", "text-embedding-*"]\nexclude = ["gpt-sim-mini"]'
-    poll(db, configure(oa=("openai", f"{sim.base_url}/v1", extra)))
-    assert sorted(rows(db)) == ["gpt-sim-base", "text-embedding-sim-3"]
+    poll(any_db, configure(oa=("openai", f"{sim.base_url}/v1", extra)))
+    assert sorted(rows(any_db)) == ["gpt-sim-base", "text-embedding-sim-3"]
 
 
 def test_exclude_alone_narrows_the_default_rule(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa())
-    poll(db, configure(oa=("openai", f"{sim.base_url}/v1", 'exclude = ["*-mini"]')))
-    assert sorted(rows(db)) == ["gpt-sim-base"]
+    poll(any_db, configure(oa=("openai", f"{sim.base_url}/v1", 'exclude = ["*-mini"]')))
+    assert sorted(rows(any_db)) == ["gpt-sim-base"]
 
 
 def test_model_filtered_out_by_a_config_change_is_not_reported_removed(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa())
-    poll(db, configure(oa=sim.base_url))
+    poll(any_db, configure(oa=sim.base_url))
     narrowed = configure(oa=("openai", f"{sim.base_url}/v1", 'exclude = ["gpt-sim-mini"]'))
     for _ in range(3):
-        assert only(poll(db, narrowed)).removed == []
-    assert rows(db)["gpt-sim-mini"].removed_at is None
+        assert only(poll(any_db, narrowed)).removed == []
+    assert rows(any_db)["gpt-sim-mini"].removed_at is None
 
 
 def test_deprecation_change_is_stored_in_raw_with_an_event(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY, models=oa())
     config = configure(oa=sim.base_url)
-    poll(db, config)
+    poll(any_db, config)
     next(m for m in sim.models if m.id == "gpt-sim-mini").shutdown_date = "2027-01-14"
-    outcome = only(poll(db, config))
+    outcome = only(poll(any_db, config))
     assert outcome.deprecation_changed == ["gpt-sim-mini"]
-    assert rows(db)["gpt-sim-mini"].raw["shutdown_date"] == "2027-01-14"
-    [changed] = events(db, "deprecation_changed")
+    assert rows(any_db)["gpt-sim-mini"].raw["shutdown_date"] == "2027-01-14"
+    [changed] = events(any_db, "deprecation_changed")
     assert changed.detail["changes"]["shutdown_date"] == [None, "2027-01-14"]
 
 
 def test_polls_openai_anthropic_and_gemini_together(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY)
     report = poll(
-        db,
+        any_db,
         configure(
             oa=sim.base_url,
             claude=("anthropic", sim.base_url, ""),
@@ -380,27 +381,27 @@ def test_polls_openai_anthropic_and_gemini_together(
         ),
     )
     assert report.ok and [o.name for o in report.outcomes] == ["oa", "claude", "gem"]
-    assert sorted(rows(db, "claude")) == [
+    assert sorted(rows(any_db, "claude")) == [
         "claude-sim-haiku-20251001",
         "claude-sim-legacy-20240301",
         "claude-sim-sonnet-20260115",
     ]
-    assert sorted(rows(db, "gem")) == ["gemini-sim-flash", "gemini-sim-pro"]
-    assert rows(db, "claude")["claude-sim-legacy-20240301"].raw["lifecycle"] == "deprecated"
+    assert sorted(rows(any_db, "gem")) == ["gemini-sim-flash", "gemini-sim-pro"]
+    assert rows(any_db, "claude")["claude-sim-legacy-20240301"].raw["lifecycle"] == "deprecated"
 
 
 def test_only_the_named_providers_are_polled(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY)
-    report = poll(db, configure(oa=sim.base_url, gem=("gemini", sim.base_url, "")), ["gem"])
+    report = poll(any_db, configure(oa=sim.base_url, gem=("gemini", sim.base_url, "")), ["gem"])
     assert [o.name for o in report.outcomes] == ["gem"]
-    assert rows(db, "oa") == {}
+    assert rows(any_db, "oa") == {}
 
 
 def test_unknown_provider_name_is_a_config_error(
-    db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
 ) -> None:
     sim = make_simulator(api_key=KEY)
     with pytest.raises(ConfigError, match="nope"):
-        poll(db, configure(oa=sim.base_url), ["nope"])
+        poll(any_db, configure(oa=sim.base_url), ["nope"])
