@@ -451,7 +451,7 @@ def _file_samples(data: Any, container: Any, suite_path: Path) -> Iterator[_RawS
 def read_jsonl(file: Path) -> Iterator[_RawSample]:
     """Samples from a JSONL file, one JSON object a line (blank lines skipped)."""
     try:
-        handle = file.open(encoding="utf-8")
+        handle = file.open(encoding="utf-8-sig")
     except OSError as exc:
         raise SuiteError(f"cannot read: {exc.strerror}", path=str(file)) from None
     with handle:
@@ -579,7 +579,7 @@ def load_suite(path: Path) -> SuiteSpec:
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SuiteError("suite file not found", path=source) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -673,7 +673,7 @@ def load_suite(path: Path) -> SuiteSpec:
 def _declared_name(path: Path) -> str:
     """A suite file's `name` (else its stem), read without loading its samples."""
     try:
-        data = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        data = _parse_yaml(path.read_text(encoding="utf-8-sig"), str(path))
     except (SuiteError, OSError, UnicodeDecodeError):
         return path.stem
     name = data.get("name") if isinstance(data, dict) else None
