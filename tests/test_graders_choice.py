@@ -8,8 +8,7 @@ import pytest
 
 from monitor.errors import SuiteError
 from monitor.graders import SyncGrader, build_graders, extract_letter
-from monitor.suites import load_suite
-from monitor.suites import SampleSpec
+from monitor.suites import SampleSpec, load_suite
 
 CHOICES = ["London", "Paris", "Rome", "Berlin"]
 
