@@ -176,10 +176,11 @@ def claim_next_run(
 def claim_run(
     db: Database, run_id: int, worker_id: str, *, stale_after_s: float = DEFAULT_STALE_AFTER_S
 ) -> bool:
-    """Claim one given run to resume it: any unfinished status, or running under a dead/stale holder."""
+    """Claim one given run to resume it: queued, interrupted, failed or skipped, or running under a dead or
+    stale holder."""
     with db.session() as session:
         holder = session.scalar(select(Run.claimed_by).where(Run.id == run_id))
-        options = [Run.status.in_(("queued", "interrupted", "failed")), _claimable(stale_after_s)]
+        options = [Run.status.in_(("queued", "interrupted", "failed", "skipped")), _claimable(stale_after_s)]
         if holder_is_dead(holder):
             options.append(and_(Run.status == "running", Run.claimed_by == holder))
         resumable = or_(*options)

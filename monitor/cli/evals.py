@@ -156,7 +156,7 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
 @json_option
 @pass_app
 def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: bool, as_json: bool) -> None:
-    """Continue an interrupted, failed or abandoned run; stored samples are not sent again."""
+    """Continue an interrupted, failed, skipped or abandoned run; stored samples are not sent again."""
     from monitor.models import Run
     from monitor.runner import guard_run
     from monitor.runqueue import claim_run, new_worker_id
