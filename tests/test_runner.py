@@ -214,3 +214,12 @@ def test_a_run_whose_suite_file_changed_is_finished_with_its_stored_version(
     assert summary.status == "done" and summary.done == 5
     assert summary.suite_version == spec.version
     assert [r["key"] for r in stored(db, run_id)] == [s.key for s in spec.samples]
+
+
+def test_max_cost_stops_the_run_once_its_actual_cost_reaches_it(tmp_path: Path, simulator: Simulator) -> None:
+    config_path = write_workspace(tmp_path, simulator.base_url, samples=40, provider="max_concurrency = 1\n")
+    summary, db, run_id = _execute(config_path, max_cost_usd=0.0002)
+    assert summary.status == "failed"
+    assert summary.error is not None and "cost limit" in summary.error
+    assert 0 < result_count(db, run_id) < 40
+    assert summary.cost_usd is not None and summary.cost_usd >= 0.0002

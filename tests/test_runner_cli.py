@@ -167,3 +167,18 @@ def test_resume_of_a_done_run_exits_2(tmp_path: Path, simulator: Simulator) -> N
     code, output = _cli(config, "resume", str(run_id))
     assert code == 2
     assert "done" in output
+
+
+def test_a_scheduled_run_with_unknown_price_and_a_budget_is_skipped(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config_path = write_workspace(tmp_path, simulator.base_url, price=False, budget=TINY_BUDGET)
+    config, db, spec = open_workspace(config_path)
+    with db.session() as session:
+        enqueue_runs(
+            session, config, provider="sim", model_id="gpt-sim-base", trigger="new_model", suites=[spec]
+        )
+    summary = asyncio.run(work_once(db, config, worker_id="w1"))
+    assert summary is not None and summary.status == "skipped"
+    assert summary.estimated_cost_usd is None
+    assert summary.error is not None and "cost unknown" in summary.error
