@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +33,7 @@ from monitor.models import Result, Run, utcnow
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.base import BaseTrigger
+    from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger("monitor.daemon")
 
@@ -286,18 +287,65 @@ JOB_FUNCTIONS: dict[str, Callable[[], None]] = {
 # ---- schedule -------------------------------------------------------------------------------
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _cron_weekdays(field: str) -> str:
+    """A standard cron day-of-week field (0 or 7 = Sunday, names allowed) as APScheduler day names.
+
+    APScheduler numbers days from Monday = 0, so "1" would mean Tuesday to it; explicit names
+    keep the usual crontab meaning ("0 6 * * 1" is Monday 06:00).
+    """
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if span == "*":
+            low, high = 0, 6
+        else:
+            first, _, last = span.partition("-")
+            low = _weekday_number(first)
+            high = _weekday_number(last) if last else (6 if step_text else low)
+            if last and high < low:
+                high += 7
+        if step < 1:
+            raise ValueError(f"bad step in {field!r}")
+        days.update(day % 7 for day in range(low, high + 1, step))
+    return ",".join(_WEEKDAYS[d] for d in sorted(days))
+
+
+def _weekday_number(text: str) -> int:
+    if text in _WEEKDAYS:
+        return _WEEKDAYS.index(text)
+    if text.isdigit() and 0 <= int(text) <= 7:
+        return int(text)
+    raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")
+
+
+def cron_trigger(expr: str) -> CronTrigger:
+    """A 5-field crontab expression (minute hour day month weekday, standard meaning) in UTC."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_cron_weekdays(weekday), timezone=UTC
+    )
+
+
 def job_triggers(schedule: ScheduleConfig) -> dict[str, BaseTrigger]:
     """The trigger of every job the config asks for (cron expressions are in UTC)."""
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     def cron(key: str, expr: str) -> CronTrigger:
         try:
-            return CronTrigger.from_crontab(expr, timezone=UTC)
+            return cron_trigger(expr)
         except ValueError as exc:
-            raise ConfigError(
-                f"[schedule] {key} = {expr!r} is not a 5-field cron expression: {exc}"
-            ) from None
+            raise ConfigError(f"[schedule] {key} = {expr!r} is not a cron expression: {exc}") from None
 
     triggers: dict[str, BaseTrigger] = {}
     if schedule.poll_cron:
@@ -317,9 +365,18 @@ def build_scheduler(config: Config) -> BackgroundScheduler:
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.base import STATE_RUNNING
+
+    class Scheduler(BackgroundScheduler):
+        """Processes jobs only while running: a wake-up racing `shutdown` must not touch the store."""
+
+        def _process_jobs(self) -> float | None:
+            if self.state != STATE_RUNNING:
+                return None
+            return cast(float | None, super()._process_jobs())
 
     store = SQLAlchemyJobStore(engine=make_engine(config.database_url), tablename=JOBS_TABLE)
-    return BackgroundScheduler(
+    return Scheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers=len(JOB_FUNCTIONS))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
@@ -481,6 +538,7 @@ class Daemon:
                     break
         finally:
             runtime.request_stop()
+            scheduler.pause()
             scheduler.shutdown(wait=False)
             stuck = runtime.wait_idle(self.options.grace_s)
             _RUNTIME = None
