@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from monitor.config import ProviderConfig
 
@@ -69,9 +67,13 @@ class ProviderLimiter:
         """Hold every new request of this provider for `seconds` (a 429's retry-after)."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    @asynccontextmanager
-    async def slot(self, estimated_tokens: int = 0) -> AsyncIterator[None]:
-        async with self._slots:
+    def slot(self, estimated_tokens: int = 0) -> _Slot:
+        """`async with limiter.slot(tokens):` one request's concurrency slot, after the rate limits."""
+        return _Slot(self, estimated_tokens)
+
+    async def acquire(self, estimated_tokens: int = 0) -> None:
+        await self._slots.acquire()
+        try:
             wait = self._paused_until - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -79,12 +81,33 @@ class ProviderLimiter:
                 await self.requests.acquire(1.0)
             if self.tokens is not None and estimated_tokens:
                 await self.tokens.acquire(estimated_tokens)
-            yield
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def release(self) -> None:
+        self._slots.release()
 
     def settle_tokens(self, estimated: int, actual: int | None) -> None:
         """Correct the TPM bucket with the tokens a call really used."""
         if self.tokens is not None and actual is not None:
             self.tokens.adjust(actual - estimated)
+
+
+class _Slot:
+    """The async context manager of one slot (a class: cheaper than a generator per request)."""
+
+    __slots__ = ("limiter", "tokens")
+
+    def __init__(self, limiter: ProviderLimiter, tokens: int) -> None:
+        self.limiter = limiter
+        self.tokens = tokens
+
+    async def __aenter__(self) -> None:
+        await self.limiter.acquire(self.tokens)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.limiter.release()
 
 
 _LIMITERS: dict[tuple[int, str, int, float | None, float | None], ProviderLimiter] = {}

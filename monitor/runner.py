@@ -325,7 +325,10 @@ class _RunExecution:
         row.update(
             score=graded.score,
             passed=graded.passed,
-            grades=[asdict(g) for g in graded.grades],
+            grades=[
+                {"grader": g.grader, "score": g.score, "passed": g.passed, "detail": g.detail}
+                for g in graded.grades
+            ],
             error_kind=None,
             error_message=None,
             cost_usd=cost,
