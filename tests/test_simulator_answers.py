@@ -216,3 +216,11 @@ def test_token_counts_grow_with_the_prompt(sim: Simulator) -> None:
     assert short.usage is not None and long.usage is not None
     assert 250 <= long.usage.prompt_tokens <= 400 < long.usage.prompt_tokens + 1000
     assert short.usage.prompt_tokens < 10
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"), [("2+2?", "4"), ("What is 17 * 3?", "51"), ("10 / 4", "2.5")]
+)
+def test_bare_expressions_are_computed(sim: Simulator, question: str, expected: str) -> None:
+    output = ask(sim, "gpt-sim-perfect", [{"role": "user", "content": question}])
+    assert re.findall(r"-?\d+(?:\.\d+)?", output)[-1] == expected

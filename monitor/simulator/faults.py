@@ -27,7 +27,7 @@ class Fault:
     count: int | None = None
     retry_after: float = 0.05
     hang_s: float = 30.0
-    hits: int = field(default=0, compare=False)
+    hits: int = field(default=0, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:

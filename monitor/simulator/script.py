@@ -106,7 +106,6 @@ def _build(cls: Any, item: Any, name: str, line: int | None, where: str) -> Any:
     if not isinstance(item, dict):
         raise InputError(f"{where} must be a mapping of {cls.__name__} fields", path=name, line=line)
     fields = {f.name for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")}
-    fields.discard("hits")
     for key in item:
         if key not in fields:
             raise InputError(
