@@ -182,6 +182,7 @@ def figure_a(n: int, concurrency: int) -> dict[str, Any]:
     with simulator(latency_ms=latency * 1000) as url, tempfile.TemporaryDirectory() as tmp:
         config = write_workspace(Path(tmp), url, n, concurrency=concurrency)
         wall, summary = asyncio.run(run_pipeline(config, concurrency))
+        bare = asyncio.run(bare_loop(url, n, concurrency))
     ideal = n * latency / concurrency
     return {
         "figure": "a latency-bound efficiency",
@@ -191,6 +192,8 @@ def figure_a(n: int, concurrency: int) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "efficiency": round(ideal / wall, 3),
         "target": ">= 0.95",
+        "bare_sdk_wall_s": round(bare, 2),
+        "bare_sdk_efficiency": round(ideal / bare, 3),
         "errors": summary.errored,
         "p50_ms": summary.latency_p50_ms,
     }

@@ -254,7 +254,8 @@ class _RunExecution:
         self.limiter.settle_tokens(item.tokens, used)
         return completion
 
-    async def _process(self, item: _Item) -> dict[str, Any]:
+    async def _process(self, item: _Item) -> dict[str, Any] | None:
+        """The result row of one item; None when a stop cut its retries short (it stays to do)."""
         row: dict[str, Any] = {
             "run_id": self.run_id,
             "sample_key": item.sample.key,
@@ -268,6 +269,8 @@ class _RunExecution:
             )
         except GaveUp as gave_up:
             error = gave_up.error
+            if error.retryable and self.halt.is_set():
+                return None
             if error.kind in FATAL_KINDS and self.fatal is None:
                 self.fatal = f"{error.kind}: {error}"
                 self.halt.set()
@@ -348,6 +351,8 @@ class _RunExecution:
             if item is None:
                 return
             row = await self._process(item)
+            if row is None:
+                continue
             self.buffer.append(row)
             self.progress.add(row["score"], row["passed"], row["error_kind"] is not None, row["cost_usd"])
             if len(self.buffer) >= FLUSH_ROWS:
@@ -372,6 +377,13 @@ class _RunExecution:
 
     async def writer(self, finished: asyncio.Event) -> None:
         """The single writer: flush every FLUSH_INTERVAL_S or FLUSH_ROWS rows; heartbeat the claim."""
+        try:
+            await self._write(finished)
+        except Exception:
+            self.halt.set()  # no point sending what cannot be stored
+            raise
+
+    async def _write(self, finished: asyncio.Event) -> None:
         last_beat = time.monotonic()
         while not finished.is_set():
             try:

@@ -223,3 +223,22 @@ def test_max_cost_stops_the_run_once_its_actual_cost_reaches_it(tmp_path: Path, 
     assert summary.error is not None and "cost limit" in summary.error
     assert 0 < result_count(db, run_id) < 40
     assert summary.cost_usd is not None and summary.cost_usd >= 0.0002
+
+
+def test_a_stop_during_retries_leaves_the_sample_to_do_rather_than_an_error(
+    tmp_path: Path, make_simulator: Callable[..., Simulator]
+) -> None:
+    sim = make_simulator(faults=[Fault("overloaded")])
+    config_path = write_workspace(tmp_path, sim.base_url, samples=4, provider="max_retries = 10\n")
+    config, db, spec = open_workspace(config_path)
+    run_id, worker = manual_run(db, config, spec)
+
+    async def stop_soon() -> Any:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.3, stop.set)
+        return await execute_run(db, config, run_id, worker_id=worker, stop=stop)
+
+    summary = asyncio.run(stop_soon())
+    assert summary.status == "interrupted"
+    assert result_count(db, run_id) == 0
+    assert sim.stats()["requests"] >= 4
