@@ -176,3 +176,19 @@ def test_a_failure_on_a_later_page_fails_the_whole_list(make_simulator: Callable
     with pytest.raises(RateLimited):
         provider(sim, page_size=2, max_retries=3).list_models()
     assert sim.stats()["by_endpoint"]["anthropic.models"] == 2
+
+
+def test_openai_named_params_are_sent_in_messages_terms(make_simulator: Callable[..., Simulator]) -> None:
+    sim = make_simulator(api_key=KEY, models=MODELS)
+    p = provider(sim)
+    request = ChatRequest(
+        model="claude-sim-a",
+        messages=[{"role": "user", "content": "hi"}],
+        extra={"stop": "END", "reasoning_effort": "minimal", "top_p": 0.9},
+    )
+    sent = p.request_kwargs(request)
+    assert sent["extra_body"] == {"stop_sequences": ["END"], "top_p": 0.9}
+    assert sent["extra_headers"] == {"anthropic-version": "2023-06-01"}
+    high = p.request_kwargs(ChatRequest(model="m", messages=[], extra={"reasoning_effort": "high"}))
+    assert high["extra_body"] == {"output_config": {"effort": "high"}}
+    assert ask(p, max_tokens=100, extra={"stop": "END", "top_p": 0.9}).text

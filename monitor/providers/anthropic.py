@@ -36,6 +36,20 @@ MAX_LIST_PAGES = 1000
 SAMPLING_VERSION = "2023-06-01"
 """The API version that still accepts temperature/top_p/top_k (2026-10-21, the SDK's, rejects them)."""
 _SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+def _anthropic_params(extra: dict[str, Any]) -> dict[str, Any]:
+    """A suite's OpenAI-named extras in Messages terms: `stop` -> `stop_sequences`,
+    `reasoning_effort` -> `output_config.effort` (values Messages does not know are dropped)."""
+    params = dict(extra)
+    stop = params.pop("stop", None)
+    if stop is not None:
+        params["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    effort = params.pop("reasoning_effort", None)
+    if effort in EFFORTS:
+        params["output_config"] = {"effort": effort}
+    return params
 
 
 def map_anthropic_error(exc: BaseException, *, provider: str, secrets: Iterable[str | None]) -> ProviderError:
@@ -147,7 +161,7 @@ class AnthropicProvider:
         }
         if system:
             kwargs["system"] = "\n\n".join(system)
-        extra = dict(request.extra)
+        extra = _anthropic_params(request.extra)
         if request.temperature is not None:
             extra["temperature"] = request.temperature
         if extra:
