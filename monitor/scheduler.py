@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config, ScheduleConfig
 from monitor.db import Database, make_engine
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, MonitorError
 from monitor.leader import DEFAULT_TTL_S, LeaderLease
 from monitor.models import Result, Run, utcnow
 
@@ -559,7 +559,12 @@ def run_daemon(config: Config, options: DaemonOptions) -> int:
     """Open the database (migrating it), install signal handlers and run the daemon until stopped."""
     from monitor.db import open_database
 
-    db = open_database(config.database_url)
+    try:
+        db = open_database(config.database_url)
+    except SQLAlchemyError as exc:
+        raise MonitorError(
+            f"cannot open the database {_safe_url(config.database_url)}: {exc.__class__.__name__}"
+        ) from exc
     try:
         daemon = Daemon(config, db, options)
         daemon.install_signal_handlers()

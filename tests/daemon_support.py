@@ -38,7 +38,8 @@ def write_suite(directory: Path, name: str, size: int) -> Path:
             name: {name}
             description: Small sums for daemon tests.
             prompt:
-              user: "What is {{{{ a }}}} + {{{{ b }}}}? Answer with the number only."
+              system: "Compute the sum. Reply with the number only."
+              user: "{{{{ a }}}} + {{{{ b }}}}"
             params: {{max_tokens: 16, temperature: 0}}
             graders: [{{type: numeric}}]
             samples:

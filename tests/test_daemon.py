@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -228,7 +229,7 @@ def test_status_is_healthy_while_a_daemon_leads_and_unhealthy_after_it_dies(
 ) -> None:
     workspace, _sim = make_workspace()
     assert workspace.run_cli("status").returncode == 1
-    daemon = workspace.start_daemon("a", lease_ttl=2)
+    daemon = workspace.start_daemon("a", lease_ttl=2, args=("--log-json",))
     wait_for(lambda: workspace.lease_holder() == daemon.worker_id, 30, "the daemon to lead")
     wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
     healthy = workspace.run_cli("status")
@@ -238,3 +239,6 @@ def test_status_is_healthy_while_a_daemon_leads_and_unhealthy_after_it_dies(
     daemon.kill9()
     wait_for(lambda: workspace.run_cli("status").returncode == 1, 30, "status to see the stale heartbeat")
     assert "stale" in workspace.run_cli("status").stdout
+    records = [json.loads(line) for line in daemon.log().splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any(r["message"].startswith("leader:") for r in records)
