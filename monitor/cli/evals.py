@@ -285,39 +285,44 @@ def _fmt(value: float | None, pattern: str = "{:.0f}") -> str:
 def _summary_table(
     summaries: list[RunSummary], *, title: str, triggers: dict[int, str] | None = None
 ) -> None:
+    """One row per run, two lines per cell, so it fits an 80-column terminal."""
+    from rich import box
     from rich.table import Table
 
     from monitor.pricing import format_cost
 
-    table = Table(title=title)
+    table = Table(
+        title=title,
+        caption="p50/p95: latency in ms",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     table.add_column("run", justify="right")
-    table.add_column("model", no_wrap=True)
-    table.add_column("suite", overflow="fold")
-    table.add_column("status")
-    if triggers is not None:
-        table.add_column("trigger")
-    table.add_column("done", justify="right")
-    table.add_column("score (95% CI)", no_wrap=True)
-    table.add_column("errors", justify="right")
-    table.add_column("p50/p95 ms", justify="right")
-    table.add_column("tokens in/out", justify="right")
-    table.add_column("cost", justify="right", no_wrap=True, min_width=7)
+    table.add_column("model\nsuite", overflow="fold")
+    table.add_column("status" + ("\ntrigger" if triggers is not None else ""), no_wrap=True)
+    table.add_column("done", justify="right", no_wrap=True)
+    table.add_column("score\n95% CI", no_wrap=True)
+    table.add_column("err", justify="right")
+    table.add_column("p50\np95", justify="right")
+    table.add_column("tok in\nout", justify="right")
+    table.add_column("cost", justify="right", no_wrap=True)
     for s in summaries:
         score = "–"
         if s.score is not None:
             score = f"{s.score:.3f}"
             if s.ci_low is not None and s.ci_high is not None:
-                score += f" [{s.ci_low:.3f}, {s.ci_high:.3f}]"
-        row = [str(s.run_id), s.model_key, s.suite, s.status]
-        if triggers is not None:
-            row.append(triggers.get(s.run_id, ""))
-        row += [
+                score += f"\n[{s.ci_low:.3f}, {s.ci_high:.3f}]"
+        status = s.status + (f"\n{triggers.get(s.run_id, '')}" if triggers is not None else "")
+        table.add_row(
+            str(s.run_id),
+            f"{s.model_key}\n{s.suite}",
+            status,
             f"{s.done}/{s.samples_total}",
             score,
             str(s.errored),
-            f"{_fmt(s.latency_p50_ms)}/{_fmt(s.latency_p95_ms)}",
-            f"{s.input_tokens:,}/{s.output_tokens:,}",
+            f"{_fmt(s.latency_p50_ms)}\n{_fmt(s.latency_p95_ms)}",
+            f"{s.input_tokens:,}\n{s.output_tokens:,}",
             format_cost(s.cost_usd),
-        ]
-        table.add_row(*row)
+        )
     console.print(table)
