@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.config import Config
+from monitor.config import Config, DatabaseConfig
 from monitor.db import Database, open_database
 from monitor.events import complete_events, drift_targets, start_drift_check
 from monitor.models import Event, OutboxMessage, Run
@@ -28,8 +28,10 @@ to = ["team@example.com"]
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return make_config(tmp_path, extra=EMAIL)
+def config(tmp_path: Path, any_db_url: str) -> Config:
+    """The simulated-provider config with e-mail, on SQLite and on PostgreSQL."""
+    config = make_config(tmp_path, extra=EMAIL)
+    return config.model_copy(update={"database": DatabaseConfig(url=any_db_url)})
 
 
 @pytest.fixture
