@@ -482,8 +482,7 @@ class Daemon:
                     log.error("lost the leader lease (heartbeat late or database unreachable); standing by")
                 continue
             if not standby_said:
-                state = self.lease.state()
-                log.info("standby: %s holds the leader lease", state.holder if state else "another daemon")
+                log.info("standby: %s holds the leader lease", self._holder())
                 standby_said = True
             self.shutdown.wait(self.options.standby_poll_s)
         try:
@@ -491,6 +490,9 @@ class Daemon:
         except SQLAlchemyError as exc:
             log.warning("could not release the leader lease (it will expire): %s", exc)
         if stuck:
+            # After a signal this is still a clean stop (0); after losing the lease it is a failure
+            # (1), so a supervisor restarts the process as a standby.
+            code = 0 if self.shutdown.is_set() else 1
             log.warning(
                 "job(s) %s still running after the %.0f s grace period; exiting anyway (runs resume on the "
                 "next start)",
@@ -498,9 +500,16 @@ class Daemon:
                 self.options.grace_s,
             )
             logging.shutdown()
-            os._exit(0)
+            os._exit(code)
         log.info("daemon stopped")
         return 0
+
+    def _holder(self) -> str:
+        try:
+            state = self.lease.state()
+        except SQLAlchemyError:
+            return "another daemon"
+        return state.holder if state else "another daemon"
 
     def _try_acquire(self) -> bool:
         try:

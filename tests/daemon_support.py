@@ -77,7 +77,7 @@ class DaemonProcess:
     @property
     def worker_id(self) -> str:
         """The id the daemon logs when it starts (host:pid:random by default)."""
-        found = wait_for(lambda: re.search(r"daemon (\S+) starting", self.log()), 30, "the daemon to start")
+        found = wait_for(lambda: re.search(r"(?:daemon|worker) (\S+) starting", self.log()), 30, "a start")
         return str(found.group(1))
 
     def alive(self) -> bool:
@@ -165,10 +165,15 @@ class Workspace:
     def start_daemon(
         self, name: str, *, lease_ttl: float = 2.0, grace: float = 10.0, args: tuple[str, ...] = ()
     ) -> DaemonProcess:
+        return self._spawn(name, ["daemon", "--lease-ttl", str(lease_ttl), "--grace", str(grace), *args])
+
+    def start_worker(self, name: str, *, idle: float = 0.3) -> DaemonProcess:
+        return self._spawn(name, ["worker", "--idle", str(idle)])
+
+    def _spawn(self, name: str, command: list[str]) -> DaemonProcess:
         log_path = self.root / f"{name}.log"
         log = log_path.open("ab")
         env = {**os.environ, SIM_KEY_ENV: SIM_KEY, "MODEL_MONITOR_CONFIG": str(self.config_path)}
-        command = ["daemon", "--lease-ttl", str(lease_ttl), "--grace", str(grace), *args]
         process = subprocess.Popen(
             [sys.executable, "-m", "monitor", *command],
             cwd=self.root,

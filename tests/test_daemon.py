@@ -119,7 +119,7 @@ def test_kill_9_mid_evaluation_then_restart_completes_the_event_once(
 
 def runs_finished_by(daemon: DaemonProcess) -> set[int]:
     """The runs a daemon's log says it finished."""
-    return {int(m) for m in re.findall(r"monitor.daemon: run (\d+) ", daemon.log())}
+    return {int(m) for m in re.findall(r"monitor\.(?:daemon|worker): run (\d+) ", daemon.log())}
 
 
 def test_two_daemons_elect_one_leader_and_the_standby_takes_over_when_it_dies(
@@ -242,3 +242,27 @@ def test_status_is_healthy_while_a_daemon_leads_and_unhealthy_after_it_dies(
     records = [json.loads(line) for line in daemon.log().splitlines()]
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert any(r["message"].startswith("leader:") for r in records)
+
+
+def test_an_extra_worker_shares_the_queue_without_double_work(
+    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer
+) -> None:
+    workspace, sim = make_workspace(
+        sim_models(latency_ms=80), suites={"sums": 10, "more-sums": 10, "third": 10}
+    )
+    leader = workspace.start_daemon("leader")
+    worker = workspace.start_worker("worker")
+    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    sim.release("gpt-sim-next")
+    wait_for(lambda: smtp_server.messages, 90, "the event's e-mail")
+    polls_then = workspace.polls()
+    wait_for(lambda: workspace.polls() >= polls_then + 2, 30, "two more polls")
+
+    assert_evaluated_once(workspace)
+    assert len(smtp_server.messages) == 1
+    by_leader, by_worker = runs_finished_by(leader), runs_finished_by(worker)
+    assert by_leader.isdisjoint(by_worker)
+    assert by_leader | by_worker == {run.id for run in workspace.runs()}
+    assert by_worker, "the worker took part"
+    assert worker.terminate() == 0
+    assert leader.terminate() == 0

@@ -51,6 +51,34 @@ def daemon(app: AppContext, log_json: bool, worker_id: str | None, lease_ttl: fl
 
 
 @main.command()
+@click.option("--log-json", is_flag=True, help="Log JSON lines instead of text lines (stderr).")
+@click.option(
+    "--worker-id", help="This process's name in run claims (unique; default host:pid:random)."
+)
+@click.option(
+    "--idle",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds to wait when the queue is empty (default: [schedule] work_interval_seconds).",
+)
+@pass_app
+def worker(app: AppContext, log_json: bool, worker_id: str | None, idle: float | None) -> None:
+    """Evaluate queued runs next to the daemon (extra capacity; no scheduler, no leader lease)."""
+    from monitor.logs import configured_secrets, setup_logging
+    from monitor.runqueue import new_worker_id
+    from monitor.worker import run_worker
+
+    config = app.config
+    setup_logging(
+        json_lines=log_json,
+        level=logging.DEBUG if app.debug else logging.INFO,
+        secrets=configured_secrets(config),
+    )
+    idle_s = idle if idle is not None else config.schedule.work_interval_seconds
+    raise SystemExit(run_worker(config, worker_id=worker_id or new_worker_id(), idle_s=idle_s))
+
+
+@main.command()
 @json_option
 @pass_app
 def status(app: AppContext, as_json: bool) -> None:
