@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -180,6 +181,7 @@ async def bare_loop(url: str, n: int, concurrency: int) -> float:
 def figure_a(n: int, concurrency: int) -> dict[str, Any]:
     latency = 0.5
     with simulator(latency_ms=latency * 1000) as url, tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(bare_loop(url, 4 * concurrency, concurrency))  # warm the server (both runs find it warm)
         config = write_workspace(Path(tmp), url, n, concurrency=concurrency)
         wall, summary = asyncio.run(run_pipeline(config, concurrency))
         bare = asyncio.run(bare_loop(url, n, concurrency))
@@ -199,12 +201,21 @@ def figure_a(n: int, concurrency: int) -> dict[str, Any]:
     }
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def figure_b(n: int, concurrency: int) -> dict[str, Any]:
     with simulator(latency_ms=0) as url, tempfile.TemporaryDirectory() as tmp:
         asyncio.run(bare_loop(url, min(n, 200), concurrency))  # warm the server
+        cpu = _cpu()
         bare = asyncio.run(bare_loop(url, n, concurrency))
+        bare_cpu = _cpu() - cpu
         config = write_workspace(Path(tmp), url, n, concurrency=concurrency)
+        cpu = _cpu()
         wall, summary = asyncio.run(run_pipeline(config, concurrency))
+        pipeline_cpu = _cpu() - cpu
     return {
         "figure": "b overhead at latency 0",
         "n": n,
@@ -213,6 +224,8 @@ def figure_b(n: int, concurrency: int) -> dict[str, Any]:
         "pipeline_per_s": round(n / wall, 1),
         "ratio": round(bare / wall, 3),
         "target": ">= 0.8",
+        "bare_cpu_ms_per_request": round(bare_cpu / n * 1000, 3),
+        "pipeline_cpu_ms_per_sample": round(pipeline_cpu / n * 1000, 3),
         "errors": summary.errored,
     }
 
