@@ -52,9 +52,7 @@ def daemon(app: AppContext, log_json: bool, worker_id: str | None, lease_ttl: fl
 
 @main.command()
 @click.option("--log-json", is_flag=True, help="Log JSON lines instead of text lines (stderr).")
-@click.option(
-    "--worker-id", help="This process's name in run claims (unique; default host:pid:random)."
-)
+@click.option("--worker-id", help="This process's name in run claims (unique; default host:pid:random).")
 @click.option(
     "--idle",
     type=click.FloatRange(min=0.1),
