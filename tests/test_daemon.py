@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
+from monitor.config import load_config
 from monitor.models import OutboxMessage, utcnow
+from monitor.scheduler import build_scheduler, install_jobs
 from monitor.simulator import SimModel, Simulator
 from tests.daemon_support import DaemonProcess, Workspace, wait_for
 from tests.fixtures.smtp import SmtpServer
@@ -266,3 +268,44 @@ def test_an_extra_worker_shares_the_queue_without_double_work(
     assert by_worker, "the worker took part"
     assert worker.terminate() == 0
     assert leader.terminate() == 0
+
+
+def make_drift_overdue(workspace: Workspace) -> None:
+    """Store the drift job as if its weekly run had been missed while no daemon ran."""
+    config = load_config(workspace.config_path)
+    scheduler = build_scheduler(config)
+    scheduler.start(paused=True)
+    install_jobs(scheduler, config)
+    scheduler.modify_job("drift", next_run_time=datetime.now(UTC) - timedelta(days=1))
+    scheduler.shutdown(wait=False)
+
+
+def drift_statuses(workspace: Workspace) -> list[str | None]:
+    return [e.detail.get("status") for e in workspace.events("drift") if e.reported_at is not None]
+
+
+def test_missed_drift_check_runs_at_start_and_a_new_fingerprint_alerts_once(
+    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer
+) -> None:
+    base = SimModel("gpt-sim-base", skill=0.7, latency_ms=2, latency_jitter_ms=0, system_fingerprint="fp_a")
+    workspace, sim = make_workspace([base])
+    make_drift_overdue(workspace)
+    first = workspace.start_daemon("first")
+    wait_for(lambda: drift_statuses(workspace) == ["unchanged"], 60, "the missed drift check to run")
+    assert first.terminate() == 0
+    assert smtp_server.messages == [], "a first measurement is no change"
+
+    sim.models[0].system_fingerprint = "fp_b"
+    make_drift_overdue(workspace)
+    second = workspace.start_daemon("second")
+    wait_for(lambda: drift_statuses(workspace) == ["unchanged", "changed"], 60, "the second drift check")
+    wait_for(lambda: smtp_server.messages, 30, "the drift alert")
+    polls_then = workspace.polls()
+    wait_for(lambda: workspace.polls() >= polls_then + 2, 30, "two more polls")
+
+    assert len(smtp_server.messages) == 1
+    assert "drift" in str(smtp_server.messages[0].parsed()["Subject"])
+    drift = workspace.events("drift")[-1]
+    assert drift.detail["findings"] == ["system_fingerprint fp_a -> fp_b"]
+    assert [run.trigger for run in workspace.runs()] == ["drift"] * 2 * len(workspace.suites)
+    assert second.terminate() == 0
