@@ -5,9 +5,9 @@ Exactly once: the report files are written first (idempotent), then ONE transact
 enqueues the e-mail under the outbox's unique dedupe key. Two processes racing, or a process dying
 between the steps, can at worst rewrite the same report files; the mail is queued once.
 
-Removed and returned models are told in one short notice e-mail per batch (everything unreported
-when the work job runs, normally one poll's changes); the report of a new model found by the same
-poll also lists them.
+Removed and returned models, and changed deprecation details, are told in one short notice e-mail
+per batch (everything unreported when the work job runs, normally one poll's changes); the report
+of a new model found by the same poll also lists them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ log = logging.getLogger("monitor.events")
 
 FINISHED = ("done", "failed", "skipped")
 REPORTED_KINDS = ("new_model", "drift")
-AVAILABILITY_KINDS = ("removed_model", "returned_model")
+AVAILABILITY_KINDS = ("removed_model", "returned_model", "deprecation_changed")
 
 
 def pending_event_ids(session: Session) -> list[int]:
@@ -216,6 +216,7 @@ class _Change:
     kind: str
     model_key: str
     when: str
+    what: str
 
 
 class _RaceLost(Exception):
@@ -223,7 +224,7 @@ class _RaceLost(Exception):
 
 
 def notify_availability(db: Database, config: Config) -> list[int]:
-    """One notice for every unreported removed/returned-model event, marked reported in the same commit."""
+    """One notice for the unreported removed/returned/deprecation events, marked reported with it."""
     try:
         return _notify_availability(db, config)
     except _RaceLost:
@@ -254,7 +255,8 @@ def _notify_availability(db: Database, config: Config) -> list[int]:
             from monitor.mailer import enqueue
 
             changes = [
-                _Change(e.kind, e.model_key, e.created_at.strftime("%Y-%m-%d %H:%M UTC")) for e in events
+                _Change(e.kind, e.model_key, e.created_at.strftime("%Y-%m-%d %H:%M UTC"), _what(e))
+                for e in events
             ]
             message = _availability_message(config, changes)
             enqueue(
@@ -264,29 +266,49 @@ def _notify_availability(db: Database, config: Config) -> list[int]:
     return ids
 
 
+def _what(event: Event) -> str:
+    """What changed, in words (deprecation fields as `field: old -> new`)."""
+    if event.kind == "removed_model":
+        return "no longer listed"
+    if event.kind == "returned_model":
+        return "listed again"
+    changes = (event.detail or {}).get("changes") or {}
+    described = [
+        f"{field}: {pair[0]} -> {pair[1]}"
+        if isinstance(pair, list) and len(pair) == 2
+        else f"{field} changed"
+        for field, pair in sorted(changes.items())
+    ]
+    return "deprecation details changed" + (f" ({'; '.join(described)})" if described else "")
+
+
 def _availability_message(config: Config, changes: list[_Change]) -> Any:
     from monitor.email_render import clean_text, new_message
 
     assert config.email is not None
-    removed = [c for c in changes if c.kind == "removed_model"]
-    returned = [c for c in changes if c.kind == "returned_model"]
-    parts = []
-    if removed:
-        parts.append(f"{len(removed)} removed")
-    if returned:
-        parts.append(f"{len(returned)} listed again")
-    message = new_message(config.email, "models " + ", ".join(parts))
+    counts = {kind: sum(1 for c in changes if c.kind == kind) for kind in AVAILABILITY_KINDS}
+    labels = {
+        "removed_model": "removed",
+        "returned_model": "listed again",
+        "deprecation_changed": "deprecation notice",
+    }
+    parts = [f"{counts[kind]} {labels[kind]}" for kind in AVAILABILITY_KINDS if counts[kind]]
+    message = new_message(config.email, "models: " + ", ".join(parts))
     lines = []
     rows = []
     for change in changes:
-        what = "no longer listed" if change.kind == "removed_model" else "listed again"
         model = clean_text(change.model_key, 300)
+        what = clean_text(change.what, 500)
         lines.append(f"- {model}: {what} (since {change.when})")
         rows.append(
             f"<tr><td style='padding:4px 8px'>{html.escape(model)}</td>"
-            f"<td style='padding:4px 8px'>{what}</td><td style='padding:4px 8px'>{change.when}</td></tr>"
+            f"<td style='padding:4px 8px'>{html.escape(what)}</td>"
+            f"<td style='padding:4px 8px'>{change.when}</td></tr>"
         )
-    intro = "The providers' model lists changed (a model missing from two complete polls counts as removed):"
+    intro = (
+        "The providers' model lists changed (a model missing from two complete polls counts as "
+        "removed; deprecation details come from the providers' own metadata):"
+    )
     message.set_content(intro + "\n\n" + "\n".join(lines) + "\n")
     message.add_alternative(
         f"<p>{html.escape(intro)}</p><table style='border-collapse:collapse'>{''.join(rows)}</table>",

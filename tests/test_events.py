@@ -115,12 +115,20 @@ def test_event_is_reported_without_mail_when_email_is_not_configured(tmp_path: P
     db.dispose()
 
 
-def test_removed_and_returned_models_are_announced_in_one_notice(database: Database, config: Config) -> None:
+def test_removed_returned_and_deprecated_models_are_announced_in_one_notice(
+    database: Database, config: Config
+) -> None:
     with database.session() as s:
         ids = [
             add_event(s, "removed_model", "sim:old-a").id,
             add_event(s, "removed_model", "sim:old-b").id,
             add_event(s, "returned_model", "sim:back").id,
+            add_event(
+                s,
+                "deprecation_changed",
+                "sim:aging",
+                detail={"changes": {"shutdown_date": [None, "2026-06-01"]}},
+            ).id,
         ]
 
     assert complete_events(database, config) == ids
@@ -128,9 +136,9 @@ def test_removed_and_returned_models_are_announced_in_one_notice(database: Datab
 
     mails = outbox(database)
     assert len(mails) == 1
-    assert "2 removed" in mails[0].subject and "1 listed again" in mails[0].subject
-    for model in ("sim:old-a", "sim:old-b", "sim:back"):
-        assert model in mails[0].message
+    assert mails[0].subject.endswith("models: 2 removed, 1 listed again, 1 deprecation notice")
+    for text in ("sim:old-a", "sim:old-b", "sim:back", "sim:aging", "shutdown_date: None -> 2026-06-01"):
+        assert text in mails[0].message
 
 
 def drift_event(
