@@ -331,14 +331,16 @@ def _print_result(result: DemoResult, console: Console) -> None:
 
 
 def _serve_until_interrupted(console: Console, config_path: Path) -> None:
-    console.print()
-    console.print(
-        f"--keep: the simulator and the SMTP server stay up. In another shell:\n"
-        f"  export {SIM_KEY_ENV}={SIM_KEY}\n"
-        f"  model-monitor --config {config_path} models\n"
+    lines = [
+        "",
+        "--keep: the simulator and the SMTP server stay up. In another shell:",
+        f"  export {SIM_KEY_ENV}={SIM_KEY}",
+        f"  model-monitor --config {config_path} poll",
+        f"  model-monitor --config {config_path} eval sim:{NEW_MODEL} --suite arithmetic",
         "Ctrl-C to stop.",
-        highlight=False,
-    )
+    ]
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

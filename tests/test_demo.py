@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -98,3 +100,36 @@ def test_demo_refuses_a_folder_that_is_not_a_demo_workspace(tmp_path: Path) -> N
     assert "not a model-monitor demo workspace" in refused.stderr
     assert precious.read_text() == "keep me"
     assert sorted(p.name for p in precious.parent.iterdir()) == ["notes.txt"]
+
+
+def test_demo_keep_serves_the_simulator_until_interrupted(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MODEL_MONITOR_CONFIG"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "demo", "--keep"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        lines = []
+        for line in demo.stdout:
+            lines.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+        assert any("Ctrl-C to stop" in line for line in lines), "".join(lines)
+        config = tmp_path / "model-monitor-demo" / "monitor.toml"
+        polled = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "poll", "--json"],
+            env={**env, "MODEL_MONITOR_SIM_KEY": "sim-key"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert polled.returncode == 0, polled.stdout + polled.stderr
+        assert json.loads(polled.stdout)["ok"] is True
+    finally:
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=30) == 0
