@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import anthropic
@@ -15,16 +14,10 @@ from monitor.providers.base import (
     ChatRequest,
     Completion,
     ModelInfo,
-    ProviderError,
-    ProviderTimeout,
 )
 from monitor.providers.transport import (
-    MESSAGE_LIMIT,
-    connection_error,
-    decode_body,
-    error_from_status,
     list_deadline,
-    redact,
+    map_sdk_error,
     with_retries,
 )
 
@@ -50,25 +43,6 @@ def _anthropic_params(extra: dict[str, Any]) -> dict[str, Any]:
     if effort in EFFORTS:
         params["output_config"] = {"effort": effort}
     return params
-
-
-def map_anthropic_error(exc: BaseException, *, provider: str, secrets: Iterable[str | None]) -> ProviderError:
-    """An anthropic SDK exception (or a JSON decode failure inside it) -> the typed ProviderError."""
-    if isinstance(exc, anthropic.APIStatusError):
-        return error_from_status(
-            exc.status_code,
-            decode_body(exc.response.content),
-            exc.response.headers,
-            provider=provider,
-            secrets=secrets,
-        )
-    if isinstance(exc, anthropic.APITimeoutError):
-        return ProviderTimeout("no answer within the timeout", provider=provider)
-    if isinstance(exc, anthropic.APIConnectionError):
-        return connection_error(exc, provider=provider, secrets=secrets)
-    if isinstance(exc, anthropic.APIResponseValidationError | ValueError):
-        return BadResponse(redact(f"unreadable response: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
-    return ProviderError(redact(f"{type(exc).__name__}: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
 
 
 class AnthropicProvider:
@@ -106,7 +80,7 @@ class AnthropicProvider:
                 return client.models.list(limit=self.page_size)
             return client.models.list(limit=self.page_size, after_id=after_id)
         except (anthropic.AnthropicError, ValueError) as exc:
-            raise map_anthropic_error(exc, provider=self.name, secrets=(self._key,)) from None
+            raise map_sdk_error(anthropic, exc, provider=self.name, secrets=(self._key,)) from None
 
     def list_models(self) -> list[ModelInfo]:
         """All pages; a failure on any page fails the whole list (a partial list is never returned)."""
@@ -179,7 +153,7 @@ class AnthropicProvider:
         try:
             message = await client.messages.create(**kwargs)
         except (anthropic.AnthropicError, ValueError) as exc:
-            raise map_anthropic_error(exc, provider=self.name, secrets=(self._key,)) from None
+            raise map_sdk_error(anthropic, exc, provider=self.name, secrets=(self._key,)) from None
         latency_ms = (time.perf_counter() - started) * 1000.0
         content = getattr(message, "content", None)
         if not isinstance(content, list):

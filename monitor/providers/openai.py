@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -19,17 +19,11 @@ from monitor.providers.base import (
     ChatRequest,
     Completion,
     ModelInfo,
-    ProviderError,
-    ProviderTimeout,
 )
 from monitor.providers.transport import (
-    MESSAGE_LIMIT,
-    connection_error,
-    decode_body,
-    error_from_status,
     get_json,
     list_deadline,
-    redact,
+    map_sdk_error,
     with_retries,
 )
 
@@ -134,25 +128,6 @@ def model_info_from_item(item: Any, *, provider: str) -> ModelInfo:
     )
 
 
-def map_openai_error(exc: BaseException, *, provider: str, secrets: Iterable[str | None]) -> ProviderError:
-    """An openai SDK exception (or a JSON decode failure inside it) -> the typed ProviderError."""
-    if isinstance(exc, openai.APIStatusError):
-        return error_from_status(
-            exc.status_code,
-            decode_body(exc.response.content),
-            exc.response.headers,
-            provider=provider,
-            secrets=secrets,
-        )
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderTimeout("no answer within the timeout", provider=provider)
-    if isinstance(exc, openai.APIConnectionError):
-        return connection_error(exc, provider=provider, secrets=secrets)
-    if isinstance(exc, openai.APIResponseValidationError | ValueError):
-        return BadResponse(redact(f"unreadable response: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
-    return ProviderError(redact(f"{type(exc).__name__}: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
-
-
 class OpenAIChat:
     """Chat completions through the async openai SDK, shared by the OpenAI and Gemini adapters.
 
@@ -237,9 +212,9 @@ class OpenAIChat:
             except openai.BadRequestError as exc:
                 if attempt < _ADJUSTABLE and self._learn(request.model, exc.param, kwargs):
                     continue
-                raise map_openai_error(exc, provider=self._provider, secrets=secrets) from None
+                raise map_sdk_error(openai, exc, provider=self._provider, secrets=secrets) from None
             except (openai.OpenAIError, ValueError) as exc:
-                raise map_openai_error(exc, provider=self._provider, secrets=secrets) from None
+                raise map_sdk_error(openai, exc, provider=self._provider, secrets=secrets) from None
             latency_ms = (time.perf_counter() - started) * 1000.0
             return self._completion(response, latency_ms)
         raise BadResponse("the chat request kept being rejected", provider=self._provider)
@@ -318,7 +293,7 @@ class OpenAIProvider:
             page = self._sync.models.list()
             items = [m.model_dump(mode="json") for m in page.data or []]
         except (openai.OpenAIError, ValueError) as exc:
-            raise map_openai_error(exc, provider=self.name, secrets=(self._key,)) from None
+            raise map_sdk_error(openai, exc, provider=self.name, secrets=(self._key,)) from None
         except AttributeError:
             raise BadResponse("the model list is not a JSON object with 'data'", provider=self.name) from None
         return [model_info_from_item(item, provider=self.name) for item in items]

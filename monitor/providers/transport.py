@@ -209,6 +209,28 @@ def with_retries(
             attempt += 1
 
 
+def map_sdk_error(
+    sdk: Any, exc: BaseException, *, provider: str, secrets: Iterable[str | None]
+) -> ProviderError:
+    """An exception of the openai or anthropic SDK (`sdk` is the module; both share these class
+    names) or a JSON decode failure inside it -> the typed ProviderError, key redacted."""
+    if isinstance(exc, sdk.APIStatusError):
+        return error_from_status(
+            exc.status_code,
+            decode_body(exc.response.content),
+            exc.response.headers,
+            provider=provider,
+            secrets=secrets,
+        )
+    if isinstance(exc, sdk.APITimeoutError):
+        return ProviderTimeout("no answer within the timeout", provider=provider)
+    if isinstance(exc, sdk.APIConnectionError):
+        return connection_error(exc, provider=provider, secrets=secrets)
+    if isinstance(exc, sdk.APIResponseValidationError | ValueError):
+        return BadResponse(redact(f"unreadable response: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
+    return ProviderError(redact(f"{type(exc).__name__}: {exc}"[:MESSAGE_LIMIT], secrets), provider=provider)
+
+
 def connection_error(exc: BaseException, *, provider: str, secrets: Iterable[str | None]) -> ProviderError:
     """An SDK connection failure: a body cut off mid-way is a bad response, anything else a connection one."""
     cause = exc.__cause__
