@@ -115,6 +115,7 @@ class Workspace:
         "poll_interval_minutes = 0.02\nwork_interval_seconds = 0.5\noutbox_interval_seconds = 0.5\n"
     )
     extra: str = ""
+    database_url: str | None = None  # default: SQLite in root
     daemons: list[DaemonProcess] = field(default_factory=list)
     _db: Database | None = None
 
@@ -125,6 +126,10 @@ class Workspace:
         assert self.db is not None  # migrated here, before any daemon starts
 
     @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.root / 'monitor.db'}"
+
+    @property
     def config_path(self) -> Path:
         return self.root / "monitor.toml"
 
@@ -133,7 +138,7 @@ class Workspace:
             textwrap.dedent(
                 f"""\
                 [database]
-                url = "sqlite:///monitor.db"
+                url = "{self.url}"
 
                 [providers.sim]
                 type = "openai-compatible"
@@ -194,7 +199,7 @@ class Workspace:
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = open_database(f"sqlite:///{self.root / 'monitor.db'}")
+            self._db = open_database(self.url)
         return self._db
 
     @contextmanager
@@ -205,8 +210,6 @@ class Workspace:
     def polls(self) -> int:
         from monitor.models import ProviderPoll
 
-        if not (self.root / "monitor.db").exists():
-            return 0
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(ProviderPoll).where(ProviderPoll.ok)) or 0)
 

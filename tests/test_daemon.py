@@ -69,9 +69,9 @@ def assert_evaluated_once(workspace: Workspace) -> None:
 
 
 def test_model_released_while_the_daemon_runs_is_evaluated_once_and_mailed_once(
-    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer
+    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer, any_db_url: str
 ) -> None:
-    workspace, sim = make_workspace()
+    workspace, sim = make_workspace(database_url=any_db_url)
     daemon = workspace.start_daemon("a")
     wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
     assert workspace.runs() == [], "the first poll only records what exists"
@@ -93,9 +93,11 @@ def test_model_released_while_the_daemon_runs_is_evaluated_once_and_mailed_once(
 
 
 def test_kill_9_mid_evaluation_then_restart_completes_the_event_once(
-    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer
+    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer, any_db_url: str
 ) -> None:
-    workspace, sim = make_workspace(sim_models(latency_ms=150), suites={"sums": 24, "more-sums": 8})
+    workspace, sim = make_workspace(
+        sim_models(latency_ms=150), suites={"sums": 24, "more-sums": 8}, database_url=any_db_url
+    )
     first = workspace.start_daemon("first")
     wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
     sim.release("gpt-sim-next")
@@ -125,12 +127,12 @@ def runs_finished_by(daemon: DaemonProcess) -> set[int]:
 
 
 def test_two_daemons_elect_one_leader_and_the_standby_takes_over_when_it_dies(
-    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer
+    make_workspace: Callable[..., tuple[Workspace, Simulator]], smtp_server: SmtpServer, any_db_url: str
 ) -> None:
     later = SimModel(
         "gpt-sim-later", skill=0.8, latency_ms=2, latency_jitter_ms=0, release_after_polls=HIDDEN
     )
-    workspace, sim = make_workspace(sim_models(2.0, later))
+    workspace, sim = make_workspace(sim_models(2.0, later), database_url=any_db_url)
     leader = workspace.start_daemon("leader", lease_ttl=2)
     wait_for(lambda: workspace.lease_holder() == leader.worker_id, 30, "the first daemon to lead")
     standby = workspace.start_daemon("standby", lease_ttl=2)
