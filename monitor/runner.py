@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # Errors after which every further call of the run would fail the same way: fail the run at once.
 FATAL_KINDS = frozenset({"auth", "quota", "not_found"})
+# An empty answer cut off by the token limit is a budget problem, not a wrong answer: an error.
+TRUNCATED_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
 FLUSH_INTERVAL_S = 0.05
 FLUSH_ROWS = 100
 HEARTBEAT_INTERVAL_S = 10.0
@@ -302,6 +304,20 @@ class _RunExecution:
             resolved_model=completion.resolved_model,
             system_fingerprint=completion.system_fingerprint,
         )
+        if not completion.text.strip() and completion.finish_reason in TRUNCATED_REASONS:
+            row.update(
+                score=None,
+                passed=None,
+                grades=[],
+                error_kind="token_budget",
+                error_message=(
+                    f"no answer: the {self.spec.params.get('max_tokens', 'default')}-token budget was spent "
+                    f"before any text (finish_reason={completion.finish_reason}); reasoning models count "
+                    "their thinking in it, so raise the suite's max_tokens"
+                ),
+                cost_usd=cost,
+            )
+            return row
         from monitor.graders import grade_sample
 
         try:
@@ -319,7 +335,7 @@ class _RunExecution:
                 score=None,
                 passed=None,
                 grades=[],
-                error_kind="grader",
+                error_kind=getattr(exc, "kind", "grader"),
                 error_message=f"{type(exc).__name__}: {exc}"[:2000],
                 cost_usd=cost,
             )

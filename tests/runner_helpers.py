@@ -75,7 +75,9 @@ def open_workspace(config_path: Path) -> tuple[Config, Database, SuiteSpec]:
     return config, db, spec
 
 
-def manual_run(db: Database, config: Config, spec: SuiteSpec, *, repeat: int = 1) -> tuple[int, str]:
+def manual_run(
+    db: Database, config: Config, spec: SuiteSpec, *, repeat: int = 1, model_id: str = MODEL
+) -> tuple[int, str]:
     """A run created already claimed (as `eval` does); returns (run id, worker id)."""
     worker = new_worker_id()
     with db.session() as session:
@@ -83,7 +85,7 @@ def manual_run(db: Database, config: Config, spec: SuiteSpec, *, repeat: int = 1
             session,
             config,
             provider="sim",
-            model_id=MODEL,
+            model_id=model_id,
             trigger="manual",
             suites=[spec],
             repeat=repeat,

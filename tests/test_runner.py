@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from monitor.models import Run
+from monitor.models import Result, Run
 from monitor.runner import RunProgress, execute_run, insert_results
 from monitor.simulator import Fault, Simulator
 from tests.runner_helpers import KEY_ENV, manual_run, open_workspace, result_count, stored, write_workspace
@@ -25,7 +26,9 @@ def _sim_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _execute(config_path: Path, **kwargs: Any) -> tuple[Any, Any, int]:
     config, db, spec = open_workspace(config_path)
-    run_id, worker = manual_run(db, config, spec, repeat=kwargs.pop("repeat", 1))
+    run_id, worker = manual_run(
+        db, config, spec, repeat=kwargs.pop("repeat", 1), model_id=kwargs.pop("model_id", "gpt-sim-base")
+    )
     summary = asyncio.run(execute_run(db, config, run_id, worker_id=worker, **kwargs))
     return summary, db, run_id
 
@@ -242,3 +245,17 @@ def test_a_stop_during_retries_leaves_the_sample_to_do_rather_than_an_error(
     assert summary.status == "interrupted"
     assert result_count(db, run_id) == 0
     assert sim.stats()["requests"] >= 4
+
+
+def test_an_empty_answer_cut_off_by_the_token_limit_is_an_error_not_a_failure(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    summary, db, run_id = _execute(
+        write_workspace(tmp_path, simulator.base_url, samples=4), model_id="o9-sim"
+    )
+    rows = stored(db, run_id)
+    assert summary.errored == 4 and summary.failed == 0 and summary.score is None
+    assert {r["error_kind"] for r in rows} == {"token_budget"}
+    with db.session() as session:
+        message = session.scalars(select(Result.error_message).where(Result.run_id == run_id)).first()
+    assert message is not None and "raise the suite's max_tokens" in message
