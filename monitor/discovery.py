@@ -333,7 +333,9 @@ def apply_diff(
     if new_events:
         from monitor.suites import load_suites
 
-        suites = list(load_suites(config.suites_dir, config.suites.default or None))
+        suites = list(
+            load_suites(config.suites_dir, config.suites.default or None, default_judge=config.judge.model)
+        )
         for event, model_id in new_events:
             runs: list[Run] = enqueue_runs(
                 session,

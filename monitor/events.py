@@ -174,7 +174,13 @@ def start_drift_check(db: Database, config: Config) -> list[int]:
             if _drift_open(session, provider, model_id) or _removed(session, provider, model_id):
                 log.info("drift: %s skipped (a check is still running, or the model is removed)", key)
                 continue
-            specs = list(load_suites(config.suites_dir, suite_names or config.suites.default or None))
+            specs = list(
+                load_suites(
+                    config.suites_dir,
+                    suite_names or config.suites.default or None,
+                    default_judge=config.judge.model,
+                )
+            )
             if not specs:
                 continue
             event = Event(kind="drift", provider=provider, model_id=model_id, detail={"status": "pending"})

@@ -117,7 +117,7 @@ def resolve_suite_spec(db: Database, config: Config, suite: Suite) -> SuiteSpec:
     from monitor.suites import load_suites
 
     try:
-        for spec in load_suites(config.suites_dir, [suite.name]):
+        for spec in load_suites(config.suites_dir, [suite.name], default_judge=config.judge.model):
             if spec.version == suite.version:
                 return spec
     except SuiteError as exc:

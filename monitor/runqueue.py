@@ -51,7 +51,9 @@ def holder_is_dead(worker_id: str | None) -> bool:
 def _default_suites(config: Config) -> list[SuiteSpec]:
     from monitor.suites import load_suites
 
-    return list(load_suites(config.suites_dir, config.suites.default or None))
+    return list(
+        load_suites(config.suites_dir, config.suites.default or None, default_judge=config.judge.model)
+    )
 
 
 def enqueue_runs(

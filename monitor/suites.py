@@ -574,8 +574,12 @@ def _read_judge(data: Any, container: Any, path: str) -> str | None:
     return model
 
 
-def load_suite(path: Path) -> SuiteSpec:
-    """Load and fully resolve one suite file; raises SuiteError (exit 2) naming the file and line."""
+def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
+    """Load and fully resolve one suite file; raises SuiteError (exit 2) naming the file and line.
+
+    `default_judge` ([judge] model in monitor.toml) serves llm_judge graders when the suite names
+    no judge; it then becomes part of the version, so scores from two judges are never mixed.
+    """
     path = Path(path)
     source = str(path)
     try:
@@ -601,6 +605,8 @@ def load_suite(path: Path) -> SuiteSpec:
     prompt = _read_prompt(data.get("prompt"), data, source)
     params = _read_params(data.get("params"), data, source)
     judge_model = _read_judge(data.get("judge"), data, source)
+    if judge_model is None and _uses_judge(data.get("graders")):
+        judge_model = default_judge
     if "graders" not in data:
         raise SuiteError("graders: required, e.g. graders: [{type: exact}]", path=source, line=1)
     graders = build_graders(data["graders"], source=source, judge_model=judge_model)
@@ -670,6 +676,12 @@ def load_suite(path: Path) -> SuiteSpec:
     )
 
 
+def _uses_judge(graders: Any) -> bool:
+    return isinstance(graders, list) and any(
+        isinstance(g, dict) and g.get("type") == "llm_judge" for g in graders
+    )
+
+
 def _declared_name(path: Path) -> str:
     """A suite file's `name` (else its stem), read without loading its samples."""
     try:
@@ -680,14 +692,16 @@ def _declared_name(path: Path) -> str:
     return name if isinstance(name, str) else path.stem
 
 
-def load_suites(directory: Path, names: Sequence[str] | None = None) -> list[SuiteSpec]:
+def load_suites(
+    directory: Path, names: Sequence[str] | None = None, *, default_judge: str | None = None
+) -> list[SuiteSpec]:
     """Every suite in `directory` (*.yaml, *.yml), or the named ones in the order given."""
     directory = Path(directory)
     if not directory.is_dir():
         raise SuiteError("suites directory not found", path=str(directory))
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     if not names:
-        specs = [load_suite(p) for p in files]
+        specs = [load_suite(p, default_judge=default_judge) for p in files]
         by_name: dict[str, Path] = {}
         for spec in specs:
             if spec.name in by_name:
@@ -702,7 +716,7 @@ def load_suites(directory: Path, names: Sequence[str] | None = None) -> list[Sui
     for wanted in dict.fromkeys(names):
         candidate = Path(wanted)
         if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
-            chosen.append(load_suite(candidate))
+            chosen.append(load_suite(candidate, default_judge=default_judge))
             continue
         matches = [p for p, n in declared.items() if n == wanted] or [p for p in files if p.stem == wanted]
         if not matches:
@@ -714,7 +728,7 @@ def load_suites(directory: Path, names: Sequence[str] | None = None) -> list[Sui
         if len(matches) > 1:
             files_named = ", ".join(p.name for p in matches)
             raise SuiteError(f"two suites are named {wanted!r}: {files_named}", path=str(directory))
-        chosen.append(load_suite(matches[0]))
+        chosen.append(load_suite(matches[0], default_judge=default_judge))
     return chosen
 
 

@@ -386,6 +386,20 @@ def test_an_llm_judge_suite_needs_a_judge_and_names_its_model(tmp_path: Path) ->
     assert suite.judge_models == ["sim:judge-1"]
 
 
+def test_the_configured_default_judge_serves_a_suite_without_one_and_is_part_of_its_version(
+    tmp_path: Path,
+) -> None:
+    text = 'prompt: {user: "x"}\ngraders: [{type: llm_judge, rubric: polite}]\nsamples: [{id: a}]\n'
+    path = write(tmp_path, "s.yaml", text)
+    one, other = load_suite(path, default_judge="sim:judge-1"), load_suite(path, default_judge="sim:judge-2")
+    assert one.judge_model == "sim:judge-1"
+    assert one.version != other.version
+
+
+def test_the_default_judge_does_not_change_a_suite_without_llm_judge(arithmetic: Path) -> None:
+    assert load_suite(arithmetic, default_judge="sim:judge-1").version == load_suite(arithmetic).version
+
+
 def test_version_changes_when_content_changes(arithmetic: Path) -> None:
     before = load_suite(arithmetic).version
     arithmetic.write_text(arithmetic.read_text().replace("tolerance: 0.001", "tolerance: 0.01"))

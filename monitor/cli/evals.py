@@ -60,7 +60,7 @@ def eval_command(
     config = app.config
     parsed = [_parse_model(config, m) for m in models]
     names = list(suite_names) or config.suites.default or None
-    specs = list(load_suites(config.suites_dir, names))
+    specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model))
     if not specs:
         raise InputError(f"no suites found in {config.suites_dir}")
     db = app.database()

@@ -106,7 +106,7 @@ def _check_report(app: AppContext) -> dict[str, Any]:
         problems.append(f"no suites found in {suite_dir}")
     for path in paths:
         try:
-            spec = load_suite(path)
+            spec = load_suite(path, default_judge=config.judge.model)
         except MonitorError as exc:
             problems.append(str(exc))
             continue
