@@ -236,9 +236,6 @@ def _suite_view(suite: SuiteComparison) -> SuiteView:
         adjusted = f", Holm-adjusted {_p(paired.p_adjusted)}" if paired.p_adjusted is not None else ""
         detail = f"p = {_p(paired.p_value)}{adjusted}; smallest detectable difference {_points(paired.mde)}"
     note = clean_text(suite.note, 500) if suite.note else None
-    if suite.too_small and paired is not None:
-        extra = "suite too small to detect a 5-point difference"
-        note = f"{note}; {extra}" if note else extra
     flips = [
         FlipView(
             direction="fail → pass" if flip.direction == "fail_to_pass" else "pass → fail",
