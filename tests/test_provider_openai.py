@@ -15,6 +15,7 @@ from monitor.providers import (
     BadResponse,
     ChatRequest,
     ConnectionFailed,
+    ModelInfo,
     ModelNotFound,
     Overloaded,
     ProviderError,
@@ -22,7 +23,12 @@ from monitor.providers import (
     RateLimited,
     get_provider,
 )
-from monitor.providers.openai import OpenAIProvider, is_openai_chat_model, is_reasoning_model
+from monitor.providers.openai import (
+    OpenAIProvider,
+    is_compatible_chat_model,
+    is_openai_chat_model,
+    is_reasoning_model,
+)
 from monitor.simulator import Fault, SimModel, Simulator
 
 KEY = "sk-simtest-0123456789abcdef"
@@ -312,3 +318,26 @@ def test_compatible_chat_sends_max_tokens_and_temperature(
     )
     assert sent["max_tokens"] == 32 and sent["temperature"] == 0.0
     assert ask(p, max_tokens=200, temperature=0.0).text
+
+
+@pytest.mark.parametrize(
+    ("model_id", "chat"),
+    [
+        ("llama3.2:latest", True),
+        ("deepseek-chat", True),
+        ("mistral-large-latest", True),
+        ("qwen2.5-coder:7b", True),
+        ("nomic-embed-text", False),
+        ("whisper-large-v3", False),
+        ("bge-reranker-v2", False),
+        ("llama-guard-3-8b", False),
+        ("dall-e-3", False),
+        ("black-forest-labs/FLUX.1-schnell", False),
+        ("stabilityai/stable-diffusion-xl-base-1.0", False),
+        ("playai-tts", False),
+    ],
+)
+def test_compatible_default_rule_keeps_chat_models_and_drops_other_modalities(
+    model_id: str, chat: bool
+) -> None:
+    assert is_compatible_chat_model(ModelInfo(id=model_id)) is chat

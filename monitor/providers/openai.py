@@ -56,7 +56,21 @@ _OPENAI_NOT_CHAT = (
     "codex",
 )
 # OpenAI-compatible servers: obvious non-chat ids (embeddings, speech, rerankers, safety classifiers).
-_COMPATIBLE_NOT_CHAT = ("embed", "whisper", "rerank", "moderation", "guard", "transcribe")
+_COMPATIBLE_NOT_CHAT = (
+    "embed",
+    "whisper",
+    "rerank",
+    "moderation",
+    "guard",
+    "transcribe",
+    "dall-e",
+    "gpt-image",
+    "sora",
+    "imagen",
+    "stable-diffusion",
+    "sdxl",
+    "flux",
+)
 _COMPATIBLE_TTS = re.compile(r"(^|[-_/.:])tts($|[-_/.:\d])")
 _COMPATIBLE_NOT_CHAT_TYPES = {"embedding", "image", "moderation", "rerank", "audio", "transcribe"}
 _REASONING_ID = re.compile(r"^(?:ft:)?(?:o\d|gpt-(\d+))")
