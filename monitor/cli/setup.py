@@ -115,7 +115,7 @@ def _check_report(app: AppContext) -> dict[str, Any]:
                 "name": spec.name,
                 "path": str(path),
                 "samples": len(spec.samples),
-                "graders": [type(g).__name__ for g in spec.graders],
+                "graders": [g.type for g in spec.graders],
                 "version": spec.version,
             }
         )
