@@ -229,26 +229,55 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     return await openai_models(request)
 
 
+def _refuse(dialect: str, key: str | None, request_id: str) -> web.Response:
+    """The provider's own answer to a missing or wrong key."""
+    if dialect == "anthropic":
+        return anthropic_api.auth_error(key, request_id)
+    if dialect == "openai":
+        return openai_api.auth_error(key, request_id)
+    return gemini_key_invalid(key, wrapped=dialect == "gemini-openai")
+
+
+_KEY_READERS: dict[str, Callable[[web.Request], str | None]] = {
+    "openai": bearer,
+    "anthropic": anthropic_key,
+    "gemini": google_key,
+    "gemini-openai": bearer,
+}
+
+
+def admit(
+    request: web.Request, endpoint: str, dialect: str, *, limit: bool = True
+) -> tuple[SimState, str, web.Response | None]:
+    """Every handler's start: count the request, check its key, apply the rpm limit.
+
+    Returns the state, a request id, and the refusal to send (None when the request may go on).
+    """
+    state = request.app[STATE]
+    state.stats.count(endpoint)
+    request_id = state.next_id("req_")
+    key = _KEY_READERS[dialect](request)
+    if key != state.api_key:
+        return state, request_id, _refuse(dialect, key, request_id)
+    if limit:
+        return state, request_id, rate_limited(state, dialect, request_id)
+    return state, request_id, None
+
+
 async def get_model(request: web.Request) -> web.StreamResponse:
     """GET /v1/models/{id} for whichever provider the headers name."""
     api = api_of(request)
     if api == "gemini":
         return await gemini_get_model(request)
-    state = request.app[STATE]
-    state.stats.count(f"{api}.model")
-    request_id = state.next_id("req_")
+    state, request_id, refused = admit(request, f"{api}.model", api, limit=False)
+    if refused:
+        return refused
     model_id = request.match_info["name"]
     if api == "anthropic":
-        key = anthropic_key(request)
-        if key != state.api_key:
-            return anthropic_api.auth_error(key, request_id)
         model = state.catalog.lookup("anthropic", model_id)
         if model is None:
             return anthropic_api.not_found(model_id, request_id)
         return json_response(anthropic_api.model_object(model), headers={"request-id": request_id})
-    key = bearer(request)
-    if key != state.api_key:
-        return openai_api.auth_error(key, request_id)
     model = state.catalog.lookup("openai", model_id)
     if model is None:
         return openai_api.not_found(model_id, request_id)
@@ -256,14 +285,9 @@ async def get_model(request: web.Request) -> web.StreamResponse:
 
 
 async def openai_models(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("openai.models")
-    request_id = state.next_id("req_")
-    key = bearer(request)
-    if key != state.api_key:
-        return openai_api.auth_error(key, request_id)
-    if limited := rate_limited(state, "openai", request_id):
-        return limited
+    state, request_id, refused = admit(request, "openai.models", "openai")
+    if refused:
+        return refused
     if failed := await inject(state, request, "openai", "openai", "models", None, request_id):
         return failed
     state.catalog.count_poll("openai")
@@ -272,14 +296,9 @@ async def openai_models(request: web.Request) -> web.StreamResponse:
 
 
 async def openai_chat(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("openai.chat")
-    request_id = state.next_id("req_")
-    key = bearer(request)
-    if key != state.api_key:
-        return openai_api.auth_error(key, request_id)
-    if limited := rate_limited(state, "openai", request_id):
-        return limited
+    state, request_id, refused = admit(request, "openai.chat", "openai")
+    if refused:
+        return refused
     body = await read_json(request)
     if bad := openai_api.validate_chat(body, "openai", request_id):
         return bad
@@ -294,14 +313,9 @@ async def openai_chat(request: web.Request) -> web.StreamResponse:
 
 
 async def anthropic_models(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("anthropic.models")
-    request_id = state.next_id("req_")
-    key = anthropic_key(request)
-    if key != state.api_key:
-        return anthropic_api.auth_error(key, request_id)
-    if limited := rate_limited(state, "anthropic", request_id):
-        return limited
+    state, request_id, refused = admit(request, "anthropic.models", "anthropic")
+    if refused:
+        return refused
     first_page = "after_id" not in request.query and "before_id" not in request.query
     if first_page and (
         failed := await inject(state, request, "anthropic", "anthropic", "models", None, request_id)
@@ -311,12 +325,9 @@ async def anthropic_models(request: web.Request) -> web.StreamResponse:
 
 
 async def anthropic_messages(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("anthropic.messages")
-    request_id = state.next_id("req_")
-    key = anthropic_key(request)
-    if key != state.api_key:
-        return anthropic_api.auth_error(key, request_id)
+    state, request_id, refused = admit(request, "anthropic.messages", "anthropic", limit=False)
+    if refused:
+        return refused
     version = request.headers.get("anthropic-version")
     if not version:
         return error_for("anthropic", 400, "anthropic-version: header is required", request_id=request_id)
@@ -334,14 +345,9 @@ async def anthropic_messages(request: web.Request) -> web.StreamResponse:
 
 
 async def gemini_models(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("gemini.models")
-    request_id = state.next_id("req_")
-    key = google_key(request)
-    if key != state.api_key:
-        return gemini_key_invalid(key)
-    if limited := rate_limited(state, "gemini", request_id):
-        return limited
+    state, request_id, refused = admit(request, "gemini.models", "gemini")
+    if refused:
+        return refused
     first_page = "pageToken" not in request.query
     if first_page and (
         failed := await inject(state, request, "gemini", "gemini", "models", None, request_id)
@@ -351,12 +357,9 @@ async def gemini_models(request: web.Request) -> web.StreamResponse:
 
 
 async def gemini_get_model(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("gemini.model")
-    request_id = state.next_id("req_")
-    key = google_key(request)
-    if key != state.api_key:
-        return gemini_key_invalid(key)
+    state, request_id, refused = admit(request, "gemini.model", "gemini", limit=False)
+    if refused:
+        return refused
     model_id = request.match_info["name"].removeprefix("models/")
     model = state.catalog.lookup("gemini", model_id)
     if model is None:
@@ -366,12 +369,9 @@ async def gemini_get_model(request: web.Request) -> web.StreamResponse:
 
 async def gemini_generate(request: web.Request) -> web.StreamResponse:
     """POST /v1beta/models/{id}:generateContent (also under /v1/)."""
-    state = request.app[STATE]
-    state.stats.count("gemini.generate")
-    request_id = state.next_id("req_")
-    key = google_key(request)
-    if key != state.api_key:
-        return gemini_key_invalid(key)
+    state, request_id, refused = admit(request, "gemini.generate", "gemini", limit=False)
+    if refused:
+        return refused
     model_id, _, method = request.match_info["name"].partition(":")
     if method != "generateContent":
         return gemini_api.not_found(model_id, request_id)
@@ -389,28 +389,18 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
 
 
 async def gemini_openai_models(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("gemini.openai_models")
-    request_id = state.next_id("req_")
-    key = bearer(request)
-    if key != state.api_key:
-        return gemini_key_invalid(key, wrapped=True)
-    if limited := rate_limited(state, "gemini-openai", request_id):
-        return limited
+    state, request_id, refused = admit(request, "gemini.openai_models", "gemini-openai")
+    if refused:
+        return refused
     if failed := await inject(state, request, "gemini-openai", "gemini", "models", None, request_id):
         return failed
     return gemini_api.openai_list(state)
 
 
 async def gemini_openai_chat(request: web.Request) -> web.StreamResponse:
-    state = request.app[STATE]
-    state.stats.count("gemini.chat")
-    request_id = state.next_id("req_")
-    key = bearer(request)
-    if key != state.api_key:
-        return gemini_key_invalid(key, wrapped=True)
-    if limited := rate_limited(state, "gemini-openai", request_id):
-        return limited
+    state, request_id, refused = admit(request, "gemini.chat", "gemini-openai")
+    if refused:
+        return refused
     body = await read_json(request)
     if bad := openai_api.validate_chat(body, "gemini-openai", request_id):
         return bad
