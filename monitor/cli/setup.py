@@ -157,16 +157,7 @@ def db() -> None:
 @pass_app
 def db_upgrade(app: AppContext, revision: str) -> None:
     """Upgrade the schema to REVISION (default: the newest)."""
-    from monitor.db import current_revision, make_engine, upgrade
-
-    engine = make_engine(app.config.database_url)
-    try:
-        upgrade(engine, revision)
-        console.print(f"database at revision {current_revision(engine)}")
-    except Exception as exc:
-        raise _migration_error(exc) from None
-    finally:
-        engine.dispose()
+    _migrate(app, "upgrade", revision)
 
 
 @db.command("downgrade")
@@ -174,14 +165,23 @@ def db_upgrade(app: AppContext, revision: str) -> None:
 @pass_app
 def db_downgrade(app: AppContext, revision: str) -> None:
     """Downgrade the schema to REVISION ('base' removes every table)."""
-    from monitor.db import current_revision, downgrade, make_engine
+    _migrate(app, "downgrade", revision)
 
-    engine = make_engine(app.config.database_url)
+
+def _migrate(app: AppContext, direction: str, revision: str) -> None:
+    """Run Alembic up or down to `revision` and print where the database ended."""
+    from alembic.util import CommandError
+
+    from monitor import db as storage
+
+    engine = storage.make_engine(app.config.database_url)
     try:
-        downgrade(engine, revision)
-        console.print(f"database at revision {current_revision(engine) or 'base'}")
+        (storage.upgrade if direction == "upgrade" else storage.downgrade)(engine, revision)
+        console.print(f"database at revision {storage.current_revision(engine) or 'base'}")
+    except CommandError as exc:
+        raise ConfigError(f"migration: {exc}") from None
     except Exception as exc:
-        raise _migration_error(exc) from None
+        raise MonitorError(f"migration failed: {exc}") from None
     finally:
         engine.dispose()
 
@@ -203,11 +203,3 @@ def db_current(app: AppContext, as_json: bool) -> None:
     else:
         state = "up to date" if current == head else "needs 'model-monitor db upgrade'"
         console.print(f"current: {current or 'base (empty)'}  head: {head}  ({state})")
-
-
-def _migration_error(exc: Exception) -> MonitorError:
-    from alembic.util import CommandError
-
-    if isinstance(exc, CommandError):
-        return ConfigError(f"migration: {exc}")
-    return MonitorError(f"migration failed: {exc}")
