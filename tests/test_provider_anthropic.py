@@ -13,16 +13,13 @@ import pytest
 from monitor.config import ProviderConfig
 from monitor.providers import (
     AuthError,
-    BadResponse,
     ChatRequest,
-    ConnectionFailed,
-    Overloaded,
     ProviderError,
-    ProviderTimeout,
     RateLimited,
 )
 from monitor.providers.anthropic import AnthropicProvider
 from monitor.simulator import Fault, SimModel, Simulator
+from tests.provider_faults import CHAT_FAULTS
 
 KEY = "anthropic-sim-key-42"
 
@@ -130,18 +127,7 @@ def test_small_max_tokens_ends_with_max_tokens(make_simulator: Callable[..., Sim
     assert answer.finish_reason == "max_tokens" and answer.output_tokens <= 3
 
 
-@pytest.mark.parametrize(
-    ("kind", "error"),
-    [
-        ("rate_limit", RateLimited),
-        ("server_error", Overloaded),
-        ("overloaded", Overloaded),
-        ("timeout", ProviderTimeout),
-        ("reset", ConnectionFailed),
-        ("malformed_json", BadResponse),
-        ("truncated", BadResponse),
-    ],
-)
+@pytest.mark.parametrize(("kind", "error"), CHAT_FAULTS)
 def test_each_chat_fault_becomes_its_typed_error(
     make_simulator: Callable[..., Simulator], kind: str, error: type[ProviderError]
 ) -> None:

@@ -14,15 +14,14 @@ from monitor.providers import (
     AuthError,
     BadResponse,
     ChatRequest,
-    ConnectionFailed,
     ModelNotFound,
     Overloaded,
     ProviderError,
-    ProviderTimeout,
     RateLimited,
 )
 from monitor.providers.gemini import GeminiProvider, api_root
 from monitor.simulator import Fault, SimModel, Simulator
+from tests.provider_faults import CHAT_FAULTS
 
 KEY = "gemini-sim-key-7"
 
@@ -91,18 +90,7 @@ def test_base_url_is_the_api_root_with_fixed_paths() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("kind", "error"),
-    [
-        ("rate_limit", RateLimited),
-        ("server_error", Overloaded),
-        ("overloaded", Overloaded),
-        ("timeout", ProviderTimeout),
-        ("reset", ConnectionFailed),
-        ("malformed_json", BadResponse),
-        ("truncated", BadResponse),
-    ],
-)
+@pytest.mark.parametrize(("kind", "error"), CHAT_FAULTS)
 def test_each_chat_fault_becomes_its_typed_error(
     make_simulator: Callable[..., Simulator], kind: str, error: type[ProviderError]
 ) -> None:

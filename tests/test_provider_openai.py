@@ -14,12 +14,9 @@ from monitor.providers import (
     AuthError,
     BadResponse,
     ChatRequest,
-    ConnectionFailed,
     ModelInfo,
     ModelNotFound,
-    Overloaded,
     ProviderError,
-    ProviderTimeout,
     RateLimited,
     get_provider,
 )
@@ -30,6 +27,7 @@ from monitor.providers.openai import (
     is_reasoning_model,
 )
 from monitor.simulator import Fault, SimModel, Simulator
+from tests.provider_faults import CHAT_FAULTS
 
 KEY = "sk-simtest-0123456789abcdef"
 KEY_ENV = "MM_TEST_OPENAI_KEY"
@@ -196,18 +194,7 @@ def test_compatible_server_rejection_is_retried_once_per_parameter_and_remembere
     assert "temperature" not in remembered and remembered["max_completion_tokens"] == 400
 
 
-@pytest.mark.parametrize(
-    ("kind", "error"),
-    [
-        ("rate_limit", RateLimited),
-        ("server_error", Overloaded),
-        ("overloaded", Overloaded),
-        ("timeout", ProviderTimeout),
-        ("reset", ConnectionFailed),
-        ("malformed_json", BadResponse),
-        ("truncated", BadResponse),
-    ],
-)
+@pytest.mark.parametrize(("kind", "error"), CHAT_FAULTS)
 def test_each_chat_fault_becomes_its_typed_error(
     make_simulator: Callable[..., Simulator],
     monkeypatch: pytest.MonkeyPatch,
