@@ -6,7 +6,6 @@ import functools
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -21,9 +20,11 @@ from monitor.providers.base import (
     ModelInfo,
 )
 from monitor.providers.transport import (
+    decode_body,
     get_json,
     list_deadline,
     map_sdk_error,
+    parse_created,
     with_retries,
 )
 
@@ -107,24 +108,6 @@ def is_compatible_chat_model(info: ModelInfo) -> bool:
         return False
     capabilities = info.raw.get("capabilities")
     return not (isinstance(capabilities, dict) and capabilities.get("completion_chat") is False)
-
-
-def parse_created(value: Any) -> datetime | None:
-    """Unix seconds or an ISO 8601 string -> aware UTC datetime; None when absent or unreadable."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
 
 
 def model_info_from_item(item: Any, *, provider: str) -> ModelInfo:
@@ -304,12 +287,13 @@ class OpenAIProvider:
                 max_retries=0,
             )
         try:
-            page = self._sync.models.list()
-            items = [m.model_dump(mode="json") for m in page.data or []]
+            body = decode_body(self._sync.models.with_raw_response.list().content)
         except (openai.OpenAIError, ValueError) as exc:
             raise map_sdk_error(openai, exc, provider=self.name, secrets=(self._key,)) from None
-        except AttributeError:
-            raise BadResponse("the model list is not a JSON object with 'data'", provider=self.name) from None
+        # Plain JSON, not a pydantic model per entry: that parse cost more CPU than the whole diff.
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise BadResponse("the model list is not a JSON object with a 'data' array", provider=self.name)
         return [model_info_from_item(item, provider=self.name) for item in items]
 
     def _list_compatible(self) -> list[ModelInfo]:

@@ -118,6 +118,24 @@ def retry_after_from_body(body: Any) -> float | None:
     return None
 
 
+def parse_created(value: Any) -> datetime | None:
+    """Unix seconds or an ISO 8601 string -> aware UTC datetime; None when absent or unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
 def decode_body(raw: bytes | str | None) -> Any:
     """A response body as JSON when it parses, else the text (for messages only)."""
     if raw is None:
