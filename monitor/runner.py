@@ -19,6 +19,7 @@ from monitor import pricing
 from monitor.config import Config, PriceConfig
 from monitor.db import Database
 from monitor.errors import MonitorError
+from monitor.graders import grade_sample
 from monitor.models import Result, Run, Sample, Suite, utcnow
 from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError, ProviderTimeout
 from monitor.ratelimit import ProviderLimiter, limiter_for
@@ -318,8 +319,6 @@ class _RunExecution:
                 cost_usd=cost,
             )
             return row
-        from monitor.graders import grade_sample
-
         try:
             graded = await grade_sample(
                 self.spec.graders,
