@@ -405,8 +405,8 @@ def install_jobs(scheduler: BackgroundScheduler, config: Config, now: datetime |
             if existing.next_run_time is not None and existing.next_run_time < now:
                 existing.modify(next_run_time=now)
             continue
-        extra: dict[str, Any] = {"next_run_time": now} if job_id in _RUN_AT_START else {}
-        scheduler.add_job(func, trigger, id=job_id, name=job_id, replace_existing=True, **extra)
+        first = now if job_id in _RUN_AT_START else trigger.get_next_fire_time(None, now)
+        scheduler.add_job(func, trigger, id=job_id, name=job_id, replace_existing=True, next_run_time=first)
     for job in scheduler.get_jobs():
         if job.id not in triggers:
             job.remove()
