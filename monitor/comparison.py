@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +12,12 @@ from sqlalchemy import select
 from monitor.errors import InputError, MonitorError
 from monitor.models import Event, Result, Run, Sample, Suite
 from monitor.stats import (
+    UNDECIDED,
     VERDICT_BETTER,
+    VERDICT_ERRORS,
+    VERDICT_FEW_GROUPS,
     VERDICT_SAME,
+    VERDICT_TOO_SMALL,
     VERDICT_WORSE,
     PairedResult,
     ScoreEstimate,
@@ -29,9 +33,6 @@ if TYPE_CHECKING:
 
     from monitor.config import Config
 
-# A suite whose minimum detectable effect (80% power) is above 5 points cannot tell models apart.
-TOO_SMALL_MDE = 0.05
-
 
 @dataclass
 class RunStats:
@@ -43,6 +44,7 @@ class RunStats:
     suite_version: str
     status: str
     score: ScoreEstimate
+    pass_rate: ScoreEstimate
     samples: int
     passed: int
     failed: int
@@ -71,7 +73,10 @@ class FlippedSample:
 
 @dataclass
 class SuiteComparison:
-    """The candidate against the baseline on one suite version (`paired` None without a usable baseline)."""
+    """The candidate against the baseline on one suite version (`paired` None without a usable baseline).
+
+    `too_small`: no verdict either way could be reached (too small, too few groups, or not compared).
+    """
 
     suite: str
     suite_version: str
@@ -93,6 +98,7 @@ class EventComparison:
     better: int
     worse: int
     same: int
+    undecided: int
     cost_change_pct: float | None
     headline: str
     alpha: float
@@ -135,12 +141,27 @@ def _per_sample_scores(results: Sequence[Result]) -> dict[str, float]:
     )
 
 
+def _per_sample_passes(results: Sequence[Result]) -> dict[str, float]:
+    """Per sample, the share of its answered repeats that passed (1 or 0 without repeats)."""
+    return mean_over_repeats((r.sample_key, 1.0 if r.passed else 0.0) for r in results if not _is_errored(r))
+
+
+def _scores_with_errors_as_failures(results: Sequence[Result]) -> tuple[dict[str, float], set[str]]:
+    """Per-sample mean over repeats with errored repeats scored 0, and the samples that errored at all."""
+    scores = mean_over_repeats(
+        (r.sample_key, 0.0 if _is_errored(r) or r.score is None else float(r.score)) for r in results
+    )
+    return scores, {r.sample_key for r in results if _is_errored(r)}
+
+
 def _stats_from(run: Run, results: Sequence[Result], samples: dict[str, Sample]) -> RunStats:
     scored = [r for r in results if not _is_errored(r)]
     per_sample = _per_sample_scores(results)
     keys = sorted(per_sample, key=lambda k: samples[k].position if k in samples else len(samples))
     groups = [samples[k].group if k in samples else None for k in keys]
     estimate = estimate_score([per_sample[k] for k in keys], groups)
+    passes = _per_sample_passes(results)
+    pass_rate = estimate_score([passes[k] for k in keys], groups)
     cost: float | None = run.cost_usd
     if any(_result_cost_unknown(r) for r in results):
         cost = None
@@ -153,6 +174,7 @@ def _stats_from(run: Run, results: Sequence[Result], samples: dict[str, Sample])
         suite_version=run.suite.version,
         status=run.status,
         score=estimate,
+        pass_rate=pass_rate,
         samples=len(results),
         passed=sum(1 for r in scored if r.passed),
         failed=sum(1 for r in scored if not r.passed),
@@ -249,9 +271,13 @@ def _flips(
 
 
 def compare_runs(
-    session: Session, candidate_run_id: int, baseline_run_id: int, *, alpha: float
+    session: Session, candidate_run_id: int, baseline_run_id: int, *, alpha: float, min_effect: float = 0.05
 ) -> SuiteComparison:
-    """Pair two runs of one suite version on their samples; errored samples of either side drop out."""
+    """Pair two runs of one suite version on their samples.
+
+    The test uses the samples both answered; the same comparison with errors counted as failures
+    (over every sample both attempted) decides whether errors could be hiding the verdict.
+    """
     cand_run, base_run = _get_run(session, candidate_run_id), _get_run(session, baseline_run_id)
     samples = _samples(session, cand_run.suite_id)
     cand_results, base_results = _results(session, cand_run.id), _results(session, base_run.id)
@@ -274,27 +300,32 @@ def compare_runs(
         )
     cand_scores, base_scores = _per_sample_scores(cand_results), _per_sample_scores(base_results)
     position = {key: s.position for key, s in samples.items()}
-    keys = sorted(set(cand_scores) & set(base_scores), key=lambda k: (position.get(k, len(position)), k))
+
+    def ordered(keys: set[str]) -> list[str]:
+        return sorted(keys, key=lambda k: (position.get(k, len(position)), k))
+
+    keys = ordered(set(cand_scores) & set(base_scores))
     notes = []
     excluded = len(set(cand_scores) | set(base_scores)) - len(keys)
     if cand_stats.errored or base_stats.errored:
         notes.append(
-            f"errors excluded (candidate {cand_stats.errored}, baseline {base_stats.errored}); "
+            f"errored samples: candidate {cand_stats.errored}, baseline {base_stats.errored}; "
             f"{len(keys)} samples paired"
         )
     elif excluded:
         notes.append(f"{excluded} samples answered by only one model are left out; {len(keys)} paired")
     paired: PairedResult | None = None
     if len(keys) >= 2:
-        groups = [samples[k].group if k in samples else None for k in keys]
         paired = paired_compare(
-            [cand_scores[k] for k in keys], [base_scores[k] for k in keys], groups, alpha=alpha
+            [cand_scores[k] for k in keys],
+            [base_scores[k] for k in keys],
+            _groups(samples, keys),
+            alpha=alpha,
+            min_effect=min_effect,
+            with_errors=_with_errors(samples, cand_results, base_results, ordered),
         )
     else:
         notes.append(f"only {len(keys)} paired samples: nothing to compare")
-    too_small = paired is None or paired.mde > TOO_SMALL_MDE
-    if paired is not None and too_small:
-        notes.append(f"too small to detect differences under {paired.mde * 100:.0f} points")
     return SuiteComparison(
         suite=cand_stats.suite,
         suite_version=cand_stats.suite_version,
@@ -302,8 +333,33 @@ def compare_runs(
         baseline=base_stats,
         paired=paired,
         flipped=_flips(keys, samples, cand_results, base_results),
-        too_small=too_small,
+        too_small=paired is None or paired.verdict in UNDECIDED,
         note="; ".join(notes) or None,
+    )
+
+
+def _groups(samples: dict[str, Sample], keys: Sequence[str]) -> list[str | None]:
+    return [samples[k].group if k in samples else None for k in keys]
+
+
+def _with_errors(
+    samples: dict[str, Sample],
+    cand_results: Sequence[Result],
+    base_results: Sequence[Result],
+    ordered: Callable[[set[str]], list[str]],
+) -> tuple[list[float], list[float], list[str | None], list[bool], list[bool]] | None:
+    """Every sample both runs attempted, errors scored 0, with each side's error flags (None: no errors)."""
+    cand, cand_errored = _scores_with_errors_as_failures(cand_results)
+    base, base_errored = _scores_with_errors_as_failures(base_results)
+    if not cand_errored and not base_errored:
+        return None
+    keys = ordered(set(cand) & set(base))
+    return (
+        [cand[k] for k in keys],
+        [base[k] for k in keys],
+        _groups(samples, keys),
+        [k in cand_errored for k in keys],
+        [k in base_errored for k in keys],
     )
 
 
@@ -349,6 +405,7 @@ def _apply_holm(comparisons: list[SuiteComparison], alpha: float) -> None:
     adjusted = with_verdicts([c.paired for c in compared if c.paired is not None], alpha)
     for comparison, paired in zip(compared, adjusted, strict=True):
         comparison.paired = paired
+        comparison.too_small = paired.verdict in UNDECIDED
 
 
 def compare_models(
@@ -372,7 +429,9 @@ def compare_models(
         if isinstance(pair, str):
             missing.append(pair)
             continue
-        comparisons.append(compare_runs(session, pair[0].id, pair[1].id, alpha=alpha))
+        comparisons.append(
+            compare_runs(session, pair[0].id, pair[1].id, alpha=alpha, min_effect=config.stats.min_effect)
+        )
     if (suites and missing) or not comparisons:
         raise MonitorError("; ".join(missing) or f"{candidate} and {baseline} share no finished suite")
     _apply_holm(comparisons, alpha)
@@ -447,7 +506,7 @@ def _event_suite(
         if base_run is not None:
             if baseline not in used:
                 used.append(baseline)
-            return compare_runs(session, run.id, base_run.id, alpha=alpha)
+            return compare_runs(session, run.id, base_run.id, alpha=alpha, min_effect=config.stats.min_effect)
     stats = run_stats(session, run.id)
     if not baselines and not self_compare:
         note = "no baseline configured for this suite"
@@ -518,13 +577,17 @@ def _headline(
         text = f"{candidate} is better than {against} on {better} {of_total}"
     elif worse:
         text = f"{candidate} is worse than {against} on {worse} {of_total}"
-    else:
+    elif any(c.paired is not None and c.paired.verdict == VERDICT_SAME for c in compared):
         text = f"{candidate} shows no measurable difference from {against} on {_plural(total, 'suite')}"
-    unclear = sum(
-        1 for c in compared if c.too_small and c.paired is not None and c.paired.verdict == VERDICT_SAME
-    )
-    if unclear:
-        text += f" ({unclear} too small to tell)"
+    else:
+        text = f"{candidate}: no verdict against {against} on {_plural(total, 'suite')}"
+    undecided = [
+        (verdict, sum(1 for c in compared if c.paired is not None and c.paired.verdict == verdict))
+        for verdict in (VERDICT_TOO_SMALL, VERDICT_FEW_GROUPS, VERDICT_ERRORS)
+    ]
+    parts = [f"{count} {verdict}" for verdict, count in undecided if count]
+    if parts:
+        text += f" ({', '.join(parts)})"
     if cost_change is None:
         text += ", cost unknown"
     elif round(cost_change) == 0:
@@ -552,6 +615,7 @@ def _summarise(
         better=better,
         worse=worse,
         same=verdicts.count(VERDICT_SAME),
+        undecided=sum(1 for v in verdicts if v in UNDECIDED),
         cost_change_pct=cost_change,
         headline=_headline(candidate, comparisons, better, worse, cost_change, against),
         alpha=alpha,
@@ -561,7 +625,9 @@ def _summarise(
 def to_jsonable(value: Any) -> Any:
     """Dataclasses as plain dicts for JSON; infinities and NaN become None."""
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+        return {
+            f.name: to_jsonable(getattr(value, f.name)) for f in fields(value) if f.metadata.get("json", True)
+        }
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):

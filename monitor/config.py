@@ -147,7 +147,10 @@ class ReportsConfig(_Section):
 
 
 class StatsConfig(_Section):
+    """Verdict settings: the significance level, and the smallest difference a suite must be able to see."""
+
     alpha: float = Field(default=0.05, gt=0, lt=1)
+    min_effect: float = Field(default=0.05, gt=0, lt=1)
 
 
 class JudgeConfig(_Section):

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from monitor.charts import BASELINE_COLOR, CANDIDATE_COLOR, Bar, BarGroup, Series, png_size, score_bars_png
 from monitor.errors import ConfigError
+from monitor.verdict_text import VERDICT_CLASS, verdict_lines
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
     from monitor.comparison import EventComparison, RunStats, SuiteComparison
     from monitor.config import Config, EmailConfig
+    from monitor.stats import ScoreEstimate
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 MODEL_IN_SUBJECT_MAX = 100
@@ -28,7 +30,7 @@ SUBJECT_MAX = 250
 FLIPPED_SHOWN = 5
 CHART_SCALE = 2  # device pixels per CSS pixel: sharp on high-density screens
 FLIPPED_TEXT_MAX = 400
-VERDICT_COLORS = {"better": "#1e7a3c", "worse": "#b3261e"}
+VERDICT_COLORS = {"better": "#1e7a3c", "worse": "#b3261e", "errors": "#8a5a00"}
 KIND_TITLES = {
     "new_model": "New model",
     "returned_model": "Model returned",
@@ -120,7 +122,7 @@ def subject_summary(comparison: EventComparison, event_kind: str) -> str:
     """ "better on 2 of 3 suites", "worse on 1 of 2 suites", "no measurable difference on 3 suites"..."""
     if event_kind == "removed_model":
         return "removed by the provider"
-    compared = comparison.better + comparison.worse + comparison.same
+    compared = comparison.better + comparison.worse + comparison.same + comparison.undecided
     suites = "suite" if compared == 1 else "suites"
     if compared == 0:
         return "nothing to compare against" if comparison.suites else "no suites evaluated"
@@ -130,7 +132,9 @@ def subject_summary(comparison: EventComparison, event_kind: str) -> str:
         return f"better on {comparison.better} of {compared} {suites}"
     if comparison.worse:
         return f"worse on {comparison.worse} of {compared} {suites}"
-    return f"no measurable difference on {compared} {suites}"
+    if comparison.same:
+        return f"no measurable difference on {comparison.same} of {compared} {suites}"
+    return f"no verdict on {compared} {suites}"
 
 
 def event_subject(comparison: EventComparison, event_kind: str) -> str:
@@ -143,10 +147,6 @@ def _pct(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value * 100:.{digits}f}%"
 
 
-def _points(value: float, digits: int = 1) -> str:
-    return f"{value * 100:+.{digits}f} pts"
-
-
 def _money(value: float | None) -> str:
     if value is None:
         return "unknown"
@@ -157,16 +157,14 @@ def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} ms"
 
 
-def _p(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
 @dataclass
 class ModelRow:
     """One model's line in a suite table, already formatted."""
 
     role: str
     model: str
+    pass_rate: str
+    pass_interval: str
     score: str
     interval: str
     outcomes: str
@@ -195,7 +193,7 @@ class SuiteView:
     verdict: str | None
     verdict_color: str
     delta: str | None
-    detail: str | None
+    detail: list[str]
     note: str | None
     fail_to_pass: int
     pass_to_fail: int
@@ -203,14 +201,18 @@ class SuiteView:
     flips_hidden: int = 0
 
 
+def _interval(estimate: ScoreEstimate) -> str:
+    return f"{_pct(estimate.ci.low)} – {_pct(estimate.ci.high)}" if estimate.ci else "n/a"
+
+
 def _row(role: str, stats: RunStats) -> ModelRow:
-    score = stats.score
-    interval = f"{_pct(score.ci.low)} – {_pct(score.ci.high)}" if score.ci else "n/a"
     return ModelRow(
         role=role,
         model=clean_text(stats.model_key, 200),
-        score=_pct(score.mean),
-        interval=interval,
+        pass_rate=_pct(stats.pass_rate.mean),
+        pass_interval=_interval(stats.pass_rate),
+        score=_pct(stats.score.mean),
+        interval=_interval(stats.score),
         outcomes=f"{stats.passed} passed, {stats.failed} failed, {stats.errored} errored",
         cost=_money(stats.cost_usd),
         cost_per_1k=_money(stats.cost_per_1k),
@@ -229,12 +231,11 @@ def _suite_view(suite: SuiteComparison) -> SuiteView:
     if suite.baseline is not None:
         rows.append(_row("baseline", suite.baseline))
     paired = suite.paired
-    verdict = delta = detail = None
+    verdict = delta = None
+    detail: list[str] = []
     if paired is not None:
         verdict = paired.verdict
-        delta = f"{_points(paired.delta)} (95% CI {_points(paired.ci.low)} to {_points(paired.ci.high)})"
-        adjusted = f", Holm-adjusted {_p(paired.p_adjusted)}" if paired.p_adjusted is not None else ""
-        detail = f"p = {_p(paired.p_value)}{adjusted}; smallest detectable difference {_points(paired.mde)}"
+        delta, *detail = verdict_lines(paired)
     note = clean_text(suite.note, 500) if suite.note else None
     flips = [
         FlipView(
@@ -252,7 +253,7 @@ def _suite_view(suite: SuiteComparison) -> SuiteView:
         version=clean_text(suite.suite_version, 64),
         rows=rows,
         verdict=verdict,
-        verdict_color=VERDICT_COLORS.get(verdict or "", "#52606d"),
+        verdict_color=VERDICT_COLORS.get(VERDICT_CLASS.get(verdict or "", ""), "#52606d"),
         delta=delta,
         detail=detail,
         note=note,
@@ -318,6 +319,7 @@ def build_event_email(
         "better": comparison.better,
         "worse": comparison.worse,
         "same": comparison.same,
+        "undecided": comparison.undecided,
         "alpha": comparison.alpha,
         "suites": [_suite_view(s) for s in comparison.suites],
         "report_path": str(report_path) if report_path is not None else None,

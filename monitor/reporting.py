@@ -19,6 +19,7 @@ from monitor.errors import InputError
 from monitor.models import Event, Report, Result, Run, Sample, Suite
 from monitor.report_charts import ChartPoint, ChartSeries, line_chart, series_color
 from monitor.report_files import inside, safe_filename, write_atomic
+from monitor.verdict_text import VERDICT_CLASS, points, points_interval, verdict_lines
 
 if TYPE_CHECKING:
     import jinja2
@@ -107,21 +108,8 @@ def fmt_interval(interval: Any) -> str:
     return f"{max(interval.low, 0.0) * 100:.1f}–{min(interval.high, 1.0) * 100:.1f}%"
 
 
-def fmt_points(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value * 100:+.1f}".replace("-", "−") + " pts"
-
-
-def fmt_points_interval(interval: Any) -> str:
-    if interval is None:
-        return ""
-    low = f"{interval.low * 100:+.1f}".replace("-", "−")
-    high = f"{interval.high * 100:+.1f}".replace("-", "−")
-    return f"{low} to {high}"
-
-
 def fmt_p(value: float | None) -> str:
+    """A p-value for a table cell whose header says p: `0.012` or `< 0.001`."""
     if value is None:
         return "—"
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
@@ -618,9 +606,11 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         pct=fmt_pct,
         interval=fmt_interval,
-        pts=fmt_points,
-        pts_interval=fmt_points_interval,
+        pts=points,
+        pts_interval=points_interval,
         pval=fmt_p,
+        verdict_lines=verdict_lines,
+        verdict_class=lambda verdict: VERDICT_CLASS.get(verdict, "same"),
         usd=fmt_usd,
         ms=fmt_ms,
         num=fmt_int,

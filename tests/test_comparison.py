@@ -108,7 +108,7 @@ def test_repeats_score_each_sample_by_its_mean(db: Database) -> None:
         stats = run_stats(s, run.id)
     assert stats.repeat == 3
     assert stats.score.n == 3
-    assert stats.score.method == "clt"
+    assert stats.score.method == "t"
     assert stats.score.mean == pytest.approx((2 / 3 + 1 / 3 + 2 / 3) / 3)
 
 
@@ -118,7 +118,7 @@ def test_samples_sharing_a_group_get_a_clustered_error_bar(db: Database) -> None
     with db.session() as s:
         suite = add_suite(s, "qa", 40, groups=groups)
         stats = run_stats(s, add_run(s, suite, CANDIDATE, outcomes).id)
-    assert stats.score.method == "clustered"
+    assert stats.score.method == "cluster-t"
     assert stats.score == estimate_score([float(o) for o in outcomes], groups)
 
 
@@ -131,9 +131,12 @@ def test_compare_runs_pairs_only_samples_both_models_answered(any_db: Database) 
         comparison = compare_runs(s, c.id, b.id, alpha=0.05)
     both = [i for i in range(50) if cand[i] is not None and base[i] is not None]
     expected = paired_compare([float(bool(cand[i])) for i in both], [float(bool(base[i])) for i in both])
-    assert comparison.paired == expected
-    assert comparison.paired is not None and comparison.paired.n == 43
-    assert comparison.note is not None and "errors excluded" in comparison.note
+    paired = comparison.paired
+    assert paired is not None and paired.n == 43
+    assert (paired.delta, paired.p_value, paired.test) == (expected.delta, expected.p_value, expected.test)
+    assert paired.errors is not None
+    assert (paired.errors.candidate_errors, paired.errors.baseline_errors, paired.errors.n) == (5, 2, 50)
+    assert comparison.note is not None and "errored samples: candidate 5, baseline 2" in comparison.note
 
 
 def test_compare_runs_uses_mcnemar_exact_for_pass_fail(db: Database) -> None:
@@ -169,8 +172,7 @@ def test_a_small_suite_is_too_small_to_tell(db: Database) -> None:
         b = add_run(s, suite, BASELINE, pattern(20, 14))
         comparison = compare_runs(s, c.id, b.id, alpha=0.05)
     assert comparison.too_small
-    assert comparison.paired is not None and comparison.paired.verdict == "no measurable difference"
-    assert comparison.note is not None and "too small" in comparison.note
+    assert comparison.paired is not None and comparison.paired.verdict == "too small to tell"
 
 
 def test_latest_done_run_ignores_unfinished_runs_and_other_versions(any_db: Database) -> None:
@@ -262,8 +264,7 @@ def test_event_headline_says_when_a_suite_is_too_small_to_tell(db: Database, con
         add_run(s, suite, CANDIDATE, pattern(12, 9), event=event)
         result = compare_event(s, config, event.id)
     assert result.headline == (
-        "sim:gpt-sim-next shows no measurable difference from the baseline on 1 suite "
-        "(1 too small to tell), same cost"
+        "sim:gpt-sim-next: no verdict against the baseline on 1 suite (1 too small to tell), same cost"
     )
 
 

@@ -145,9 +145,9 @@ def test_text_part_has_headline_per_suite_lines_flip_counts_and_report_path(tmp_
     assert comparison.headline in text
     for suite in ("arithmetic", "qa", "reasoning"):
         assert f"== {suite} (version v1) ==" in text
-    assert "score 86.0% (95% CI 81.0% – 91.0%)" in text
+    assert "pass rate 86.0% (95% CI 81.0% – 91.0%); mean grade 86.0% (95% CI 81.0% – 91.0%)" in text
     assert "verdict   better: +8.0 pts" in text
-    assert "verdict   no measurable difference: -1.0 pts" in text
+    assert "verdict   no measurable difference: −1.0 pts" in text
     assert "flipped   2 fail -> pass, 0 pass -> fail" in text
     assert "$0.6000 per 1,000 samples" in text
     assert f"Full report: {report}" in text

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from monitor.comparison import EventComparison, RunStats, SuiteComparison
     from monitor.stats import ScoreEstimate
 
-VERDICT_STYLE = {"better": "bold green", "worse": "bold red", "no measurable difference": "yellow"}
+VERDICT_STYLE = {
+    "better": "bold green",
+    "worse": "bold red",
+    "same": "cyan",
+    "small": "yellow",
+    "errors": "yellow",
+}
 
 
 @main.command()
@@ -78,7 +84,8 @@ def _suite_table(comparison: SuiteComparison) -> Table:
     table.add_column(_escape(cand.model_key), justify="right")
     table.add_column(_escape(base.model_key) if base else "baseline", justify="right")
     rows: list[tuple[str, str, str]] = [
-        ("score (95% CI)", _score(cand.score), _score(base.score) if base else "-"),
+        ("pass rate (95% CI)", _score(cand.pass_rate), _score(base.pass_rate) if base else "-"),
+        ("mean grade (95% CI)", _score(cand.score), _score(base.score) if base else "-"),
         ("passed / failed / errored", _counts(cand), _counts(base) if base else "-"),
         ("latency p50 / p95", _latency(cand), _latency(base) if base else "-"),
         ("tokens in / out", _tokens(cand), _tokens(base) if base else "-"),
@@ -91,20 +98,19 @@ def _suite_table(comparison: SuiteComparison) -> Table:
 
 
 def _verdict_line(comparison: SuiteComparison) -> str:
+    from monitor.verdict_text import VERDICT_CLASS, verdict_lines
+
     paired = comparison.paired
     note = f"\n[dim]{_escape(comparison.note)}[/]" if comparison.note else ""
     if paired is None:
         return f"[yellow]not compared[/]{note}"
-    style = VERDICT_STYLE.get(paired.verdict, "")
-    p_text = f"p {_p(paired.p_value)}"
-    if paired.p_adjusted is not None:
-        p_text += f" (Holm-adjusted {_p(paired.p_adjusted)})"
+    style = VERDICT_STYLE.get(VERDICT_CLASS.get(paired.verdict, ""), "")
     pass_to_fail = sum(1 for f in comparison.flipped if f.direction == "pass_to_fail")
     fail_to_pass = len(comparison.flipped) - pass_to_fail
+    first, *rest = verdict_lines(paired)
+    details = "".join(f"\n{_escape(line)}" for line in rest)
     return (
-        f"delta {_points(paired.delta)} [{_points(paired.ci.low)}, {_points(paired.ci.high)}], "
-        f"{p_text}, {paired.test}: [{style}]{paired.verdict}[/]\n"
-        f"detectable at 80% power: {paired.mde * 100:.1f} points; "
+        f"[{style}]{_escape(paired.verdict)}[/]: {_escape(first)}{details}\n"
         f"flips: {pass_to_fail} pass->fail, {fail_to_pass} fail->pass{note}"
     )
 
@@ -115,14 +121,6 @@ def _score(score: ScoreEstimate) -> str:
     if score.ci is None:
         return f"{score.mean * 100:.1f}%"
     return f"{score.mean * 100:.1f}% [{score.ci.low * 100:.1f}, {score.ci.high * 100:.1f}]"
-
-
-def _points(value: float) -> str:
-    return f"{value * 100:+.1f} pts"
-
-
-def _p(value: float) -> str:
-    return f"= {value:.3g}" if value >= 0.001 else "< 0.001"
 
 
 def _counts(stats: RunStats) -> str:
