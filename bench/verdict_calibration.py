@@ -1,121 +1,269 @@
-"""Calibrate the verdicts: false alarms between equal simulated models, and power against a 5-point drop.
+"""Calibrate the verdicts on real-shaped suites: false alarms, power, and the truth of the printed MDE.
 
-Run: python bench/verdict_calibration.py [--trials 1000] [--samples 500] [--alpha 0.05]
+Run: python bench/verdict_calibration.py [--trials 1000] [--power-trials 400] [--alpha 0.05] [--jobs 2]
 
-Each trial is a fresh suite of distinct prompts answered by two simulated models. Whether a
-simulated model is right is the simulator's own decision (monitor/simulator/answers.py: right
-when unit_hash(model id, prompt text) < skill), so answers are deterministic per (model, prompt)
-and right with probability `skill`, independently across models and samples.
+Each scenario draws suites of samples answered by two simulated models and runs them through the
+real comparison code (monitor.stats.paired_compare and with_verdicts, with the errors-as-failures
+check that monitor.comparison builds from stored results). Per scenario it prints:
+- the A/A false-alarm rate (two models of equal skill called "better" or "worse") with its 95%
+  interval; the goal is at most alpha within Monte-Carlo error;
+- the power against a true 5-point drop (the share of trials that say "worse");
+- the median MDE printed on the A/A suites, and the actual power of a true drop of that size
+  (the goal: at least 75% where 80% is claimed);
+- how the A/A verdicts split between "no measurable difference" and the undecided ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import random
+import statistics
 import sys
 import time
-from statistics import NormalDist
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
-from monitor.simulator.answers import Prompt, unit_hash
-from monitor.simulator.catalog import SimModel
 from monitor.stats import (
+    VERDICT_BETTER,
+    VERDICT_ERRORS,
+    VERDICT_FEW_GROUPS,
     VERDICT_SAME,
+    VERDICT_TOO_SMALL,
     VERDICT_WORSE,
+    ErrorInputs,
     paired_compare,
     wilson_interval,
     with_verdicts,
-    z_quantile,
 )
 
-
-def right(model: SimModel, prompt: Prompt) -> float:
-    """1.0 when the simulator would answer this prompt correctly (the rule inside answers.answer)."""
-    return 1.0 if unit_hash(model.id, prompt.full_text, "") < model.skill else 0.0
+Draw = tuple[list[float], list[float], list[str | None] | None, ErrorInputs | None]
 
 
-def suite_prompts(trial: int, samples: int, name: str = "calibration") -> list[Prompt]:
-    return [
-        Prompt(system="Answer with a number.", turns=(("user", f"[{name} {trial}] What is {i} + {trial}?"),))
-        for i in range(samples)
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _beta_skills(rng: random.Random, n: int, a: float, b: float) -> list[float]:
+    """Per-sample chance of a right answer, shared by both models (hard questions are hard for all)."""
+    return [rng.betavariate(a, b) for _ in range(n)]
+
+
+def _answers(rng: random.Random, skills: list[float], scale: float, repeats: int = 1) -> list[float]:
+    return [sum(rng.random() < p * scale for _ in range(repeats)) / repeats for p in skills]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A way of drawing suites; `mean` is the population mean score that a drop is taken from."""
+
+    name: str
+    n: int
+    mean: float
+    draw: Callable[[random.Random, int, float], Draw]
+
+
+def _independent(rng: random.Random, n: int, scale: float) -> Draw:
+    skills = [0.8] * n
+    return _answers(rng, skills, scale), _answers(rng, skills, 1.0), None, None
+
+
+def _shared_difficulty(rng: random.Random, n: int, scale: float) -> Draw:
+    skills = _beta_skills(rng, n, 2.0, 0.5)
+    return _answers(rng, skills, scale), _answers(rng, skills, 1.0), None, None
+
+
+def _repeats(rng: random.Random, n: int, scale: float) -> Draw:
+    skills = _beta_skills(rng, n, 2.0, 0.5)
+    return _answers(rng, skills, scale, 3), _answers(rng, skills, 1.0, 3), None, None
+
+
+def _clustered(groups: int) -> Callable[[random.Random, int, float], Draw]:
+    """Topics shared by both models (a hard topic is hard for all) plus a model-by-topic effect.
+
+    With one group there is no between-group variation, so no model-by-topic effect either: the
+    suite is one topic, and its samples are independent given it.
+    """
+    interaction = 0.6 if groups > 1 else 0.0
+
+    def draw(rng: random.Random, n: int, scale: float) -> Draw:
+        topic = [rng.gauss(0, 1) for _ in range(groups)]
+        cand_topic = [rng.gauss(0, interaction) for _ in range(groups)]
+        base_topic = [rng.gauss(0, interaction) for _ in range(groups)]
+        labels = [i % groups for i in range(n)]
+        sample = [rng.gauss(0, 0.7) for _ in range(n)]
+        cand = [
+            float(rng.random() < scale * _sigmoid(1.4 + topic[g] + cand_topic[g] + s))
+            for g, s in zip(labels, sample, strict=True)
+        ]
+        base = [
+            float(rng.random() < _sigmoid(1.4 + topic[g] + base_topic[g] + s))
+            for g, s in zip(labels, sample, strict=True)
+        ]
+        return cand, base, [f"topic{g}" for g in labels], None
+
+    return draw
+
+
+def _graded(rng: random.Random, n: int, scale: float) -> Draw:
+    """Grades in [0, 1] around a per-sample quality shared by both models (judge-style scores)."""
+    quality = _beta_skills(rng, n, 4.0, 1.5)
+    concentration = 8.0
+
+    def grade(q: float) -> float:
+        q = min(max(q, 1e-3), 1 - 1e-3)
+        return rng.betavariate(q * concentration, (1 - q) * concentration)
+
+    return [grade(q * scale) for q in quality], [grade(q) for q in quality], None, None
+
+
+def _errors_on_hard_items(rng: random.Random, n: int, scale: float) -> Draw:
+    """Both models err more on hard items; a worse candidate also errs twice as often there."""
+    skills = _beta_skills(rng, n, 2.0, 0.5)
+    cand_rate, base_rate = (0.3 if scale < 1 else 0.15), 0.15
+    cand_all = _answers(rng, skills, scale)
+    base_all = _answers(rng, skills, 1.0)
+    cand_err = [rng.random() < cand_rate * (1 - p) for p in skills]
+    base_err = [rng.random() < base_rate * (1 - p) for p in skills]
+    keep = [i for i in range(n) if not cand_err[i] and not base_err[i]]
+    with_errors: ErrorInputs = (
+        [0.0 if cand_err[i] else cand_all[i] for i in range(n)],
+        [0.0 if base_err[i] else base_all[i] for i in range(n)],
+        None,
+        cand_err,
+        base_err,
+    )
+    return [cand_all[i] for i in keep], [base_all[i] for i in keep], None, with_errors
+
+
+def _population_mean(draw: Callable[[random.Random, int, float], Draw], n: int) -> float:
+    rng = random.Random(12345)
+    values = [v for _ in range(max(1, 20_000 // n)) for v in draw(rng, n, 1.0)[1]]
+    return statistics.fmean(values)
+
+
+def _scenarios() -> list[Scenario]:
+    specs: list[tuple[str, int, Callable[[random.Random, int, float], Draw]]] = [
+        ("independent pass/fail", 500, _independent),
+        ("shared difficulty", 500, _shared_difficulty),
+        ("3 repeats per sample", 300, _repeats),
+        *((f"{g} group{'s' if g > 1 else ''}", 200, _clustered(g)) for g in (1, 2, 5, 7, 20, 50)),
+        *((f"graded, n = {n}", n, _graded) for n in (3, 5, 10, 30)),
+        ("errors on hard items", 500, _errors_on_hard_items),
     ]
+    return [Scenario(name, n, _population_mean(draw, n), draw) for name, n, draw in specs]
 
 
-def scores(model: SimModel, prompts: list[Prompt]) -> list[float]:
-    return [right(model, p) for p in prompts]
+SCENARIOS = {s.name: s for s in _scenarios()}
 
 
-def theoretical_power(skill_candidate: float, skill_baseline: float, samples: int, alpha: float) -> float:
-    """Normal-approximation power of the paired test for independent Bernoulli answers."""
-    delta = skill_candidate - skill_baseline
-    discordant = skill_candidate * (1 - skill_baseline) + skill_baseline * (1 - skill_candidate)
-    se = math.sqrt((discordant - delta**2) / samples)
-    z = z_quantile(1 - alpha / 2)
-    phi = NormalDist().cdf
-    return phi(abs(delta) / se - z) + phi(-abs(delta) / se - z)
+def _trials(args: tuple[str, float, int, int, float]) -> list[tuple[str, float | None]]:
+    """Verdict and printed MDE of `count` trials of one scenario with a true drop `drop`."""
+    name, drop, first_seed, count, alpha = args
+    scenario = SCENARIOS[name]
+    scale = 1 - drop / scenario.mean
+    out: list[tuple[str, float | None]] = []
+    for seed in range(first_seed, first_seed + count):
+        rng = random.Random(seed * 7919 + int(drop * 1e4))
+        cand, base, groups, with_errors = scenario.draw(rng, scenario.n, scale)
+        if len(cand) < 2:
+            out.append((VERDICT_TOO_SMALL, None))
+            continue
+        result = paired_compare(cand, base, groups, alpha=alpha, with_errors=with_errors)
+        out.append((result.verdict, result.mde))
+    return out
 
 
-def samples_for_power(skill_candidate: float, skill_baseline: float, alpha: float, power: float = 0.8) -> int:
-    """Samples the paired test needs to find this difference with `power` (independent errors)."""
-    delta = skill_candidate - skill_baseline
-    discordant = skill_candidate * (1 - skill_baseline) + skill_baseline * (1 - skill_candidate)
-    z = z_quantile(1 - alpha / 2) + z_quantile(power)
-    return math.ceil((z / abs(delta)) ** 2 * (discordant - delta**2))
+def _run(pool: ProcessPoolExecutor, name: str, drop: float, trials: int, alpha: float, jobs: int):  # type: ignore[no-untyped-def]
+    size = math.ceil(trials / (jobs * 4))
+    chunks = [(name, drop, start, min(size, trials - start), alpha) for start in range(0, trials, size)]
+    return [row for part in pool.map(_trials, chunks) for row in part]
 
 
-def rate(hits: int, trials: int) -> str:
+def _family_false_alarms(trials: int, alpha: float) -> int:
+    """Family-wise A/A false alarms over 3 suites of 250 independent samples, Holm-corrected."""
+    alarms = 0
+    for trial in range(trials):
+        rng = random.Random(10_000 + trial)
+        family = []
+        for _ in range(3):
+            cand, base, _, _ = _independent(rng, 250, 1.0)
+            family.append(paired_compare(cand, base, alpha=alpha))
+        if any(r.verdict in (VERDICT_BETTER, VERDICT_WORSE) for r in with_verdicts(family, alpha)):
+            alarms += 1
+    return alarms
+
+
+def _rate(hits: int, trials: int) -> str:
     ci = wilson_interval(hits, trials)
-    return f"{hits / trials:6.1%}  (95% CI {ci.low:.1%} to {ci.high:.1%}, {hits} of {trials})"
+    return f"{hits / trials:5.1%} ({ci.low:.1%}–{ci.high:.1%})"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=1000)
-    parser.add_argument("--samples", type=int, default=500)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--trials", type=int, default=1000, help="A/A trials per scenario")
+    parser.add_argument("--power-trials", type=int, default=400, help="trials per power figure")
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--skill", type=float, default=0.80, help="baseline skill")
-    parser.add_argument("--drop", type=float, default=0.05, help="candidate skill = skill - drop")
+    parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     started = time.perf_counter()
-
-    base = SimModel("calib-base", skill=args.skill)
-    twin = SimModel("calib-twin", skill=args.skill)
-    worse = SimModel("calib-worse", skill=args.skill - args.drop)
-
-    false_alarms = detections = 0
-    family_false_alarms = 0
-    for trial in range(args.trials):
-        prompts = suite_prompts(trial, args.samples)
-        base_scores = scores(base, prompts)
-        if paired_compare(scores(twin, prompts), base_scores, alpha=args.alpha).verdict != VERDICT_SAME:
-            false_alarms += 1
-        if paired_compare(scores(worse, prompts), base_scores, alpha=args.alpha).verdict == VERDICT_WORSE:
-            detections += 1
-        family = [
-            paired_compare(scores(twin, ps), scores(base, ps), alpha=args.alpha)
-            for ps in (suite_prompts(trial, args.samples // 2, f"suite-{k}") for k in range(3))
-        ]
-        if any(r.verdict != VERDICT_SAME for r in with_verdicts(family, args.alpha)):
-            family_false_alarms += 1
-
-    power = theoretical_power(worse.skill, base.skill, args.samples, args.alpha)
-    false_alarm_rate = false_alarms / args.trials
-    print("Verdict calibration with the simulator's answering rule (monitor/simulator/answers.py)")
-    print(f"  {args.trials} trials, {args.samples} samples per suite, alpha {args.alpha:g}")
-    print(f"  false alarms, two models of skill {args.skill:.2f}:        {rate(false_alarms, args.trials)}")
     print(
-        f"  family-wise false alarms, 3 suites x {args.samples // 2} (Holm): "
-        f"{rate(family_false_alarms, args.trials)}"
+        f"Verdict calibration: {args.trials} A/A trials, {args.power_trials} per power figure, "
+        f"alpha {args.alpha:g}"
     )
+    print()
     print(
-        f"  detection of a {args.drop * 100:.0f}-point drop ({args.skill:.2f} -> {worse.skill:.2f}): "
-        f"{rate(detections, args.trials)}"
+        "| scenario | n | A/A false alarms (95% CI) | power, 5-pt drop | median MDE | power at that MDE "
+        "| A/A: same / undecided |"
     )
-    print(f"  theoretical power (normal approximation, independent errors): {power:6.1%}")
-    needed = samples_for_power(worse.skill, base.skill, args.alpha)
-    print(f"  samples needed for 80% power against this drop:              {needed:,}")
-    print(f"  elapsed {time.perf_counter() - started:.1f} s")
-    ok = false_alarm_rate <= args.alpha
-    print("  false-alarm rate <= alpha: " + ("yes" if ok else "NO"))
+    print("|---|---:|---|---:|---:|---:|---|")
+    all_ok = True
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for scenario in SCENARIOS.values():
+            aa = _run(pool, scenario.name, 0.0, args.trials, args.alpha, args.jobs)
+            alarms = sum(1 for v, _ in aa if v in (VERDICT_BETTER, VERDICT_WORSE))
+            calibrated = wilson_interval(alarms, args.trials).low <= args.alpha
+            drop5 = _run(pool, scenario.name, 0.05, args.power_trials, args.alpha, args.jobs)
+            power5 = sum(1 for v, _ in drop5 if v == VERDICT_WORSE) / len(drop5)
+            mdes = [m for _, m in aa if m is not None]
+            median_mde = statistics.median(mdes) if len(mdes) * 2 > len(aa) else None
+            at_mde = "n/a (cannot reach alpha)"
+            if median_mde is not None and median_mde < scenario.mean * 0.95:
+                drop_mde = _run(pool, scenario.name, median_mde, args.power_trials, args.alpha, args.jobs)
+                power_mde = sum(1 for v, _ in drop_mde if v == VERDICT_WORSE) / len(drop_mde)
+                at_mde = f"{power_mde:.0%}" + ("" if power_mde >= 0.75 else " (BELOW 75%)")
+                all_ok &= power_mde >= 0.75
+            elif median_mde is not None:
+                at_mde = "n/a (MDE beyond the score)"
+            same = sum(1 for v, _ in aa if v == VERDICT_SAME)
+            undecided = {
+                label: sum(1 for v, _ in aa if v == verdict)
+                for label, verdict in (
+                    ("too small", VERDICT_TOO_SMALL),
+                    ("few groups", VERDICT_FEW_GROUPS),
+                    ("errors", VERDICT_ERRORS),
+                )
+            }
+            split = ", ".join(f"{k} {v / len(aa):.0%}" for k, v in undecided.items() if v)
+            mde_text = "none" if median_mde is None else f"{median_mde * 100:.1f} pts"
+            flag = "" if calibrated else " ABOVE ALPHA"
+            print(
+                f"| {scenario.name} | {scenario.n} | {_rate(alarms, args.trials)}{flag} | {power5:.0%} | "
+                f"{mde_text} | {at_mde} | same {same / len(aa):.0%}{'; ' + split if split else ''} |",
+                flush=True,
+            )
+            all_ok &= calibrated
+    family = _family_false_alarms(args.trials, args.alpha)
+    family_ok = wilson_interval(family, args.trials).low <= args.alpha
+    print()
+    print(
+        "Family-wise A/A false alarms, 3 suites x 250 independent samples, Holm: "
+        + _rate(family, args.trials)
+    )
+    print(f"elapsed {time.perf_counter() - started:.0f} s")
+    ok = all_ok and family_ok
+    print("every scenario within alpha and every printed MDE true: " + ("yes" if ok else "NO"))
     return 0 if ok else 1
 
 

@@ -31,6 +31,7 @@ FLIPPED_SHOWN = 5
 CHART_SCALE = 2  # device pixels per CSS pixel: sharp on high-density screens
 FLIPPED_TEXT_MAX = 400
 VERDICT_COLORS = {"better": "#1e7a3c", "worse": "#b3261e", "errors": "#8a5a00"}
+VERDICT_BACKGROUNDS = {"better": "#e3f1e7", "worse": "#fbe6e4", "errors": "#fdf1dc", "small": "#fdf1dc"}
 KIND_TITLES = {
     "new_model": "New model",
     "returned_model": "Model returned",
@@ -135,6 +136,33 @@ def subject_summary(comparison: EventComparison, event_kind: str) -> str:
     if comparison.same:
         return f"no measurable difference on {comparison.same} of {compared} {suites}"
     return f"no verdict on {compared} {suites}"
+
+
+def _verdicts(comparison: EventComparison) -> list[str]:
+    return [s.paired.verdict for s in comparison.suites if s.paired is not None]
+
+
+def verdict_counts(comparison: EventComparison) -> str:
+    """ "2 better, 1 too small to tell": each verdict word that occurs, with its count."""
+    verdicts = _verdicts(comparison)
+    return ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts)) or "none"
+
+
+def verdict_pills(comparison: EventComparison) -> list[dict[str, object]]:
+    """One coloured count per verdict that occurs, for the top of the HTML part."""
+    verdicts = _verdicts(comparison)
+    pills = []
+    for verdict in dict.fromkeys(verdicts):
+        kind = VERDICT_CLASS.get(verdict, "")
+        pills.append(
+            {
+                "count": verdicts.count(verdict),
+                "verdict": verdict,
+                "color": VERDICT_COLORS.get(kind, "#52606d"),
+                "background": VERDICT_BACKGROUNDS.get(kind, "#eceff2"),
+            }
+        )
+    return pills
 
 
 def event_subject(comparison: EventComparison, event_kind: str) -> str:
@@ -319,7 +347,8 @@ def build_event_email(
         "better": comparison.better,
         "worse": comparison.worse,
         "same": comparison.same,
-        "undecided": comparison.undecided,
+        "verdict_counts": verdict_counts(comparison),
+        "verdict_pills": verdict_pills(comparison),
         "alpha": comparison.alpha,
         "suites": [_suite_view(s) for s in comparison.suites],
         "report_path": str(report_path) if report_path is not None else None,

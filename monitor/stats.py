@@ -442,6 +442,16 @@ def _power_at(data: PairedData, test: _Test, effect: float, alpha_level: float) 
     return t_power(effect / max(se_up, se_floor), df, level)
 
 
+def _effect_guess(data: PairedData, test: _Test, alpha_level: float) -> float:
+    """A normal-approximation MDE, where the exact search starts."""
+    n = len(data.diffs)
+    z = normal_quantile(1 - alpha_level / 2) + normal_quantile(POWER)
+    if test.name == "mcnemar-exact":
+        discordant = sum(1 for d in data.diffs if d != 0)
+        return z * math.sqrt(binom_upper(discordant, n, NUISANCE_CONFIDENCE) / n)
+    return z * max(test.se, math.sqrt(binom_upper(0, n, NUISANCE_CONFIDENCE) / n))
+
+
 def _direction(delta: float, p: float, alpha: float) -> str | None:
     if p < alpha and delta > 0:
         return VERDICT_BETTER
@@ -469,7 +479,11 @@ def _finish(
     ci = _interval(data, test, level)
     family_alpha = alpha / family
     power = _power_at(data, test, result.min_effect, family_alpha)
-    mde = smallest_effect(lambda effect: _power_at(data, test, effect, family_alpha), POWER)
+    mde = smallest_effect(
+        lambda effect: _power_at(data, test, effect, family_alpha),
+        POWER,
+        _effect_guess(data, test, family_alpha),
+    )
     direction = _direction(result.delta, p, alpha)
     errors = result.errors
     if errors is not None:

@@ -302,7 +302,8 @@ def _summary_table(
     table.add_column("model\nsuite", overflow="fold")
     table.add_column("status" + ("\ntrigger" if triggers is not None else ""), no_wrap=True)
     table.add_column("done", justify="right", no_wrap=True)
-    table.add_column("score\n95% CI", no_wrap=True)
+    table.add_column("passed\npass rate", justify="right", no_wrap=True)
+    table.add_column("mean grade\n95% CI", no_wrap=True)
     table.add_column("err", justify="right")
     table.add_column("p50\np95", justify="right")
     table.add_column("tok in\nout", justify="right")
@@ -314,11 +315,14 @@ def _summary_table(
             if s.ci_low is not None and s.ci_high is not None:
                 score += f"\n[{s.ci_low:.3f}, {s.ci_high:.3f}]"
         status = s.status + (f"\n{triggers.get(s.run_id, '')}" if triggers is not None else "")
+        answered = s.passed + s.failed
+        passed = f"{s.passed}/{answered}" + (f"\n{s.passed / answered:.1%}" if answered else "")
         table.add_row(
             str(s.run_id),
             f"{s.model_key}\n{s.suite}",
             status,
             f"{s.done}/{s.samples_total}",
+            passed,
             score,
             str(s.errored),
             f"{_fmt(s.latency_p50_ms)}\n{_fmt(s.latency_p95_ms)}",
