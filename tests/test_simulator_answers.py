@@ -6,14 +6,20 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 
+from monitor.demo import BASELINE, NEW_MODEL, demo_models
 from monitor.graders.registry import grade_sample
+from monitor.power import mcnemar_power
 from monitor.simulator import SimModel, Simulator
+from monitor.simulator.answers import answer
+from monitor.simulator.generate import prompt_from
+from monitor.stats import VERDICT_BETTER, paired_compare, with_verdicts
 from monitor.suites import SampleSpec, SuiteSpec, load_suite
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
@@ -39,15 +45,18 @@ def ask(sim: Simulator, model: str, messages: list[dict[str, str]], **params: An
     client = _clients.get(sim.base_url)
     if client is None:
         client = _clients[sim.base_url] = openai.OpenAI(
-            api_key="sim-key", base_url=sim.base_url + "/v1", max_retries=0, timeout=10
+            api_key="sim-key", base_url=sim.base_url + "/v1", max_retries=0, timeout=30
         )
     done = client.chat.completions.create(model=model, messages=messages, **params)  # type: ignore[arg-type]
     return done.choices[0].message.content or ""
 
 
 def answers(sim: Simulator, suite: SuiteSpec, model: str) -> list[tuple[SampleSpec, str]]:
+    """Every sample's answer, asked over HTTP a few at a time (the suites have hundreds of samples)."""
     params = {k: v for k, v in suite.params.items() if k in ("temperature", "max_tokens", "seed")}
-    return [(sample, ask(sim, model, sample.messages, **params)) for sample in suite.samples]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outputs = list(pool.map(lambda s: ask(sim, model, s.messages, **params), suite.samples))
+    return list(zip(suite.samples, outputs, strict=True))
 
 
 def right_by_simple_check(suite: str, sample: SampleSpec, output: str) -> bool:
@@ -74,9 +83,51 @@ def right_by_simple_check(suite: str, sample: SampleSpec, output: str) -> bool:
     )
 
 
+# The demo: a new model with skill 0.9 against a baseline with 0.72, on the four shipped suites.
+# Right independently, they disagree on 0.9 * 0.28 + 0.72 * 0.1 = 32.4% of samples, the 18-point
+# difference included; mcnemar_power adds the difference to the disagreement it is given.
+DEMO_DELTA = 0.9 - 0.72
+DEMO_DISAGREEMENT_BESIDES_DELTA = 0.9 * (1 - 0.72) + 0.72 * (1 - 0.9) - DEMO_DELTA
+
+
 @pytest.mark.parametrize("suite_name", SUITES)
-def test_each_shipped_suite_has_at_least_50_samples(suite_name: str) -> None:
-    assert len(load_suite(EVALS / f"{suite_name}.yaml").samples) >= 50
+def test_each_shipped_suite_is_large_enough_to_see_the_demos_difference(suite_name: str) -> None:
+    """99% power for McNemar's exact test at alpha/4 (four suites, Holm) for 0.72 -> 0.9."""
+    n = len(load_suite(EVALS / f"{suite_name}.yaml").samples)
+    level = 0.05 / len(SUITES)
+    assert mcnemar_power(n, DEMO_DISAGREEMENT_BESIDES_DELTA, DEMO_DELTA, level) >= 0.99
+
+
+def test_the_demo_models_skills_are_the_ones_the_suites_are_sized_for() -> None:
+    skills = {m.id: m.skill for m in demo_models()}
+    assert skills[NEW_MODEL] - skills[BASELINE] == pytest.approx(DEMO_DELTA)
+
+
+def test_the_demo_finds_its_new_model_better_on_every_shipped_suite() -> None:
+    """The demo's comparison, without the HTTP round trips: simulated answers, the suites' graders."""
+    models = {m.id: m for m in demo_models()}
+
+    async def scores(suite: SuiteSpec, model: str) -> list[float]:
+        return [
+            (
+                await grade_sample(
+                    suite.graders,
+                    answer(models[model], prompt_from(s.messages)),
+                    s,
+                    pass_threshold=suite.pass_threshold,
+                )
+            ).score
+            for s in suite.samples
+        ]
+
+    compared = []
+    for name in SUITES:
+        suite = load_suite(EVALS / f"{name}.yaml")
+        groups = [s.group for s in suite.samples]
+        candidate, baseline = asyncio.run(scores(suite, NEW_MODEL)), asyncio.run(scores(suite, BASELINE))
+        compared.append(paired_compare(candidate, baseline, groups))
+    verdicts = [r.verdict for r in with_verdicts(compared, alpha=0.05)]
+    assert verdicts == [VERDICT_BETTER] * len(SUITES)
 
 
 @pytest.mark.parametrize("suite_name", SUITES)
