@@ -60,7 +60,7 @@ def render(result: EventComparison) -> None:
     console.print(f"[bold]{_escape(result.headline)}[/]", highlight=False)
     console.print(
         f"[dim]alpha {result.alpha:g}, Holm-adjusted across {len(result.suites)} suite(s); "
-        "errored samples are excluded from scores and counted apart[/]",
+        "errored samples are left out of the paired test, then checked as failures[/]",
         highlight=False,
     )
 
