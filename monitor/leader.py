@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,10 +57,19 @@ def read_lease(session: Session, name: str = SCHEDULER_LEASE) -> LeaseState | No
 
 
 class LeaderLease:
-    """One process's handle on a named lease: `try_acquire`, then `renew` every heartbeat, `release`."""
+    """One process's handle on a named lease: `try_acquire`, then `renew` every heartbeat, `release`.
+
+    `clock` is this holder's UTC now (injectable so tests can age a lease without waiting).
+    """
 
     def __init__(
-        self, db: Database, holder: str, *, name: str = SCHEDULER_LEASE, ttl_s: float = DEFAULT_TTL_S
+        self,
+        db: Database,
+        holder: str,
+        *,
+        name: str = SCHEDULER_LEASE,
+        ttl_s: float = DEFAULT_TTL_S,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if ttl_s <= 0:
             raise ValueError("a lease needs a positive ttl")
@@ -67,10 +77,11 @@ class LeaderLease:
         self.holder = holder
         self.name = name
         self.ttl = timedelta(seconds=ttl_s)
+        self.clock = clock
 
     def try_acquire(self) -> bool:
         """Take the lease if it is free, expired or already ours; False while another holder keeps it."""
-        now = utcnow()
+        now = self.clock()
         take_over = (
             update(Lease)
             .where(Lease.name == self.name, or_(Lease.expires_at <= now, Lease.holder == self.holder))
@@ -104,7 +115,7 @@ class LeaderLease:
 
     def renew(self) -> bool:
         """Extend our lease; False when it is no longer ours (another process took it after expiry)."""
-        now = utcnow()
+        now = self.clock()
         stmt = (
             update(Lease)
             .where(Lease.name == self.name, Lease.holder == self.holder)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from monitor.config import ProviderConfig
+
+Clock = Callable[[], float]
+"""Monotonic seconds (`time.monotonic`); injectable so tests can drive a fake clock."""
+Sleep = Callable[[float], Awaitable[None]]
+"""Waits the given seconds (`asyncio.sleep`); injectable so tests can record waits without waiting."""
+
+_ROUNDING = 1e-6
+"""Tokens: a shortfall this small after a wait is float rounding, not a reason to wait again."""
 
 
 class TokenBucket:
@@ -15,15 +24,24 @@ class TokenBucket:
     drives it negative, so the long-run rate still holds.
     """
 
-    def __init__(self, per_minute: float, *, capacity: float) -> None:
+    def __init__(
+        self,
+        per_minute: float,
+        *,
+        capacity: float,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.rate = per_minute / 60.0
         self.capacity = capacity
         self.tokens = capacity
-        self.updated = time.monotonic()
+        self._clock = clock
+        self._sleep = sleep
+        self.updated = clock()
         self._lock = asyncio.Lock()
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
 
@@ -31,8 +49,8 @@ class TokenBucket:
         async with self._lock:
             needed = min(amount, self.capacity)
             self._refill()
-            while self.tokens < needed:
-                await asyncio.sleep((needed - self.tokens) / self.rate)
+            while needed - self.tokens > _ROUNDING:
+                await self._sleep((needed - self.tokens) / self.rate)
                 self._refill()
             self.tokens -= amount
 
@@ -50,14 +68,23 @@ class ProviderLimiter:
         max_concurrency: int,
         requests_per_minute: float | None = None,
         tokens_per_minute: float | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.max_concurrency = max_concurrency
         self._slots = asyncio.Semaphore(max_concurrency)
+        self._clock = clock
+        self._sleep = sleep
         # One request at a time at the steady rate: a burst at start would trip the server's own limit.
-        self.requests = TokenBucket(requests_per_minute, capacity=1.0) if requests_per_minute else None
+        self.requests = (
+            TokenBucket(requests_per_minute, capacity=1.0, clock=clock, sleep=sleep)
+            if requests_per_minute
+            else None
+        )
         # Tokens may arrive in bursts of up to ten seconds' worth.
         self.tokens = (
-            TokenBucket(tokens_per_minute, capacity=max(1.0, tokens_per_minute / 6))
+            TokenBucket(tokens_per_minute, capacity=max(1.0, tokens_per_minute / 6), clock=clock, sleep=sleep)
             if tokens_per_minute
             else None
         )
@@ -65,7 +92,7 @@ class ProviderLimiter:
 
     def pause(self, seconds: float) -> None:
         """Hold every new request of this provider for `seconds` (a 429's retry-after)."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def slot(self, estimated_tokens: int = 0) -> _Slot:
         """`async with limiter.slot(tokens):` one request's concurrency slot, after the rate limits."""
@@ -74,9 +101,9 @@ class ProviderLimiter:
     async def acquire(self, estimated_tokens: int = 0) -> None:
         await self._slots.acquire()
         try:
-            wait = self._paused_until - time.monotonic()
+            wait = self._paused_until - self._clock()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             if self.requests is not None:
                 await self.requests.acquire(1.0)
             if self.tokens is not None and estimated_tokens:

@@ -23,6 +23,10 @@ from monitor.models import Event, OutboxMessage, Result, Run
 
 SIM_KEY_ENV = "MODEL_MONITOR_SIM_KEY"
 SIM_KEY = "sim-key"
+WAIT_S = 120.0
+"""How long a test waits for a daemon, server or subprocess to get somewhere: generous for a loaded CI box."""
+LEASE_TTL_S = 10.0
+"""The daemons' lease: a heartbeat late on a loaded machine is not a takeover; a standby waits this long."""
 
 
 def write_suite(directory: Path, name: str, size: int) -> Path:
@@ -51,7 +55,7 @@ def write_suite(directory: Path, name: str, size: int) -> Path:
     return path
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
+def wait_for(condition: Callable[[], Any], what: str, *, timeout: float = WAIT_S, every: float = 0.1) -> Any:
     """Poll `condition` until it returns something truthy; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -77,7 +81,7 @@ class DaemonProcess:
     @property
     def worker_id(self) -> str:
         """The id the daemon logs when it starts (host:pid:random by default)."""
-        found = wait_for(lambda: re.search(r"(?:daemon|worker) (\S+) starting", self.log()), 30, "a start")
+        found = wait_for(lambda: re.search(r"(?:daemon|worker) (\S+) starting", self.log()), "a start")
         return str(found.group(1))
 
     def alive(self) -> bool:
@@ -85,10 +89,10 @@ class DaemonProcess:
 
     def kill9(self) -> None:
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=WAIT_S)
         self._log.close()
 
-    def terminate(self, timeout: float = 30) -> int:
+    def terminate(self, timeout: float = WAIT_S) -> int:
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout=timeout)
         self._log.close()
@@ -97,7 +101,7 @@ class DaemonProcess:
     def stop(self) -> None:
         if self.alive():
             self.process.kill()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=WAIT_S)
         if not self._log.closed:
             self._log.close()
 
@@ -158,7 +162,7 @@ class Workspace:
                 security = "none"
                 from = "model-monitor@example.com"
                 to = ["team@example.com"]
-                timeout_s = 5
+                timeout_s = 60
 
                 [schedule]
                 """
@@ -168,7 +172,7 @@ class Workspace:
         )
 
     def start_daemon(
-        self, name: str, *, lease_ttl: float = 2.0, grace: float = 10.0, args: tuple[str, ...] = ()
+        self, name: str, *, lease_ttl: float = LEASE_TTL_S, grace: float = 60.0, args: tuple[str, ...] = ()
     ) -> DaemonProcess:
         return self._spawn(name, ["daemon", "--lease-ttl", str(lease_ttl), "--grace", str(grace), *args])
 

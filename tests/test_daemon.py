@@ -73,12 +73,12 @@ def test_model_released_while_the_daemon_runs_is_evaluated_once_and_mailed_once(
 ) -> None:
     workspace, sim = make_workspace(database_url=any_db_url)
     daemon = workspace.start_daemon("a")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
     assert workspace.runs() == [], "the first poll only records what exists"
     sim.release("gpt-sim-next")
-    wait_for(lambda: smtp_server.messages, 60, "the event's e-mail")
+    wait_for(lambda: smtp_server.messages, "the event's e-mail")
     polls_then = workspace.polls()
-    wait_for(lambda: workspace.polls() >= polls_then + 3, 30, "three more polls")
+    wait_for(lambda: workspace.polls() >= polls_then + 3, "three more polls")
 
     assert daemon.alive()
     assert_evaluated_once(workspace)
@@ -99,9 +99,9 @@ def test_kill_9_mid_evaluation_then_restart_completes_the_event_once(
         sim_models(latency_ms=150), suites={"sums": 24, "more-sums": 8}, database_url=any_db_url
     )
     first = workspace.start_daemon("first")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
     sim.release("gpt-sim-next")
-    wait_for(lambda: sum(workspace.results_per_run().values()) >= 6, 60, "a few stored samples")
+    wait_for(lambda: sum(workspace.results_per_run().values()) >= 6, "a few stored samples")
     first.kill9()
     stored_at_kill = workspace.result_ids()
     total = sum(run.samples_total for run in workspace.runs())
@@ -109,9 +109,9 @@ def test_kill_9_mid_evaluation_then_restart_completes_the_event_once(
     assert any(run.status == "running" for run in workspace.runs())
 
     second = workspace.start_daemon("second")
-    wait_for(lambda: smtp_server.messages, 90, "the event's e-mail after the restart")
+    wait_for(lambda: smtp_server.messages, "the event's e-mail after the restart")
     polls_then = workspace.polls()
-    wait_for(lambda: workspace.polls() >= polls_then + 2, 30, "two more polls")
+    wait_for(lambda: workspace.polls() >= polls_then + 2, "two more polls")
 
     assert_evaluated_once(workspace)
     assert len(smtp_server.messages) == 1
@@ -133,23 +133,23 @@ def test_two_daemons_elect_one_leader_and_the_standby_takes_over_when_it_dies(
         "gpt-sim-later", skill=0.8, latency_ms=2, latency_jitter_ms=0, release_after_polls=HIDDEN
     )
     workspace, sim = make_workspace(sim_models(2.0, later), database_url=any_db_url)
-    leader = workspace.start_daemon("leader", lease_ttl=2)
-    wait_for(lambda: workspace.lease_holder() == leader.worker_id, 30, "the first daemon to lead")
-    standby = workspace.start_daemon("standby", lease_ttl=2)
-    wait_for(lambda: "standby:" in standby.log(), 30, "the second daemon to stand by")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    leader = workspace.start_daemon("leader")
+    wait_for(lambda: workspace.lease_holder() == leader.worker_id, "the first daemon to lead")
+    standby = workspace.start_daemon("standby")
+    wait_for(lambda: "standby:" in standby.log(), "the second daemon to stand by")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
 
     sim.release("gpt-sim-next")
-    wait_for(lambda: len(smtp_server.messages) == 1, 60, "the first event's e-mail")
+    wait_for(lambda: len(smtp_server.messages) == 1, "the first event's e-mail")
     assert workspace.lease_holder() == leader.worker_id
     assert "leader: this daemon runs the schedule" not in standby.log()
     assert runs_finished_by(standby) == set()
     assert runs_finished_by(leader) == {run.id for run in workspace.runs()}
 
     leader.kill9()
-    wait_for(lambda: workspace.lease_holder() == standby.worker_id, 30, "the standby to take over")
+    wait_for(lambda: workspace.lease_holder() == standby.worker_id, "the standby to take over")
     sim.release("gpt-sim-later")
-    wait_for(lambda: len(smtp_server.messages) == 2, 60, "the second event's e-mail")
+    wait_for(lambda: len(smtp_server.messages) == 2, "the second event's e-mail")
 
     later_runs = workspace.runs("gpt-sim-later")
     assert [run.status for run in later_runs] == ["done"] * len(workspace.suites)
@@ -165,11 +165,10 @@ def test_mail_queued_while_smtp_is_down_arrives_once_smtp_is_back(
     workspace, sim = make_workspace()
     smtp_server.stop()
     daemon = workspace.start_daemon("a")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
     sim.release("gpt-sim-next")
     failed = wait_for(
         lambda: [m for m in workspace.outbox() if m.attempts >= 1 and m.status == "pending"],
-        60,
         "a failed delivery attempt",
     )
     assert failed[0].last_error
@@ -177,9 +176,9 @@ def test_mail_queued_while_smtp_is_down_arrives_once_smtp_is_back(
     # The failure's retry time is a minute away: bring it forward instead of waiting.
     with workspace.session() as session:
         session.execute(update(OutboxMessage).values(next_try_at=utcnow() - timedelta(seconds=1)))
-    wait_for(lambda: smtp_server.messages, 30, "delivery after SMTP returns")
+    wait_for(lambda: smtp_server.messages, "delivery after SMTP returns")
     polls_then = workspace.polls()
-    wait_for(lambda: workspace.polls() >= polls_then + 2, 30, "two more polls")
+    wait_for(lambda: workspace.polls() >= polls_then + 2, "two more polls")
 
     assert len(smtp_server.messages) == 1
     assert [m.status for m in workspace.outbox()] == ["sent"]
@@ -193,16 +192,16 @@ def test_a_failing_job_is_logged_and_the_daemon_carries_on(
     blocker = workspace.root / "reports"
     blocker.write_text("a file where the reports directory should be\n")
     daemon = workspace.start_daemon("a")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
     sim.release("gpt-sim-next")
-    wait_for(lambda: "could not complete event" in daemon.log(), 60, "the report job to fail")
+    wait_for(lambda: "could not complete event" in daemon.log(), "the report job to fail")
     polls_then = workspace.polls()
-    wait_for(lambda: workspace.polls() >= polls_then + 2, 30, "polls to go on")
+    wait_for(lambda: workspace.polls() >= polls_then + 2, "polls to go on")
     assert daemon.alive()
     assert smtp_server.messages == []
 
     blocker.unlink()
-    wait_for(lambda: smtp_server.messages, 30, "the event to complete once reports can be written")
+    wait_for(lambda: smtp_server.messages, "the event to complete once reports can be written")
     assert len(smtp_server.messages) == 1
     assert daemon.terminate() == 0
 
@@ -212,18 +211,18 @@ def test_sigterm_stops_mid_run_releases_the_lease_and_the_run_resumes_later(
 ) -> None:
     workspace, sim = make_workspace(sim_models(latency_ms=150), suites={"sums": 30, "more-sums": 4})
     daemon = workspace.start_daemon("a")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
     sim.release("gpt-sim-next")
-    wait_for(lambda: sum(workspace.results_per_run().values()) >= 4, 60, "a few stored samples")
+    wait_for(lambda: sum(workspace.results_per_run().values()) >= 4, "a few stored samples")
 
-    assert daemon.terminate(timeout=20) == 0
+    assert daemon.terminate() == 0
     assert workspace.lease_holder() is None
     statuses = [run.status for run in workspace.runs()]
     assert "running" not in statuses and set(statuses) - {"done"}, statuses
     assert "daemon stopped" in daemon.log()
 
     again = workspace.start_daemon("again")
-    wait_for(lambda: smtp_server.messages, 90, "the event to complete after the restart")
+    wait_for(lambda: smtp_server.messages, "the event to complete after the restart")
     assert_evaluated_once(workspace)
     assert again.terminate() == 0
 
@@ -233,15 +232,15 @@ def test_status_is_healthy_while_a_daemon_leads_and_unhealthy_after_it_dies(
 ) -> None:
     workspace, _sim = make_workspace()
     assert workspace.run_cli("status").returncode == 1
-    daemon = workspace.start_daemon("a", lease_ttl=2, args=("--log-json",))
-    wait_for(lambda: workspace.lease_holder() == daemon.worker_id, 30, "the daemon to lead")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    daemon = workspace.start_daemon("a", args=("--log-json",))
+    wait_for(lambda: workspace.lease_holder() == daemon.worker_id, "the daemon to lead")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
     healthy = workspace.run_cli("status")
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert daemon.worker_id in healthy.stdout and "poll" in healthy.stdout
 
     daemon.kill9()
-    wait_for(lambda: workspace.run_cli("status").returncode == 1, 30, "status to see the stale heartbeat")
+    wait_for(lambda: workspace.run_cli("status").returncode == 1, "status to see the stale heartbeat")
     assert "stale" in workspace.run_cli("status").stdout
     records = [json.loads(line) for line in daemon.log().splitlines()]
     assert {"time", "level", "logger", "message"} <= set(records[0])
@@ -256,11 +255,11 @@ def test_an_extra_worker_shares_the_queue_without_double_work(
     )
     leader = workspace.start_daemon("leader")
     worker = workspace.start_worker("worker")
-    wait_for(lambda: workspace.polls() >= 1, 30, "the bootstrap poll")
+    wait_for(lambda: workspace.polls() >= 1, "the bootstrap poll")
     sim.release("gpt-sim-next")
-    wait_for(lambda: smtp_server.messages, 90, "the event's e-mail")
+    wait_for(lambda: smtp_server.messages, "the event's e-mail")
     polls_then = workspace.polls()
-    wait_for(lambda: workspace.polls() >= polls_then + 2, 30, "two more polls")
+    wait_for(lambda: workspace.polls() >= polls_then + 2, "two more polls")
 
     assert_evaluated_once(workspace)
     assert len(smtp_server.messages) == 1
@@ -293,17 +292,17 @@ def test_missed_drift_check_runs_at_start_and_a_new_fingerprint_alerts_once(
     workspace, sim = make_workspace([base])
     make_drift_overdue(workspace)
     first = workspace.start_daemon("first")
-    wait_for(lambda: drift_statuses(workspace) == ["unchanged"], 60, "the missed drift check to run")
+    wait_for(lambda: drift_statuses(workspace) == ["unchanged"], "the missed drift check to run")
     assert first.terminate() == 0
     assert smtp_server.messages == [], "a first measurement is no change"
 
     sim.models[0].system_fingerprint = "fp_b"
     make_drift_overdue(workspace)
     second = workspace.start_daemon("second")
-    wait_for(lambda: drift_statuses(workspace) == ["unchanged", "changed"], 60, "the second drift check")
-    wait_for(lambda: smtp_server.messages, 30, "the drift alert")
+    wait_for(lambda: drift_statuses(workspace) == ["unchanged", "changed"], "the second drift check")
+    wait_for(lambda: smtp_server.messages, "the drift alert")
     polls_then = workspace.polls()
-    wait_for(lambda: workspace.polls() >= polls_then + 2, 30, "two more polls")
+    wait_for(lambda: workspace.polls() >= polls_then + 2, "two more polls")
 
     assert len(smtp_server.messages) == 1
     assert "drift" in str(smtp_server.messages[0].parsed()["Subject"])

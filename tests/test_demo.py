@@ -8,13 +8,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
 
 import pytest
+
+from tests.daemon_support import WAIT_S
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ def run_demo(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=WAIT_S,
     )
 
 
@@ -37,12 +38,9 @@ def only(paths: list[Path]) -> Path:
 
 
 def test_demo_runs_the_whole_loop_offline_and_leaves_a_report_and_an_email(tmp_path: Path) -> None:
-    started = time.monotonic()
-    done = run_demo(tmp_path)
-    elapsed = time.monotonic() - started
+    done = run_demo(tmp_path)  # how long it takes is a figure of bench/demo_bench.py
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert elapsed < 60
     workspace = tmp_path / "model-monitor-demo"
     index = workspace / "reports" / "index.html"
     event_report = only(sorted((workspace / "reports" / "events").glob("*.html")))
@@ -126,10 +124,10 @@ def test_demo_keep_serves_the_simulator_until_interrupted(tmp_path: Path) -> Non
             env={**env, "MODEL_MONITOR_SIM_KEY": "sim-key"},
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=WAIT_S,
         )
         assert polled.returncode == 0, polled.stdout + polled.stderr
         assert json.loads(polled.stdout)["ok"] is True
     finally:
         demo.send_signal(signal.SIGINT)
-        assert demo.wait(timeout=30) == 0
+        assert demo.wait(timeout=WAIT_S) == 0

@@ -55,7 +55,7 @@ def configure(write_config: Callable[..., Path], tmp_path: Path) -> Callable[...
             type_, url, extra = spec if isinstance(spec, tuple) else ("openai", f"{spec}/v1", "")
             body.append(
                 f'[providers.{name}]\ntype = "{type_}"\nbase_url = "{url}"\napi_key_env = "{KEY_ENV}"\n'
-                f"max_retries = 0\ntimeout_s = 5\n{extra}\n"
+                f"max_retries = 0\ntimeout_s = 30\n{extra}\n"
             )
         return load_config(write_config("\n".join(body), name=f"monitor-{next(counter)}.toml"))
 

@@ -215,7 +215,7 @@ def sim_judge(
             type="openai-compatible",
             base_url=f"{sim.base_url}/v1",
             api_key_env=KEY_ENV,
-            timeout_s=5,
+            timeout_s=30,
             max_retries=0,
         )
         return Judge(get_provider("sim", config), JUDGE_MODEL, f"sim:{JUDGE_MODEL}", db, price), sim

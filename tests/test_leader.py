@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import threading
-import time
+from datetime import datetime, timedelta
 
 from monitor.db import Database
 from monitor.leader import LeaderLease
+from monitor.models import utcnow
+
+
+class HandClock:
+    """UTC now that starts at the real now and moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def an_hour_ago() -> datetime:
+    return utcnow() - timedelta(hours=1)
 
 
 def test_first_process_takes_the_free_lease(any_db: Database) -> None:
@@ -34,10 +52,11 @@ def test_holder_reacquiring_keeps_its_lease_and_start_time(any_db: Database) -> 
 
 
 def test_expired_lease_is_taken_over_and_the_old_holder_cannot_renew(any_db: Database) -> None:
-    old = LeaderLease(any_db, "a", ttl_s=0.3)
-    new = LeaderLease(any_db, "b", ttl_s=30)
+    clock = HandClock()
+    old = LeaderLease(any_db, "a", ttl_s=30, clock=clock)
+    new = LeaderLease(any_db, "b", ttl_s=30, clock=clock)
     assert old.try_acquire()
-    time.sleep(0.4)
+    clock.advance(31)
     assert new.try_acquire()
     assert not old.renew()
     state = new.state()
@@ -45,12 +64,13 @@ def test_expired_lease_is_taken_over_and_the_old_holder_cannot_renew(any_db: Dat
 
 
 def test_renewal_pushes_the_expiry_forward(any_db: Database) -> None:
-    lease = LeaderLease(any_db, "a", ttl_s=0.5)
+    clock = HandClock()
+    lease = LeaderLease(any_db, "a", ttl_s=30, clock=clock)
     assert lease.try_acquire()
     for _ in range(4):
-        time.sleep(0.2)
+        clock.advance(20)
         assert lease.renew()
-    assert not LeaderLease(any_db, "b", ttl_s=0.5).try_acquire()
+    assert not LeaderLease(any_db, "b", ttl_s=30, clock=clock).try_acquire()  # 80 s on, still held
 
 
 def test_released_lease_is_free_at_once(any_db: Database) -> None:
@@ -89,8 +109,7 @@ def test_many_racing_processes_elect_exactly_one_leader(any_db: Database) -> Non
 
 
 def test_racing_takeover_of_an_expired_lease_elects_exactly_one(any_db: Database) -> None:
-    assert LeaderLease(any_db, "dead", ttl_s=0.2).try_acquire()
-    time.sleep(0.3)
+    assert LeaderLease(any_db, "dead", ttl_s=30, clock=an_hour_ago).try_acquire()
     start = threading.Barrier(6)
     winners: list[str] = []
 

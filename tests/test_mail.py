@@ -36,7 +36,7 @@ def email_config(server: SmtpServer | None = None, **overrides: object) -> Email
         "security": "none",
         "from": "Model Monitor <monitor@example.com>",
         "to": ["team@example.com", "lead@example.org"],
-        "timeout_s": 5,
+        "timeout_s": 30,
     }
     values.update(overrides)
     return EmailConfig.model_validate(values)
@@ -103,7 +103,7 @@ def test_a_message_stays_pending_while_smtp_is_down_then_is_delivered_exactly_on
     assert down.errors == [row.last_error]
 
     smtp_server.start()
-    too_early = flush_outbox(db, config)
+    too_early = flush_outbox(db, config, now=row.next_try_at - timedelta(seconds=1))
     assert too_early.sent == 0 and smtp_server.messages == []
 
     later = row.next_try_at + timedelta(seconds=1)

@@ -26,7 +26,7 @@ def config_text(port: int, *, to: str = '["team@example.com"]') -> str:
         security = "none"
         from = "Model Monitor <monitor@example.com>"
         to = {to}
-        timeout_s = 5
+        timeout_s = 30
     """
 
 

@@ -37,7 +37,7 @@ MODELS = [
 
 
 def provider(sim: Simulator, *, page_size: int = 1000, **cfg: Any) -> GeminiProvider:
-    settings: dict[str, Any] = {"timeout_s": 5.0, "max_retries": 0, **cfg}
+    settings: dict[str, Any] = {"timeout_s": 30.0, "max_retries": 0, **cfg}
     config = ProviderConfig(type="gemini", base_url=sim.base_url, api_key_env="UNUSED", **settings)
     return GeminiProvider("gemini", config, KEY, page_size=page_size)
 
@@ -96,7 +96,7 @@ def test_each_chat_fault_becomes_its_typed_error(
 ) -> None:
     sim = make_simulator(api_key=KEY, models=MODELS, faults=[Fault(kind=kind, retry_after=0.4, hang_s=3)])
     with pytest.raises(error) as caught:
-        ask(provider(sim, timeout_s=0.5 if kind == "timeout" else 10.0))
+        ask(provider(sim, timeout_s=0.5 if kind == "timeout" else 30.0))
     if kind == "rate_limit":
         assert caught.value.retry_after == pytest.approx(0.4)
 

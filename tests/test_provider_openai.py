@@ -37,7 +37,7 @@ def provider(
     sim: Simulator, monkeypatch: pytest.MonkeyPatch, *, type_: str = "openai", **cfg: Any
 ) -> OpenAIProvider:
     monkeypatch.setenv(KEY_ENV, KEY)
-    settings: dict[str, Any] = {"timeout_s": 5.0, "max_retries": 0, **cfg}
+    settings: dict[str, Any] = {"timeout_s": 30.0, "max_retries": 0, **cfg}
     config = ProviderConfig(type=type_, base_url=f"{sim.base_url}/v1", api_key_env=KEY_ENV, **settings)
     built = get_provider("oa", config)
     assert isinstance(built, OpenAIProvider)
@@ -203,7 +203,7 @@ def test_each_chat_fault_becomes_its_typed_error(
 ) -> None:
     sim = make_simulator(api_key=KEY, faults=[Fault(kind=kind, retry_after=0.25, hang_s=3)])
     with pytest.raises(error) as caught:
-        ask(provider(sim, monkeypatch, timeout_s=0.5 if kind == "timeout" else 10.0))
+        ask(provider(sim, monkeypatch, timeout_s=0.5 if kind == "timeout" else 30.0))
     assert caught.value.provider == "oa"
     assert chat_requests(sim) == 1
     if kind == "rate_limit":

@@ -79,8 +79,9 @@ def test_redact_removes_the_given_key_and_key_shaped_tokens() -> None:
 def test_retry_after_prefers_milliseconds_then_seconds_then_http_date() -> None:
     assert retry_after_from_headers({"retry-after-ms": "250", "retry-after": "9"}) == pytest.approx(0.25)
     assert retry_after_from_headers({"retry-after": "1.5"}) == pytest.approx(1.5)
-    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
-    assert 15 < (retry_after_from_headers({"retry-after": when}) or 0) <= 20
+    now = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+    when = format_datetime(now + timedelta(seconds=20), usegmt=True)
+    assert retry_after_from_headers({"retry-after": when}, now=now) == 20.0
     assert retry_after_from_headers({}) is None
 
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 from monitor.db import open_database
 from monitor.models import Result, Run
 from monitor.simulator import Simulator
+from tests.daemon_support import WAIT_S, wait_for
 from tests.runner_helpers import KEY_ENV, write_workspace
 
 SAMPLES = 60
@@ -62,12 +62,10 @@ def test_a_killed_eval_resumes_to_the_same_results_without_duplicates_or_losses(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while _count(killed) < 12 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
+    wait_for(lambda: _count(killed) >= 12 or proc.poll() is not None, "12 stored results", every=0.02)
     assert proc.poll() is None, "the eval finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    proc.wait(timeout=WAIT_S)
     partial = _count(killed)
     assert 12 <= partial < SAMPLES
 
@@ -79,7 +77,7 @@ def test_a_killed_eval_resumes_to_the_same_results_without_duplicates_or_losses(
     assert status == "running"
 
     resumed = subprocess.run(
-        _cli(killed, "resume", str(run_id), "--json"), env=env, capture_output=True, text=True, timeout=120
+        _cli(killed, "resume", str(run_id), "--json"), env=env, capture_output=True, text=True, timeout=WAIT_S
     )
     assert resumed.returncode == 0, resumed.stderr
     (summary,) = json.loads(resumed.stdout)
@@ -90,7 +88,7 @@ def test_a_killed_eval_resumes_to_the_same_results_without_duplicates_or_losses(
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=WAIT_S,
     )
     assert uninterrupted.returncode == 0, uninterrupted.stderr
     after_kill = _results(killed)
@@ -112,11 +110,9 @@ def test_ctrl_c_stops_the_eval_cleanly_and_leaves_a_resumable_run(
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while _count(config) < 8 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
+    wait_for(lambda: _count(config) >= 8 or proc.poll() is not None, "8 stored results", every=0.02)
     proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=WAIT_S)
     assert proc.returncode == 130
     db = open_database(f"sqlite:///{config.parent / 'monitor.db'}")
     with db.session() as session:
@@ -127,7 +123,7 @@ def test_ctrl_c_stops_the_eval_cleanly_and_leaves_a_resumable_run(
     assert f"interrupted: resume with `model-monitor resume {run_id}`" in err
     assert 8 <= _count(config) < SAMPLES
     resumed = subprocess.run(
-        _cli(config, "resume", str(run_id), "--json"), env=env, capture_output=True, text=True, timeout=120
+        _cli(config, "resume", str(run_id), "--json"), env=env, capture_output=True, text=True, timeout=WAIT_S
     )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)[0]["done"] == SAMPLES

@@ -15,7 +15,7 @@ from monitor.config import load_config
 from monitor.models import Lease, utcnow
 from monitor.scheduler import Daemon, DaemonOptions
 from monitor.simulator import SimModel, Simulator
-from tests.daemon_support import SIM_KEY, SIM_KEY_ENV, Workspace, wait_for
+from tests.daemon_support import SIM_KEY, SIM_KEY_ENV, WAIT_S, Workspace, wait_for
 from tests.fixtures.smtp import SmtpServer
 
 
@@ -34,17 +34,19 @@ def test_a_leader_whose_lease_is_taken_stands_by_and_leads_again_after_expiry(
     thread = threading.Thread(target=daemon.run, name="daemon-under-test")
     thread.start()
     try:
-        wait_for(lambda: workspace.lease_holder() == "me", 30, "the daemon to lead")
+        wait_for(lambda: workspace.lease_holder() == "me", "the daemon to lead")
         with workspace.session() as s:
-            s.execute(update(Lease).values(holder="thief", expires_at=utcnow() + timedelta(seconds=2)))
+            s.execute(update(Lease).values(holder="thief", expires_at=utcnow() + timedelta(hours=1)))
 
-        wait_for(lambda: "lost the leader lease" in caplog.text, 30, "the daemon to step down")
+        wait_for(lambda: "lost the leader lease" in caplog.text, "the daemon to step down")
         assert workspace.lease_holder() == "thief"
-        wait_for(lambda: workspace.lease_holder() == "me", 30, "the daemon to lead again")
+        with workspace.session() as s:
+            s.execute(update(Lease).values(expires_at=utcnow() - timedelta(seconds=1)))  # the thief dies
+        wait_for(lambda: workspace.lease_holder() == "me", "the daemon to lead again")
         assert caplog.text.count("leader: this daemon runs the schedule") == 2
     finally:
         daemon.shutdown.set()
-        thread.join(timeout=30)
+        thread.join(timeout=WAIT_S)
         workspace.close()
     assert not thread.is_alive()
     assert workspace.lease_holder() is None, "a clean stop releases the lease"

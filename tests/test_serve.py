@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.serve import make_server, server_url
+from tests.daemon_support import WAIT_S
 from tests.factories import make_config
 
 SECRET = "root:x:0:0:secret-outside-the-reports"
@@ -49,7 +50,7 @@ def port(tree: Path) -> Iterator[int]:
 
 def raw_request(port: int, target: str, method: str = "GET") -> tuple[int, str, bytes]:
     """Send the request line exactly as given (no client-side normalisation); status, headers, body."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
         conn.sendall(f"{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
         data = b""
         while chunk := conn.recv(65536):
@@ -154,7 +155,7 @@ def test_serve_command_with_port_0_prints_its_url_and_serves_the_reports(tmp_pat
         assert raw_request(port, "/../outside/passwd")[0] == 404
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=WAIT_S)
 
 
 def test_serve_command_without_reports_exits_2(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from monitor.simulator import SimModel, Simulator
 
 
 def client(sim: Simulator, key: str = "sim-key", **kwargs: object) -> anthropic.Anthropic:
-    return anthropic.Anthropic(api_key=key, base_url=sim.base_url, max_retries=0, timeout=10, **kwargs)  # type: ignore[arg-type]
+    return anthropic.Anthropic(api_key=key, base_url=sim.base_url, max_retries=0, timeout=30, **kwargs)  # type: ignore[arg-type]
 
 
 def many_models(count: int) -> list[SimModel]:
@@ -75,7 +75,7 @@ def test_messages_without_max_tokens_get_400_field_required(simulator: Simulator
         simulator.base_url + "/v1/messages",
         headers={"x-api-key": "sim-key", "anthropic-version": "2023-06-01"},
         json={"model": "claude-sim-sonnet-20260115", "messages": [{"role": "user", "content": "hi"}]},
-        timeout=5,
+        timeout=30,
     )
     assert response.status_code == 400
     assert response.json()["error"] == {
@@ -110,7 +110,7 @@ def test_x_api_key_header_is_accepted_as_well_as_bearer(simulator: Simulator) ->
     response = requests.get(
         simulator.base_url + "/v1/models",
         headers={"x-api-key": "sim-key", "anthropic-version": "2023-06-01"},
-        timeout=5,
+        timeout=30,
     )
     assert response.status_code == 200 and response.json()["data"][0]["type"] == "model"
 

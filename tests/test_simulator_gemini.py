@@ -20,7 +20,7 @@ def native_pages(sim: Simulator, version: str = "v1beta", page_size: int = 2) ->
             f"{sim.base_url}/{version}/models",
             params=params,
             headers={"x-goog-api-key": "sim-key"},
-            timeout=5,
+            timeout=30,
         )
         response.raise_for_status()
         pages.append(response.json())
@@ -53,13 +53,13 @@ def test_native_list_marks_chat_models_by_generation_methods(simulator: Simulato
 
 
 def test_key_in_query_parameter_is_accepted(simulator: Simulator) -> None:
-    response = requests.get(simulator.base_url + "/v1beta/models", params={"key": "sim-key"}, timeout=5)
+    response = requests.get(simulator.base_url + "/v1beta/models", params={"key": "sim-key"}, timeout=30)
     assert response.status_code == 200 and response.json()["models"]
 
 
 def test_wrong_key_gets_400_api_key_invalid_echoing_the_key(simulator: Simulator) -> None:
     response = requests.get(
-        simulator.base_url + "/v1beta/models", headers={"x-goog-api-key": "AIza-wrong-789"}, timeout=5
+        simulator.base_url + "/v1beta/models", headers={"x-goog-api-key": "AIza-wrong-789"}, timeout=30
     )
     assert response.status_code == 400
     error = response.json()["error"]
@@ -72,7 +72,7 @@ def test_bad_page_token_gets_400(simulator: Simulator) -> None:
         simulator.base_url + "/v1beta/models",
         params={"pageToken": "garbage!"},
         headers={"x-goog-api-key": "sim-key"},
-        timeout=5,
+        timeout=30,
     )
     assert response.status_code == 400
 
@@ -110,7 +110,7 @@ def test_native_generate_content_returns_candidates_and_usage(simulator: Simulat
             ],
             "systemInstruction": {"parts": [{"text": "Reply with the number only."}]},
         },
-        timeout=5,
+        timeout=30,
     )
     body = response.json()
     assert body["candidates"][0]["finishReason"] == "STOP"
@@ -122,6 +122,6 @@ def test_unknown_model_gets_404_not_found(simulator: Simulator) -> None:
         simulator.base_url + "/v1beta/models/gemini-nope:generateContent",
         headers={"x-goog-api-key": "sim-key"},
         json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
-        timeout=5,
+        timeout=30,
     )
     assert response.status_code == 404 and response.json()["error"]["status"] == "NOT_FOUND"

@@ -39,9 +39,9 @@ def test_600_concurrent_requests_all_succeed_with_peak_concurrency_over_500() ->
 
 
 def test_stats_endpoint_counts_requests_by_endpoint(simulator: Simulator) -> None:
-    requests.get(simulator.base_url + "/v1/models", headers={"Authorization": "Bearer sim-key"}, timeout=5)
-    requests.get(simulator.base_url + "/v1/models", headers={"Authorization": "Bearer wrong"}, timeout=5)
-    stats = requests.get(simulator.base_url + "/_sim/stats", timeout=5).json()
+    requests.get(simulator.base_url + "/v1/models", headers={"Authorization": "Bearer sim-key"}, timeout=30)
+    requests.get(simulator.base_url + "/v1/models", headers={"Authorization": "Bearer wrong"}, timeout=30)
+    stats = requests.get(simulator.base_url + "/_sim/stats", timeout=30).json()
     assert stats["requests"] == 2 and stats["by_endpoint"] == {"openai.models": 2}
     assert stats["polls"] == {"openai": 1, "anthropic": 0, "gemini": 0}
     assert stats == simulator.stats()

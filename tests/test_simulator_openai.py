@@ -13,7 +13,7 @@ from monitor.simulator import SimModel, Simulator
 
 
 def client(sim: Simulator, key: str = "sim-key") -> openai.OpenAI:
-    return openai.OpenAI(api_key=key, base_url=sim.base_url + "/v1", max_retries=0, timeout=10)
+    return openai.OpenAI(api_key=key, base_url=sim.base_url + "/v1", max_retries=0, timeout=30)
 
 
 def test_models_list_has_every_openai_model_with_created_and_owner(simulator: Simulator) -> None:
@@ -113,7 +113,7 @@ def test_same_prompt_gets_the_same_answer_twice(simulator: Simulator) -> None:
 def test_openai_compatible_list_quirks(make_simulator: Callable[..., Simulator], quirk: str) -> None:
     sim = make_simulator(openai_list_quirk=quirk)
     body = requests.get(
-        sim.base_url + "/v1/models", headers={"Authorization": "Bearer sim-key"}, timeout=5
+        sim.base_url + "/v1/models", headers={"Authorization": "Bearer sim-key"}, timeout=30
     ).json()
     if quirk == "bare_array":
         assert isinstance(body, list) and body[0]["id"]

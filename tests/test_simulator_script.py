@@ -18,6 +18,7 @@ import requests
 
 from monitor.errors import InputError
 from monitor.simulator import SimModel, Simulator, load_script
+from tests.daemon_support import WAIT_S
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -27,12 +28,12 @@ def write(tmp_path: Path, body: str) -> Path:
 
 
 def openai_ids(sim: Simulator) -> list[str]:
-    client = openai.OpenAI(api_key="sim-key", base_url=sim.base_url + "/v1", max_retries=0, timeout=5)
+    client = openai.OpenAI(api_key="sim-key", base_url=sim.base_url + "/v1", max_retries=0, timeout=30)
     return [m.id for m in client.models.list()]
 
 
 def anthropic_ids(sim: Simulator) -> list[str]:
-    client = anthropic.Anthropic(api_key="sim-key", base_url=sim.base_url, max_retries=0, timeout=5)
+    client = anthropic.Anthropic(api_key="sim-key", base_url=sim.base_url, max_retries=0, timeout=30)
     return [m.id for m in client.models.list(limit=1)]
 
 
@@ -196,17 +197,17 @@ def test_simulate_command_serves_the_script_until_sigterm(tmp_path: Path) -> Non
         assert line.startswith("simulator listening on http://127.0.0.1:")
         base = line.split(" on ")[1].strip()
         body = requests.get(
-            base + "/v1/models", headers={"Authorization": "Bearer sim-key"}, timeout=5
+            base + "/v1/models", headers={"Authorization": "Bearer sim-key"}, timeout=WAIT_S
         ).json()
         assert [m["id"] for m in body["data"]] == ["gpt-sim-cli"]
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=WAIT_S) == 0
 
 
 def test_simulate_command_with_a_bad_script_exits_2_naming_the_file(tmp_path: Path) -> None:
     script = write(tmp_path, "models:\n  - {id: a, provider: azure}\n")
     process = _cli("--port", "0", "--script", str(script))
-    _, err = process.communicate(timeout=20)
+    _, err = process.communicate(timeout=WAIT_S)
     assert process.returncode == 2
     assert str(script) in err and "provider must be one of" in err

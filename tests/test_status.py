@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from monitor.cli import main
 from monitor.config import Config
 from monitor.db import Database, open_database
 from monitor.leader import LeaderLease
-from monitor.models import OutboxMessage, ProviderPoll
+from monitor.models import OutboxMessage, ProviderPoll, utcnow
 from monitor.scheduler import build_scheduler, install_jobs
 from tests.factories import add_run, add_suite, make_config
 
@@ -51,8 +51,8 @@ def test_with_a_live_leader_status_exits_0_and_names_it(config: Config, database
 
 
 def test_a_stale_heartbeat_makes_status_exit_1(config: Config, database: Database) -> None:
-    assert LeaderLease(database, "host-a:123:abc", ttl_s=0.2).try_acquire()
-    time.sleep(0.3)
+    five_minutes_ago = utcnow() - timedelta(minutes=5)
+    assert LeaderLease(database, "host-a:123:abc", ttl_s=30, clock=lambda: five_minutes_ago).try_acquire()
     code, output = status(config)
     assert code == 1
     assert "stale" in output and "host-a:123:abc" in output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -73,16 +72,13 @@ def test_a_changed_suite_is_a_new_version_beside_the_old(any_db: Database, tmp_p
     assert counts == [(old.version, 2), (new.version, 3)]
 
 
-def test_twenty_thousand_samples_load_and_register_quickly(db: Database, tmp_path: Path) -> None:
+def test_twenty_thousand_samples_load_and_register(db: Database, tmp_path: Path) -> None:
+    """Every sample arrives; how fast is a figure of bench/suite_load_bench.py, not an assertion."""
     rows = [
         {"id": f"s{i}", "vars": {"country": f"Country {i}"}, "target": f"City {i}"} for i in range(20_000)
     ]
-    path = write_suite(tmp_path, rows)
-    started = time.perf_counter()
-    spec = load_suite(path)
+    spec = load_suite(write_suite(tmp_path, rows))
     with db.session() as session:
         register_suite(session, spec)
-    elapsed = time.perf_counter() - started
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(models.Sample)) == 20_000
-    assert elapsed < 15, f"load + register of 20,000 samples took {elapsed:.1f} s"

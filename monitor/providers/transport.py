@@ -63,8 +63,10 @@ def parse_duration(value: Any) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def retry_after_from_headers(headers: Mapping[str, str] | None) -> float | None:
-    """`retry-after-ms`, then `retry-after` (seconds or an HTTP date), in seconds; None when absent."""
+def retry_after_from_headers(
+    headers: Mapping[str, str] | None, *, now: datetime | None = None
+) -> float | None:
+    """`retry-after-ms`, then `retry-after` (seconds, or an HTTP date less `now`); None when absent."""
     if not headers:
         return None
     ms = headers.get("retry-after-ms")
@@ -86,7 +88,7 @@ def retry_after_from_headers(headers: Mapping[str, str] | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def error_object(body: Any) -> dict[str, Any]:
