@@ -117,7 +117,7 @@ def write_config(folder: Path, a: str, b: str) -> Path:
 def timed_poll(db: Any, config: Any, label: str) -> dict[str, Any]:
     from sqlalchemy import event
 
-    from monitor.discovery import poll
+    from monitor.pipeline.poll.discovery import poll
 
     writes: list[str] = []
 
@@ -151,13 +151,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ[KEY_ENV] = KEY
 
-    import monitor.providers.anthropic
-    import monitor.providers.gemini
-    import monitor.providers.openai
-    import monitor.runqueue
-    import monitor.suites  # noqa: F401  (one-off import costs stay out of the figures)
-    from monitor.config import load_config
-    from monitor.db import open_database
+    from monitor.core.config import load_config
+    from monitor.store.db import open_database
 
     with (
         tempfile.TemporaryDirectory() as folder,

@@ -129,11 +129,11 @@ def write_workspace(directory: Path, url: str, n: int, *, concurrency: int, rpm:
 
 async def run_pipeline(config_path: Path, concurrency: int) -> tuple[float, Any]:
     """Register the suite, create a claimed run, execute it; return (wall seconds, summary)."""
-    from monitor.config import load_config
-    from monitor.db import open_database
-    from monitor.runner import execute_run
-    from monitor.runqueue import enqueue_runs, new_worker_id
-    from monitor.suites import load_suites
+    from monitor.core.config import load_config
+    from monitor.evals.suites import load_suites
+    from monitor.pipeline.queue import enqueue_runs, new_worker_id
+    from monitor.pipeline.run.runner import execute_run
+    from monitor.store.db import open_database
 
     config = load_config(config_path)
     db = open_database(config.database_url)

@@ -52,9 +52,9 @@ def main() -> None:
 
     from sqlalchemy import func, select
 
-    from monitor import models
-    from monitor.db import open_database
-    from monitor.suites import load_suite, register_suite
+    from monitor.evals.suites import load_suite, register_suite
+    from monitor.store import tables as models
+    from monitor.store.db import open_database
 
     with tempfile.TemporaryDirectory() as folder:
         path = write_suite(Path(folder), args.samples)

@@ -4,7 +4,7 @@
     python bench/suite_size.py --power 0.9 --effects 0.03 0.05 --disagreements 0.05 0.15 0.25
     python bench/suite_size.py --demo       # are the shipped suites large enough for the demo?
 
-The power is the one the verdicts use (monitor.power.mcnemar_power): McNemar's exact test on n
+The power is the one the verdicts use (monitor.stats.power.mcnemar_power): McNemar's exact test on n
 pairs of answers. The disagreement is ψ̂, the share of samples on which exactly one of the two
 models is right; as in the verdicts' power, a true difference δ is taken to add its own discordant
 samples to it (ψ = ψ̂ + δ), the conservative reading. A family of k suites is tested with Holm; a
@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.power import mcnemar_power  # noqa: E402
+from monitor.stats.power import mcnemar_power  # noqa: E402
 
-# The demo (monitor/demo.py): the new model's skill and the baseline's.
+# The demo (monitor/cli/demo.py): the new model's skill and the baseline's.
 DEMO_CANDIDATE, DEMO_BASELINE = 0.9, 0.72
 DEMO_SUITES = ("arithmetic", "extraction", "knowledge", "support")
 
@@ -69,8 +69,8 @@ def demo(alpha: float) -> int:
     so its exact power is mcnemar_power's with ψ̂ = ψ − δ = 14.4%. The conservative reading
     (ψ̂ = 32.4%, as if the difference came on top of that much disagreement) is printed too.
     """
-    from monitor.examples import EXAMPLE_SUITES
-    from monitor.suites import load_suite
+    from monitor.evals.examples import EXAMPLE_SUITES
+    from monitor.evals.suites import load_suite
 
     effect = DEMO_CANDIDATE - DEMO_BASELINE
     disagreement = DEMO_CANDIDATE * (1 - DEMO_BASELINE) + DEMO_BASELINE * (1 - DEMO_CANDIDATE)

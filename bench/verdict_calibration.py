@@ -3,8 +3,8 @@
 Run: python bench/verdict_calibration.py [--trials 1000] [--power-trials 400] [--alpha 0.05] [--jobs 2]
 
 Each scenario draws suites of samples answered by two simulated models and runs them through the
-real comparison code (monitor.stats.paired_compare and with_verdicts, with the errors-as-failures
-check that monitor.comparison builds from stored results). Per scenario it prints:
+real comparison code (monitor.stats.inference.paired_compare and with_verdicts, with the errors-as-failures
+check that monitor.pipeline.compare.comparison builds from stored results). Per scenario it prints:
 - the A/A false-alarm rate (two models of equal skill called "better" or "worse") with its 95%
   interval; the goal is at most alpha within Monte-Carlo error;
 - the power against a true 5-point drop (the share of trials that say "worse");
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from monitor.stats import (
+from monitor.stats.inference import (
     VERDICT_BETTER,
     VERDICT_ERRORS,
     VERDICT_FEW_GROUPS,

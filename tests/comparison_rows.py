@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from monitor.models import Event, Result, Run, Sample, Suite
+from monitor.store.tables import Event, Result, Run, Sample, Suite
 
 START = datetime(2026, 5, 1, tzinfo=UTC)
 

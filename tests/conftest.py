@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from monitor.db import Database, open_database
+from monitor.store.db import Database, open_database
 
 pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.smtp"]
 

@@ -18,8 +18,8 @@ from typing import IO, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.db import Database, open_database
-from monitor.models import Event, OutboxMessage, Result, Run
+from monitor.store.db import Database, open_database
+from monitor.store.tables import Event, OutboxMessage, Result, Run
 
 SIM_KEY_ENV = "MODEL_MONITOR_SIM_KEY"
 SIM_KEY = "sim-key"
@@ -212,7 +212,7 @@ class Workspace:
             yield session
 
     def polls(self) -> int:
-        from monitor.models import ProviderPoll
+        from monitor.store.tables import ProviderPoll
 
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(ProviderPoll).where(ProviderPoll.ok)) or 0)
@@ -256,7 +256,7 @@ class Workspace:
             return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
     def lease_holder(self) -> str | None:
-        from monitor.leader import read_lease
+        from monitor.store.lease import read_lease
 
         with self.session() as s:
             state = read_lease(s)

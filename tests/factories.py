@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from monitor.config import Config, load_config
-from monitor.models import Event, Result, Run, Sample, Suite
+from monitor.core.config import Config, load_config
+from monitor.store.tables import Event, Result, Run, Sample, Suite
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -65,8 +65,16 @@ def add_event(
     created_at: datetime = T0,
     detail: dict[str, Any] | None = None,
 ) -> Event:
+    """An event as the poll records it and the queue plans it (its runs are the test's to add)."""
     provider, _, model_id = model_key.partition(":")
-    event = Event(kind=kind, provider=provider, model_id=model_id, created_at=created_at, detail=detail or {})
+    event = Event(
+        kind=kind,
+        provider=provider,
+        model_id=model_id,
+        created_at=created_at,
+        detail=detail or {},
+        planned_at=created_at,
+    )
     session.add(event)
     session.flush()
     return event

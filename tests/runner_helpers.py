@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from monitor.config import Config, load_config
-from monitor.db import Database, open_database
-from monitor.models import Result
-from monitor.runqueue import enqueue_runs, new_worker_id
-from monitor.suites import SuiteSpec, load_suites
+from monitor.core.config import Config, load_config
+from monitor.evals.suites import SuiteSpec, load_suites
+from monitor.pipeline.queue import enqueue_runs, new_worker_id
+from monitor.store.db import Database, open_database
+from monitor.store.tables import Result
 
 KEY_ENV = "MM_TEST_SIM_KEY"
 MODEL = "gpt-sim-base"

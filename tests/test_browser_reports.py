@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Config
-from monitor.db import Database
-from monitor.reporting import write_all
+from monitor.core.config import Config
+from monitor.pipeline.report.reporting import write_all
+from monitor.store.db import Database
 from tests.factories import T0, add_event, add_run, add_suite, make_config
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from monitor.charts import (
+from monitor.pipeline.deliver.chart_png import (
     BASELINE_COLOR,
     CANDIDATE_COLOR,
     Bar,
@@ -17,7 +17,7 @@ from monitor.charts import (
     png_size,
     score_bars_png,
 )
-from monitor.email_render import event_chart_png
+from monitor.pipeline.deliver.message import event_chart_png
 from tests.fixtures.comparisons import event_comparison
 
 SERIES = [Series("candidate sim:next", CANDIDATE_COLOR), Series("baseline sim:base", BASELINE_COLOR)]

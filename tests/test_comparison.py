@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from scipy import stats as sps
 
-from monitor.comparison import (
+from monitor.core.config import Config, load_config
+from monitor.core.errors import InputError, MonitorError
+from monitor.pipeline.compare.comparison import (
     compare_event,
     compare_models,
     compare_runs,
@@ -16,10 +18,8 @@ from monitor.comparison import (
     run_stats,
     to_jsonable,
 )
-from monitor.config import Config, load_config
-from monitor.db import Database
-from monitor.errors import InputError, MonitorError
-from monitor.stats import estimate_score, holm, paired_compare, wilson_interval
+from monitor.stats.inference import estimate_score, holm, paired_compare, wilson_interval
+from monitor.store.db import Database
 from tests.comparison_rows import add_event, add_run, add_suite, pattern
 
 CANDIDATE = "sim:gpt-sim-next"

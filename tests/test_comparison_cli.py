@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.db import open_database
+from monitor.store.db import open_database
 from tests.comparison_rows import add_run, add_suite, pattern
 
 CANDIDATE = "sim:gpt-sim-next"

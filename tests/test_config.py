@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import load_config
-from monitor.errors import ConfigError
+from monitor.core.config import load_config
+from monitor.core.errors import ConfigError
 
 GOOD = """
     [database]

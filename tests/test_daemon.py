@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from monitor.config import load_config
-from monitor.models import OutboxMessage, utcnow
-from monitor.scheduler import build_scheduler, install_jobs
+from monitor.core.config import load_config
+from monitor.service.scheduler import build_scheduler, install_jobs
 from monitor.simulator import SimModel, Simulator
+from monitor.store.tables import OutboxMessage, utcnow
 from tests.daemon_support import DaemonProcess, Workspace, wait_for
 from tests.fixtures.smtp import SmtpServer
 

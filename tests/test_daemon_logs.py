@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.logs import REDACTED, configured_secrets, setup_logging
+from monitor.core.logs import REDACTED, configured_secrets, setup_logging
 from tests.factories import make_config
 
 SECRET = "sk-test-0123456789abcdefghij"

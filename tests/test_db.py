@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from monitor.db import current_revision, downgrade, head_revision, make_engine, open_database, upgrade
-from monitor.models import Event, Model, Result, Run, Sample, Suite
+from monitor.store.db import current_revision, downgrade, head_revision, make_engine, open_database, upgrade
+from monitor.store.tables import Event, Model, Result, Run, Sample, Suite
 
 
 def test_migrations_go_up_from_empty_and_down_to_base(any_db_url):

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from monitor.config import Config, ProviderConfig, load_config
-from monitor.db import Database
-from monitor.discovery import PollReport, poll
-from monitor.errors import ConfigError
-from monitor.models import Event, Model, ProviderPoll, Run
+from monitor.core.config import Config, ProviderConfig, load_config
+from monitor.core.errors import ConfigError
+from monitor.pipeline.poll.discovery import PollReport, poll
+from monitor.pipeline.queue import plan_new_model_runs
 from monitor.providers.anthropic import AnthropicProvider
 from monitor.providers.base import Provider
 from monitor.simulator import Fault, SimModel, Simulator
+from monitor.store.db import Database
+from monitor.store.tables import Event, Model, ProviderPoll, Run
 
 KEY = "discovery-sim-key"
 KEY_ENV = "MM_DISCOVERY_KEY"
@@ -118,7 +119,7 @@ def test_new_model_gets_an_event_and_one_queued_run_per_suite(
     poll(any_db, config)
     outcome = only(poll(any_db, config))
     assert not outcome.bootstrap and outcome.new == ["gpt-sim-next"]
-    assert outcome.queued_runs == 2
+    assert plan_new_model_runs(any_db, config).queued_runs == 2
     [new_event] = events(any_db, "new_model")
     assert new_event.model_id == "gpt-sim-next" and new_event.provider == "oa"
     with any_db.session() as s:
@@ -405,3 +406,80 @@ def test_unknown_provider_name_is_a_config_error(
     sim = make_simulator(api_key=KEY)
     with pytest.raises(ConfigError, match="nope"):
         poll(any_db, configure(oa=sim.base_url), ["nope"])
+
+
+# ---- the poll records, the queue plans ----------------------------------------------------------
+
+
+def test_the_poll_records_a_new_model_and_queues_nothing_itself(
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+) -> None:
+    sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
+    config = configure(oa=sim.base_url)
+    poll(any_db, config)
+    poll(any_db, config)
+    [new_event] = events(any_db, "new_model")
+    assert new_event.planned_at is None
+    assert count(any_db, Run) == 0
+
+
+def test_a_crash_between_poll_and_plan_loses_nothing_and_planning_twice_queues_nothing_twice(
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+) -> None:
+    sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
+    config = configure(oa=sim.base_url)
+    poll(any_db, config)
+    poll(any_db, config)  # the process dies here: the event is stored, unplanned
+    first = plan_new_model_runs(any_db, config)
+    again = plan_new_model_runs(any_db, config)
+    assert (first.queued_runs, again.queued_runs) == (2, 0)
+    assert count(any_db, Run) == 2
+    [new_event] = events(any_db, "new_model")
+    assert new_event.planned_at is not None and first.events == [new_event.id]
+
+
+def test_an_unplanned_new_model_event_is_not_reported_yet(
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+) -> None:
+    from monitor.pipeline.complete import pending_event_ids
+
+    sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
+    config = configure(oa=sim.base_url)
+    poll(any_db, config)
+    poll(any_db, config)
+    with any_db.session() as s:
+        assert pending_event_ids(s) == []
+
+
+def test_without_a_suites_directory_every_poll_still_records_new_models(
+    any_db: Database, make_simulator: Callable[..., Simulator], write_config: Callable[..., Path]
+) -> None:
+    sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
+    config = load_config(
+        write_config(
+            f'[providers.oa]\ntype = "openai"\nbase_url = "{sim.base_url}/v1"\napi_key_env = "{KEY_ENV}"\n'
+            "max_retries = 0\ntimeout_s = 30\n",
+            name="watch-only.toml",
+        )
+    )
+    assert not config.suites_dir.exists()
+    assert poll(any_db, config).ok
+    assert poll(any_db, config).ok and "gpt-sim-next" in rows(any_db)
+    plan = plan_new_model_runs(any_db, config)
+    assert (plan.queued_runs, plan.error) == (0, None) and plan.note is not None
+    [new_event] = events(any_db, "new_model")
+    assert new_event.planned_at is not None
+
+
+def test_a_suite_that_does_not_load_leaves_new_models_waiting_for_their_runs(
+    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+) -> None:
+    sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
+    config = configure(oa=sim.base_url)
+    (config.suites_dir / "broken.yaml").write_text("name: broken\nprompt: [\n")
+    poll(any_db, config)
+    assert poll(any_db, config).ok
+    plan = plan_new_model_runs(any_db, config)
+    assert plan.error is not None and "broken.yaml" in plan.error
+    [new_event] = events(any_db, "new_model")
+    assert new_event.planned_at is None

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from monitor.cli import main
-from monitor.db import Database, open_database
-from monitor.models import Model, ProviderPoll, Run
 from monitor.simulator import SimModel, Simulator
+from monitor.store.db import Database, open_database
+from monitor.store.tables import Model, ProviderPoll, Run
 from tests.factories import add_suite
 
 KEY = "cli-sim-key"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats as sps
 
-from monitor.distributions import (
+from monitor.stats.distributions import (
     betainc,
     binom_cdf,
     binom_pmf,

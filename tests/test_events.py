@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.config import Config, DatabaseConfig
-from monitor.db import Database, open_database
-from monitor.events import complete_events, drift_targets, start_drift_check
-from monitor.models import Event, OutboxMessage, Run
+from monitor.core.config import Config, DatabaseConfig
+from monitor.pipeline.complete import complete_events, drift_targets, start_drift_check
+from monitor.store.db import Database, open_database
+from monitor.store.tables import Event, OutboxMessage, Run
 from tests.daemon_support import write_suite
 from tests.factories import T0, add_event, add_run, add_suite, make_config
 

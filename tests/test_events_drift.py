@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.config import Config, load_config
-from monitor.db import Database
-from monitor.events import complete_events, start_drift_check
-from monitor.models import Event, OutboxMessage
-from monitor.runner import work_once
+from monitor.core.config import Config, load_config
+from monitor.pipeline.complete import complete_events, start_drift_check
+from monitor.pipeline.run.runner import work_once
 from monitor.simulator import SimModel, Simulator
+from monitor.store.db import Database
+from monitor.store.tables import Event, OutboxMessage
 from tests.daemon_support import SIM_KEY, SIM_KEY_ENV, Workspace
 
 

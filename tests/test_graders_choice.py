@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from monitor.errors import SuiteError
-from monitor.graders import SyncGrader, build_graders, extract_letter
-from monitor.suites import SampleSpec, load_suite
+from monitor.core.errors import SuiteError
+from monitor.evals.graders import SyncGrader, build_graders, extract_letter
+from monitor.evals.spec import SampleSpec
+from monitor.evals.suites import load_suite
 
 CHOICES = ["London", "Paris", "Rome", "Berlin"]
 

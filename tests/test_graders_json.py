@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from monitor.errors import SuiteError
-from monitor.graders import Grade, SyncGrader, build_graders
-from monitor.suites import SampleSpec
+from monitor.core.errors import SuiteError
+from monitor.evals.graders import Grade, SyncGrader, build_graders
+from monitor.evals.spec import SampleSpec
 
 SCHEMA = {
     "type": "object",

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from monitor.graders import SyncGrader, build_graders, extract_answer
-from monitor.suites import SampleSpec
+from monitor.evals.graders import SyncGrader, build_graders, extract_answer
+from monitor.evals.spec import SampleSpec
 
 
 def passes(output: str, target: Any, **options: Any) -> bool:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from monitor.errors import SuiteError
-from monitor.graders import GraderError, SampleGrade, build_graders, grade_sample
-from monitor.suites import SampleSpec
+from monitor.core.errors import SuiteError
+from monitor.evals.graders import GraderError, SampleGrade, build_graders, grade_sample
+from monitor.evals.spec import SampleSpec
 
 
 def sample(target: Any = "Paris") -> SampleSpec:
@@ -71,7 +71,7 @@ def checks_module(tmp_path: Path) -> Iterator[Path]:
     (tmp_path / f"{name}.py").write_text(
         textwrap.dedent(
             """
-            from monitor.graders import Grade
+            from monitor.evals.graders import Grade
 
             def mentions_target(output, sample):
                 return sample.target.lower() in output.lower()

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from monitor.errors import SuiteError
-from monitor.graders import Grade, Grader, SyncGrader, build_graders
-from monitor.suites import SampleSpec
+from monitor.core.errors import SuiteError
+from monitor.evals.graders import Grade, Grader, SyncGrader, build_graders
+from monitor.evals.spec import SampleSpec
 
 
 def sample(target: Any = None, choices: list[str] | None = None) -> SampleSpec:

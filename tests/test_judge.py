@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from monitor import models
-from monitor.config import ProviderConfig
-from monitor.db import Database
-from monitor.graders import GraderError, build_graders, grade_sample
-from monitor.judge import Judge, JudgeError, judge_prompt, parse_score
+from monitor.core.config import ProviderConfig
+from monitor.evals.graders import GraderError, build_graders, grade_sample
+from monitor.evals.judge import Judge, JudgeError, judge_prompt, parse_score
+from monitor.evals.spec import SampleSpec
 from monitor.providers.base import ChatRequest, Completion, ModelInfo, Provider
 from monitor.providers.registry import get_provider
 from monitor.simulator import Fault, SimModel, Simulator
-from monitor.suites import SampleSpec
+from monitor.store import tables as models
+from monitor.store.db import Database
 
 KEY_ENV = "MM_TEST_JUDGE_KEY"
 JUDGE_MODEL = "judge-sim"

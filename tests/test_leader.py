@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from monitor.db import Database
-from monitor.leader import LeaderLease
-from monitor.models import utcnow
+from monitor.store.db import Database
+from monitor.store.lease import LeaderLease
+from monitor.store.tables import utcnow
 
 
 class HandClock:

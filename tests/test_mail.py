@@ -11,10 +11,9 @@ from typing import cast
 import pytest
 from sqlalchemy import func, select
 
-from monitor.config import Config, EmailConfig
-from monitor.email_render import build_event_email
-from monitor.errors import MonitorError
-from monitor.mailer import (
+from monitor.core.config import Config, EmailConfig
+from monitor.core.errors import MonitorError
+from monitor.pipeline.deliver.mailer import (
     CLAIM_LEASE_S,
     SLOW_AFTER_ATTEMPTS,
     enqueue,
@@ -23,7 +22,8 @@ from monitor.mailer import (
     retry_delay,
     send_test,
 )
-from monitor.models import OutboxMessage
+from monitor.pipeline.deliver.message import build_event_email
+from monitor.store.tables import OutboxMessage
 from tests.factories import add_event
 from tests.fixtures.comparisons import event_comparison, flip
 from tests.fixtures.smtp import SmtpServer, free_port

@@ -7,10 +7,10 @@ import json
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import load_config
-from monitor.db import open_database
-from monitor.email_render import build_event_email
-from monitor.mailer import enqueue
+from monitor.core.config import load_config
+from monitor.pipeline.deliver.mailer import enqueue
+from monitor.pipeline.deliver.message import build_event_email
+from monitor.store.db import open_database
 from tests.fixtures.comparisons import event_comparison
 from tests.fixtures.smtp import free_port
 

@@ -9,10 +9,10 @@ from typing import cast
 
 import pytest
 
-from monitor.comparison import compare_event
-from monitor.config import BaselineConfig, Config, EmailConfig, ProviderConfig
-from monitor.email_render import build_event_email, clean_text, message_addresses
-from monitor.errors import ConfigError
+from monitor.core.config import BaselineConfig, Config, EmailConfig, ProviderConfig
+from monitor.core.errors import ConfigError
+from monitor.pipeline.compare.comparison import compare_event
+from monitor.pipeline.deliver.message import build_event_email, clean_text, message_addresses
 from tests.factories import add_event, add_run, add_suite
 from tests.fixtures.comparisons import event_comparison, flip
 

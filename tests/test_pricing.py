@@ -6,10 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from monitor.config import Config, load_config
-from monitor.db import Database
-from monitor.models import Run, Suite, utcnow
-from monitor.pricing import (
+from monitor.core.config import Config, load_config
+from monitor.providers.pricing import (
     DEFAULT_OUTPUT_TOKENS,
     add_costs,
     call_cost,
@@ -18,6 +16,8 @@ from monitor.pricing import (
     format_cost,
     spent_today,
 )
+from monitor.store.db import Database
+from monitor.store.tables import Run, Suite, utcnow
 
 CONFIG = """
     [providers.sim]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config import ProviderConfig
+from monitor.core.config import ProviderConfig
 from monitor.providers import (
     AuthError,
     ChatRequest,

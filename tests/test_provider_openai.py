@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config import ProviderConfig
+from monitor.core.config import ProviderConfig
 from monitor.providers import (
     AuthError,
     BadResponse,

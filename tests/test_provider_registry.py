@@ -9,8 +9,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from monitor.config import ProviderConfig
-from monitor.errors import ConfigError
+from monitor.core.config import ProviderConfig
+from monitor.core.errors import ConfigError
 from monitor.providers import (
     AuthError,
     BadRequest,
@@ -20,7 +20,7 @@ from monitor.providers import (
     RateLimited,
     get_provider,
 )
-from monitor.providers.transport import (
+from monitor.providers.http import (
     error_from_status,
     redact,
     retry_after_from_body,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from monitor.ratelimit import ProviderLimiter, TokenBucket
+from monitor.providers.limits import ProviderLimiter, TokenBucket
 from tests.fake_clock import FakeClock
 
 

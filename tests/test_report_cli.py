@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import Config
-from monitor.db import Database
+from monitor.core.config import Config
+from monitor.store.db import Database
 from tests.factories import add_event, add_run, add_suite, make_config
 
 

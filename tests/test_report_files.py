@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import MonitorError
-from monitor.report_files import inside, safe_filename, write_atomic
+from monitor.core.errors import MonitorError
+from monitor.pipeline.report.files import inside, safe_filename, write_atomic
 
 SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 HOSTILE_NAMES = [

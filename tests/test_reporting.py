@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.config import Config
-from monitor.db import Database
-from monitor.errors import InputError
-from monitor.models import Report
-from monitor.reporting import (
+from monitor.core.config import Config
+from monitor.core.errors import InputError
+from monitor.pipeline.report.reporting import (
     RUN_TEXT_LIMIT,
     build_event_report,
     write_all,
@@ -21,6 +19,8 @@ from monitor.reporting import (
     write_index,
     write_run_report,
 )
+from monitor.store.db import Database
+from monitor.store.tables import Report
 from tests.factories import T0, add_event, add_run, add_suite, make_config
 
 MEGABYTE_ANSWER = "A" * 1_000_000

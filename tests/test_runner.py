@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from monitor import ratelimit
-from monitor.models import Result, Run
-from monitor.ratelimit import ProviderLimiter
-from monitor.runner import RunProgress, execute_run, insert_results
+from monitor.pipeline.run.runner import RunProgress, execute_run, insert_results
+from monitor.providers import limits as ratelimit
+from monitor.providers.limits import ProviderLimiter
 from monitor.simulator import Fault, Simulator
+from monitor.store.tables import Result, Run
 from tests.fake_clock import FakeClock
 from tests.runner_helpers import KEY_ENV, manual_run, open_workspace, result_count, stored, write_workspace
 

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from monitor.cli import main
-from monitor.db import open_database
-from monitor.models import Run
-from monitor.runner import work_once
-from monitor.runqueue import enqueue_runs
+from monitor.pipeline.queue import enqueue_runs
+from monitor.pipeline.run.runner import work_once
 from monitor.simulator import Simulator
+from monitor.store.db import open_database
+from monitor.store.tables import Run
 from tests.runner_helpers import KEY_ENV, open_workspace, write_workspace
 
 TINY_BUDGET = "[budget]\nmax_cost_usd_per_run = 0.0000001\n"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from monitor.db import open_database
-from monitor.models import Result, Run
 from monitor.simulator import Simulator
+from monitor.store.db import open_database
+from monitor.store.tables import Result, Run
 from tests.daemon_support import WAIT_S, wait_for
 from tests.runner_helpers import KEY_ENV, write_workspace
 

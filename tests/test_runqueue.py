@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from monitor.db import Database
-from monitor.models import Run, Suite, utcnow
-from monitor.runqueue import claim_next_run, claim_run, heartbeat, holder_is_dead, new_worker_id
+from monitor.pipeline.queue import claim_next_run, claim_run, heartbeat, holder_is_dead, new_worker_id
+from monitor.store.db import Database
+from monitor.store.tables import Run, Suite, utcnow
 
 
 def _suite(db: Database) -> int:

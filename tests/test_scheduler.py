@@ -14,11 +14,9 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from monitor.config import Config, load_config
-from monitor.db import Database, open_database
-from monitor.errors import ConfigError
-from monitor.models import Result, Run
-from monitor.scheduler import (
+from monitor.core.config import Config, load_config
+from monitor.core.errors import ConfigError
+from monitor.service.scheduler import (
     build_scheduler,
     cron_trigger,
     install_jobs,
@@ -26,7 +24,9 @@ from monitor.scheduler import (
     prune_outputs,
     release_dead_local_runs,
 )
-from monitor.status import collect_status
+from monitor.service.status import collect_status
+from monitor.store.db import Database, open_database
+from monitor.store.tables import Result, Run
 from tests.factories import add_run, add_suite, make_config
 
 NOW = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # a Wednesday

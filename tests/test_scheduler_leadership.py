@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from monitor.config import load_config
-from monitor.models import Lease, utcnow
-from monitor.scheduler import Daemon, DaemonOptions
+from monitor.core.config import load_config
+from monitor.service.scheduler import Daemon, DaemonOptions
 from monitor.simulator import SimModel, Simulator
+from monitor.store.tables import Lease, utcnow
 from tests.daemon_support import SIM_KEY, SIM_KEY_ENV, WAIT_S, Workspace, wait_for
 from tests.fixtures.smtp import SmtpServer
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.serve import make_server, server_url
+from monitor.service.serve import make_server, server_url
 from tests.daemon_support import WAIT_S
 from tests.factories import make_config
 

@@ -13,14 +13,15 @@ from typing import Any
 import openai
 import pytest
 
-from monitor.demo import BASELINE, NEW_MODEL, demo_models
-from monitor.graders.registry import grade_sample
-from monitor.power import mcnemar_power
+from monitor.cli.demo import BASELINE, NEW_MODEL, demo_models
+from monitor.evals.graders.registry import grade_sample
+from monitor.evals.spec import SampleSpec
+from monitor.evals.suites import SuiteSpec, load_suite
 from monitor.simulator import SimModel, Simulator
 from monitor.simulator.answers import answer
 from monitor.simulator.generate import prompt_from
-from monitor.stats import VERDICT_BETTER, paired_compare, with_verdicts
-from monitor.suites import SampleSpec, SuiteSpec, load_suite
+from monitor.stats.inference import VERDICT_BETTER, paired_compare, with_verdicts
+from monitor.stats.power import mcnemar_power
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
 SUITES = ["arithmetic", "knowledge", "extraction", "support"]

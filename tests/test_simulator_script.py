@@ -16,7 +16,7 @@ import openai
 import pytest
 import requests
 
-from monitor.errors import InputError
+from monitor.core.errors import InputError
 from monitor.simulator import SimModel, Simulator, load_script
 from tests.daemon_support import WAIT_S
 

@@ -1,4 +1,4 @@
-"""The statistics in monitor/stats.py, checked against independent computations (scipy, numpy, by hand)."""
+"""The statistics in monitor/stats/inference.py, checked against scipy, numpy and hand computations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from monitor.stats import (
+from monitor.stats.inference import (
     estimate_score,
     holm,
     mcnemar_exact,

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import Config
-from monitor.db import Database, open_database
-from monitor.leader import LeaderLease
-from monitor.models import OutboxMessage, ProviderPoll, utcnow
-from monitor.scheduler import build_scheduler, install_jobs
+from monitor.core.config import Config
+from monitor.service.scheduler import build_scheduler, install_jobs
+from monitor.store.db import Database, open_database
+from monitor.store.lease import LeaderLease
+from monitor.store.tables import OutboxMessage, ProviderPoll, utcnow
 from tests.factories import add_run, add_suite, make_config
 
 

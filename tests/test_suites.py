@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from monitor.errors import SuiteError
-from monitor.suites import load_suite, load_suites
+from monitor.core.errors import SuiteError
+from monitor.evals.suites import load_suite, load_suites
 
 ARITHMETIC = """\
 name: arithmetic

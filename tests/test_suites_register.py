@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from monitor import models
-from monitor.db import Database
-from monitor.suites import load_suite, register_suite
+from monitor.evals.suites import load_suite, register_suite
+from monitor.store import tables as models
+from monitor.store.db import Database
 
 SUITE = """\
 name: capitals

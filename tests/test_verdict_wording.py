@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.comparison import compare_event, to_jsonable
-from monitor.config import Config, EmailConfig
-from monitor.db import Database
-from monitor.email_render import build_event_email
-from monitor.reporting import write_event_report
-from monitor.verdict_text import p_text
+from monitor.core.config import Config, EmailConfig
+from monitor.pipeline.compare.comparison import compare_event, to_jsonable
+from monitor.pipeline.compare.wording import p_text
+from monitor.pipeline.deliver.message import build_event_email
+from monitor.pipeline.report.reporting import write_event_report
+from monitor.store.db import Database
 from tests.factories import T0, add_event, add_run, add_suite, make_config
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from monitor.power import mcnemar_power
-from monitor.stats import Interval, estimate_score, holm, paired_compare, with_verdicts
+from monitor.stats.inference import Interval, estimate_score, holm, paired_compare, with_verdicts
+from monitor.stats.power import mcnemar_power
 
 
 def _cr1_se(values: list[float], groups: list[str]) -> float:

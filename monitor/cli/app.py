@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from monitor import __version__
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 
 if TYPE_CHECKING:
-    from monitor.config import Config
-    from monitor.db import Database
+    from monitor.core.config import Config
+    from monitor.store.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,7 +38,7 @@ class AppContext:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from monitor.config import load_config
+            from monitor.core.config import load_config
 
             self._config = load_config(self.config_path)
         return self._config
@@ -46,7 +46,7 @@ class AppContext:
     def database(self, *, migrate: bool = True) -> Database:
         """Open the configured database; commands that write get the schema upgraded first."""
         if self._db is None:
-            from monitor.db import open_database
+            from monitor.store.db import open_database
 
             self._db = open_database(self.config.database_url, migrate=migrate)
         return self._db

@@ -11,8 +11,8 @@ from monitor.cli.app import AppContext, console, json_option, main, pass_app, pr
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from monitor.comparison import EventComparison, RunStats, SuiteComparison
-    from monitor.stats import ScoreEstimate
+    from monitor.pipeline.compare.comparison import EventComparison, RunStats, SuiteComparison
+    from monitor.stats.inference import ScoreEstimate
 
 VERDICT_STYLE = {
     "better": "bold green",
@@ -36,7 +36,7 @@ def compare(app: AppContext, candidate: str, baseline: str, suites: tuple[str, .
     intervals, the difference with its interval, the (Holm-adjusted) p-value and a verdict,
     the smallest difference the suite can detect, flipped samples, latency and cost.
     """
-    from monitor.comparison import compare_models, parse_model_key, to_jsonable
+    from monitor.pipeline.compare.comparison import compare_models, parse_model_key, to_jsonable
 
     parse_model_key(candidate)
     parse_model_key(baseline)
@@ -98,7 +98,7 @@ def _suite_table(comparison: SuiteComparison) -> Table:
 
 
 def _verdict_line(comparison: SuiteComparison) -> str:
-    from monitor.verdict_text import VERDICT_CLASS, verdict_lines
+    from monitor.pipeline.compare.wording import VERDICT_CLASS, verdict_lines
 
     paired = comparison.paired
     note = f"\n[dim]{_escape(comparison.note)}[/]" if comparison.note else ""

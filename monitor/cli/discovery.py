@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
-from monitor.errors import InputError
+from monitor.core.errors import InputError
 
 if TYPE_CHECKING:
-    from monitor.discovery import PollReport
+    from monitor.pipeline.poll.discovery import PollReport
+    from monitor.pipeline.queue import PlanReport
 
 _SHOWN_IDS = 10
 
@@ -24,23 +25,43 @@ _SHOWN_IDS = 10
 @json_option
 @pass_app
 def poll(app: AppContext, providers: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
-    """List every configured provider's models and record new, removed and returned ones.
+    """List every configured provider's models, record new, removed and returned ones, queue runs.
 
-    Exit status 1 when any provider failed (the others are still polled and recorded).
+    Exit status 1 when any provider failed (the others are still polled and recorded), 2 when
+    the new models' runs could not be planned (a suite does not load: the models wait).
     """
     import logging
+    from dataclasses import asdict
 
-    from monitor.discovery import poll as run_poll
+    from monitor.pipeline.poll.discovery import poll as run_poll
+    from monitor.pipeline.queue import PlanReport, plan_new_model_runs
 
     # The table below shows every failure; without --debug, don't print each one again as a log line.
-    logging.getLogger("monitor.discovery").addHandler(logging.NullHandler())
-    report = run_poll(app.database(), app.config, list(providers) or None, dry_run=dry_run)
+    logging.getLogger("monitor.pipeline.poll.discovery").addHandler(logging.NullHandler())
+    db = app.database()
+    report = run_poll(db, app.config, list(providers) or None, dry_run=dry_run)
+    plan = PlanReport() if dry_run else plan_new_model_runs(db, app.config)
     if as_json:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), "plan": asdict(plan)})
     else:
         _print_poll(report)
+        _print_plan(plan)
     if not report.ok:
         raise click.exceptions.Exit(1)
+    if plan.error:
+        raise click.exceptions.Exit(2)
+
+
+def _print_plan(plan: PlanReport) -> None:
+    from rich.markup import escape
+
+    if plan.queued_runs:
+        events = len(plan.events)
+        console.print(f"queued {plan.queued_runs} runs for {events} new model{'s' if events != 1 else ''}")
+    if plan.note:
+        console.print(f"[yellow]{escape(plan.note)}[/]", highlight=False, soft_wrap=True)
+    if plan.error:
+        console.print(f"[red]{escape(plan.error)}[/]", highlight=False, soft_wrap=True)
 
 
 def _print_poll(report: PollReport) -> None:
@@ -90,8 +111,6 @@ def _print_poll(report: PollReport) -> None:
                 shown = ", ".join(escape(i) for i in ids[:_SHOWN_IDS])
                 more = f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else ""
                 console.print(f"{escape(o.name)} {label}: {shown}{more}", highlight=False, soft_wrap=True)
-        if o.queued_runs:
-            console.print(f"{escape(o.name)}: queued {o.queued_runs} runs", highlight=False)
 
 
 def parse_since(value: str) -> datetime:
@@ -113,7 +132,7 @@ def models(
     app: AppContext, provider: str | None, new_since: str | None, removed: bool, as_json: bool
 ) -> None:
     """The known models: first seen, created, status and the latest score per suite."""
-    from monitor.discovery import known_models
+    from monitor.pipeline.poll.discovery import known_models
 
     since = parse_since(new_since) if new_since is not None else None
     rows = known_models(app.database(), provider=provider, new_since=since, removed_only=removed)

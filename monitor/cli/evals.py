@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor.cli.app import AppContext, console, err_console, json_option, main, pass_app, print_json
-from monitor.errors import BudgetExceeded, InputError, MonitorError
+from monitor.core.errors import BudgetExceeded, InputError, MonitorError
 
 if TYPE_CHECKING:
-    from monitor.config import Config
-    from monitor.db import Database
-    from monitor.runner import RunSummary
+    from monitor.core.config import Config
+    from monitor.pipeline.run.runner import RunSummary
+    from monitor.store.db import Database
 
 INTERRUPTED_EXIT = 130
 
@@ -53,9 +53,9 @@ def eval_command(
     as_json: bool,
 ) -> None:
     """Evaluate MODEL... (provider:model) on the suites now, with a progress bar per run."""
-    from monitor import pricing
-    from monitor.runqueue import enqueue_runs, new_worker_id
-    from monitor.suites import load_suites
+    from monitor.evals.suites import load_suites
+    from monitor.pipeline.queue import enqueue_runs, new_worker_id
+    from monitor.providers import pricing
 
     config = app.config
     parsed = [_parse_model(config, m) for m in models]
@@ -120,8 +120,8 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
     """List runs, newest first."""
     from sqlalchemy import select
 
-    from monitor.models import Run
-    from monitor.runner import summarize_run
+    from monitor.pipeline.run.runner import summarize_run
+    from monitor.store.tables import Run
 
     db = app.database()
     query = select(Run.id).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
@@ -157,9 +157,9 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
 @pass_app
 def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: bool, as_json: bool) -> None:
     """Continue an interrupted, failed, skipped or abandoned run; stored samples are not sent again."""
-    from monitor.models import Run
-    from monitor.runner import guard_run
-    from monitor.runqueue import claim_run, new_worker_id
+    from monitor.pipeline.queue import claim_run, new_worker_id
+    from monitor.pipeline.run.runner import guard_run
+    from monitor.store.tables import Run
 
     config = app.config
     db = app.database()
@@ -196,8 +196,8 @@ def _execute(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from monitor.models import Run
-    from monitor.runner import RunProgress, execute_run
+    from monitor.pipeline.run.runner import RunProgress, execute_run
+    from monitor.store.tables import Run
 
     with db.session() as session:
         labels = {
@@ -289,7 +289,7 @@ def _summary_table(
     from rich import box
     from rich.table import Table
 
-    from monitor.pricing import format_cost
+    from monitor.providers.pricing import format_cost
 
     table = Table(
         title=title,

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
-from monitor.errors import ConfigError, InputError
+from monitor.core.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from monitor.config import EmailConfig
+    from monitor.core.config import EmailConfig
 
 
 def _email_config(app: AppContext) -> EmailConfig:
-    from monitor.email_render import message_addresses
+    from monitor.pipeline.deliver.message import message_addresses
 
     config = app.config.email
     if config is None:
@@ -36,7 +36,7 @@ def email_command(ctx: click.Context, app: AppContext, test: bool, flush: bool, 
         raise InputError("choose one of --test or --flush")
     config = _email_config(app)
     if test:
-        from monitor.mailer import send_test
+        from monitor.pipeline.deliver.mailer import send_test
 
         send_test(config)
         if as_json:
@@ -51,7 +51,7 @@ def email_command(ctx: click.Context, app: AppContext, test: bool, flush: bool, 
             )
         return
 
-    from monitor.mailer import SLOW_AFTER_ATTEMPTS, flush_outbox
+    from monitor.pipeline.deliver.mailer import SLOW_AFTER_ATTEMPTS, flush_outbox
 
     result = flush_outbox(app.database(), config)
     if as_json:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from monitor.cli.app import AppContext, err_console, json_option, main, pass_app, print_json
-from monitor.errors import InputError
+from monitor.core.errors import InputError
 
 
 @main.command("report")
@@ -23,7 +23,7 @@ def report_command(
     chosen = [run_id is not None, write_everything, event_id is not None]
     if sum(chosen) != 1:
         raise InputError("give exactly one of RUN_ID, --all or --event ID (see 'model-monitor runs')")
-    from monitor import reporting
+    from monitor.pipeline.report import reporting
 
     config = app.config
     db = app.database()
@@ -49,7 +49,7 @@ def report_command(
 @pass_app
 def serve_command(app: AppContext, host: str, port: int) -> None:
     """Serve the reports directory read-only over HTTP until interrupted."""
-    from monitor.serve import is_loopback, make_server, server_url
+    from monitor.service.serve import is_loopback, make_server, server_url
 
     root = app.config.reports_dir
     if not root.is_dir():

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 
 if TYPE_CHECKING:
-    from monitor.status import DaemonStatus
+    from monitor.service.status import DaemonStatus
 
 
 @main.command()
@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 @pass_app
 def daemon(app: AppContext, log_json: bool, worker_id: str | None, lease_ttl: float, grace: float) -> None:
     """Run the scheduler: poll, evaluate, report, mail, drift checks (one leader per database)."""
-    from monitor.logs import configured_secrets, setup_logging
-    from monitor.runqueue import new_worker_id
-    from monitor.scheduler import DaemonOptions, run_daemon
+    from monitor.core.logs import configured_secrets, setup_logging
+    from monitor.pipeline.queue import new_worker_id
+    from monitor.service.scheduler import DaemonOptions, run_daemon
 
     config = app.config
     setup_logging(
@@ -62,9 +62,9 @@ def daemon(app: AppContext, log_json: bool, worker_id: str | None, lease_ttl: fl
 @pass_app
 def worker(app: AppContext, log_json: bool, worker_id: str | None, idle: float | None) -> None:
     """Evaluate queued runs next to the daemon (extra capacity; no scheduler, no leader lease)."""
-    from monitor.logs import configured_secrets, setup_logging
-    from monitor.runqueue import new_worker_id
-    from monitor.worker import run_worker
+    from monitor.core.logs import configured_secrets, setup_logging
+    from monitor.pipeline.queue import new_worker_id
+    from monitor.service.worker import run_worker
 
     config = app.config
     setup_logging(
@@ -86,7 +86,7 @@ def status(app: AppContext, as_json: bool) -> None:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from monitor.status import collect_status
+    from monitor.service.status import collect_status
 
     try:
         report = collect_status(app.database(migrate=False), app.config)
@@ -189,6 +189,6 @@ def _render_status(report: DaemonStatus) -> None:
 )
 def demo(directory: Path, keep: bool) -> None:
     """Run the whole loop offline: simulated providers, a new model, evals, a report and an e-mail."""
-    from monitor.demo import run_demo
+    from monitor.cli.demo import run_demo
 
     run_demo(directory, keep=keep, console=console)

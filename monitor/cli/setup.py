@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
-from monitor.errors import ConfigError, InputError, MonitorError
+from monitor.core.errors import ConfigError, InputError, MonitorError
 
 
 @main.command()
@@ -17,9 +17,9 @@ def init(directory: str) -> None:
     """Write a commented monitor.toml, the example suites under evals/ and the database in DIRECTORY."""
     from importlib.resources import files
 
-    from monitor.config import parse_config
-    from monitor.db import open_database
-    from monitor.examples import copy_example_suites
+    from monitor.core.config import parse_config
+    from monitor.evals.examples import copy_example_suites
+    from monitor.store.db import open_database
 
     root = Path(directory).resolve()
     config_path = root / "monitor.toml"
@@ -80,7 +80,7 @@ def check(app: AppContext, as_json: bool) -> None:
 
 def _check_report(app: AppContext) -> dict[str, Any]:
     """Collect everything `check` shows; suite errors become problems, missing keys warnings."""
-    from monitor.suites import load_suite
+    from monitor.evals.suites import load_suite
 
     config = app.config
     warnings: list[str] = []
@@ -172,7 +172,7 @@ def _migrate(app: AppContext, direction: str, revision: str) -> None:
     """Run Alembic up or down to `revision` and print where the database ended."""
     from alembic.util import CommandError
 
-    from monitor import db as storage
+    from monitor.store import db as storage
 
     engine = storage.make_engine(app.config.database_url)
     try:
@@ -191,7 +191,7 @@ def _migrate(app: AppContext, direction: str, revision: str) -> None:
 @pass_app
 def db_current(app: AppContext, as_json: bool) -> None:
     """Show the database's revision and the newest one available."""
-    from monitor.db import current_revision, head_revision, make_engine
+    from monitor.store.db import current_revision, head_revision, make_engine
 
     engine = make_engine(app.config.database_url)
     try:

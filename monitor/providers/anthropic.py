@@ -8,14 +8,14 @@ from typing import Any
 
 import anthropic
 
-from monitor.config import ProviderConfig
+from monitor.core.config import ProviderConfig
 from monitor.providers.base import (
     BadResponse,
     ChatRequest,
     Completion,
     ModelInfo,
 )
-from monitor.providers.transport import (
+from monitor.providers.http import (
     decode_body,
     list_deadline,
     map_sdk_error,

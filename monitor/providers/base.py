@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
 
 
 @dataclass(frozen=True)

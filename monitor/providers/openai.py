@@ -12,14 +12,14 @@ from urllib.parse import urljoin
 import openai
 from openai.types.chat import ChatCompletion
 
-from monitor.config import ProviderConfig
+from monitor.core.config import ProviderConfig
 from monitor.providers.base import (
     BadResponse,
     ChatRequest,
     Completion,
     ModelInfo,
 )
-from monitor.providers.transport import (
+from monitor.providers.http import (
     decode_body,
     get_json,
     list_deadline,

@@ -6,10 +6,10 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from monitor.config import ProviderConfig
+    from monitor.core.config import ProviderConfig
     from monitor.providers.base import Provider
 
 Factory = Callable[[str, "ProviderConfig", "str | None"], "Provider"]

@@ -7,8 +7,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.simulator.answers import Prompt, answer, count_tokens
+from monitor.simulator.answers import answer, count_tokens
 from monitor.simulator.catalog import SimModel
+from monitor.simulator.prompt import Prompt
 
 REASONING_TOKENS = 24
 _jitter = random.Random()

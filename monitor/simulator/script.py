@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from monitor.errors import InputError
+from monitor.core.errors import InputError
 from monitor.simulator.catalog import SimModel
 from monitor.simulator.faults import Fault
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from monitor.errors import InputError
+from monitor.core.errors import InputError
 from monitor.simulator.script import load_script
 from monitor.simulator.server import Simulator
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from monitor.simulator.answers import Prompt
+from monitor.simulator.prompt import Prompt
 
 NUMBER = re.compile(r"\$?(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|percent\b)?")
 CLAUSE_SPLIT = re.compile(r"[.?!;]\s+|[.?!;]$|,\s*(?:then\s+)?|\s+and\s+(?:then\s+)?|\s+then\s+")

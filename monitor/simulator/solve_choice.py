@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from monitor.simulator.answers import Prompt
 from monitor.simulator.facts import normalise, recall
+from monitor.simulator.prompt import Prompt
 
 OPTION = re.compile(r"^\s*\(?([A-H])[).:]\s+(.+?)\s*$", re.M)
 

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from monitor.simulator.answers import Prompt
+from monitor.simulator.prompt import Prompt
 
 FIELDS = ("name", "email", "order_id", "product", "quantity")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

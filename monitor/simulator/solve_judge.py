@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from monitor.simulator.answers import Prompt
 from monitor.simulator.facts import normalise
+from monitor.simulator.prompt import Prompt
 
 JUDGE_PREFIX = "you are an impartial grader"
 _STOPWORD_TEXT = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from monitor.simulator.answers import Prompt
+from monitor.simulator.prompt import Prompt
 
 ORDER_ID = re.compile(r"\b[A-Z]{2,4}-\d{4,6}\b")
 SIGN_OFF = re.compile(

@@ -1,0 +1,1 @@
+"""Foundations every stage uses: configuration, typed errors, logging."""

@@ -1,0 +1,369 @@
+"""monitor.toml -> a typed, validated Config; errors name the file, the key path and what is expected."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.core.errors import ConfigError
+
+CONFIG_ENV = "MODEL_MONITOR_CONFIG"
+DEFAULT_CONFIG_NAME = "monitor.toml"
+PROVIDER_TYPES = ("openai", "anthropic", "gemini", "openai-compatible")
+
+# Shapes of real provider keys: a value like this in the file is a leaked secret, not a setting.
+_KEY_PATTERNS = [
+    re.compile(r"^sk-[A-Za-z0-9_\-]{16,}$"),
+    re.compile(r"^sk-ant-[A-Za-z0-9_\-]{16,}$"),
+    re.compile(r"^AIza[0-9A-Za-z_\-]{30,}$"),
+    re.compile(r"^(gsk|xai|pplx|r8)_[A-Za-z0-9]{20,}$"),
+]
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///monitor.db"
+
+
+class ProviderConfig(_Section):
+    """One `[providers.NAME]` table."""
+
+    type: Literal["openai", "anthropic", "gemini", "openai-compatible"]
+    base_url: str | None = None
+    api_key_env: str | None = None
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    max_concurrency: int = Field(default=16, ge=1, le=4096)
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    watch: list[str] = Field(default_factory=list)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError("must be the name of an environment variable, such as OPENAI_API_KEY")
+        return value
+
+    def api_key(self) -> str | None:
+        """The key from the environment (never stored anywhere else)."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def keeps(self, model_id: str) -> bool | None:
+        """True/False when include/exclude globs decide for this id, None when they are silent."""
+        if any(fnmatch.fnmatchcase(model_id, g) for g in self.exclude):
+            return False
+        if self.include:
+            return any(fnmatch.fnmatchcase(model_id, g) for g in self.include)
+        return None
+
+
+class SuitesConfig(_Section):
+    directory: str = "evals"
+    default: list[str] = Field(default_factory=list)
+
+
+class BaselineConfig(_Section):
+    """The production model(s): `default` for every suite, `suites.NAME` to override one suite."""
+
+    default: list[str] = Field(default_factory=list)
+    suites: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("suites", mode="before")
+    @classmethod
+    def _suite_one_or_many(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    def for_suite(self, suite: str) -> list[str]:
+        return self.suites.get(suite, self.default)
+
+
+class ScheduleConfig(_Section):
+    poll_interval_minutes: float | None = Field(default=60, gt=0)
+    poll_cron: str | None = None
+    drift_cron: str = "0 6 * * 1"
+    work_interval_seconds: float = Field(default=30, gt=0)
+    outbox_interval_seconds: float = Field(default=60, gt=0)
+    retention_days: int | None = Field(default=None, ge=1)
+    watch: list[str] = Field(default_factory=list)
+
+
+class BudgetConfig(_Section):
+    max_cost_usd_per_run: float | None = Field(default=None, ge=0)
+    max_cost_usd_per_day: float | None = Field(default=None, ge=0)
+
+
+class PriceConfig(_Section):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+
+
+class EmailConfig(_Section):
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    from_: str = Field(default="model-monitor@localhost", alias="from")
+    to: list[str] = Field(default_factory=list)
+    subject_prefix: str = "[model-monitor]"
+    timeout_s: float = Field(default=30.0, gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError("must be the name of an environment variable, such as SMTP_PASSWORD")
+        return value
+
+
+class ReportsConfig(_Section):
+    directory: str = "reports"
+
+
+class StatsConfig(_Section):
+    """Verdict settings: the significance level, and the smallest difference a suite must be able to see."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    min_effect: float = Field(default=0.05, gt=0, lt=1)
+
+
+class JudgeConfig(_Section):
+    """The default model for llm-judge graders (`provider:model`)."""
+
+    model: str | None = None
+
+
+class Config(_Section):
+    """The whole validated file; relative paths are resolved against the file's folder."""
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    suites: SuitesConfig = Field(default_factory=SuitesConfig)
+    baseline: BaselineConfig = Field(default_factory=BaselineConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    pricing: dict[str, PriceConfig] = Field(default_factory=dict)
+    email: EmailConfig | None = None
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    stats: StatsConfig = Field(default_factory=StatsConfig)
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _models_name_providers(self) -> Config:
+        refs = [("baseline.default", m) for m in self.baseline.default]
+        refs += [(f"baseline.suites.{s}", m) for s, ms in self.baseline.suites.items() for m in ms]
+        refs += [("schedule.watch", m) for m in self.schedule.watch]
+        if self.judge.model:
+            refs.append(("judge.model", self.judge.model))
+        for key, ref in refs:
+            provider, sep, model = ref.partition(":")
+            if not sep or not model:
+                raise ValueError(f"[{key}] '{ref}' must be 'provider:model'")
+            if provider not in self.providers:
+                known = ", ".join(sorted(self.providers)) or "none configured"
+                raise ValueError(f"[{key}] '{ref}' names provider '{provider}', not in [providers] ({known})")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def database_url(self) -> str:
+        url = self.database.url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            return "sqlite:///" + str(self.resolve(url.removeprefix("sqlite:///")))
+        return url
+
+    @property
+    def suites_dir(self) -> Path:
+        return self.resolve(self.suites.directory)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.resolve(self.reports.directory)
+
+    def price_for(self, model_key: str) -> PriceConfig | None:
+        """The price of `provider:model`: an exact entry first, then the longest matching glob."""
+        if model_key in self.pricing:
+            return self.pricing[model_key]
+        globs = [g for g in self.pricing if fnmatch.fnmatchcase(model_key, g)]
+        return self.pricing[max(globs, key=len)] if globs else None
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--config`, then $MODEL_MONITOR_CONFIG, then ./monitor.toml."""
+    for candidate, origin in (
+        (explicit, "--config"),
+        (os.environ.get(CONFIG_ENV), f"${CONFIG_ENV}"),
+    ):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"config file not found (from {origin})", path=str(path))
+            return path.resolve()
+    path = Path.cwd() / DEFAULT_CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(
+            f"no {DEFAULT_CONFIG_NAME} here; run 'model-monitor init' or pass --config FILE",
+            path=str(path),
+        )
+    return path
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    path = find_config_path(explicit)
+    return parse_config(path.read_bytes(), path)
+
+
+def parse_config(data: bytes | str, path: Path) -> Config:
+    """Parse and validate; raise ConfigError naming file, key and expectation."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ConfigError(f"not valid TOML: {exc}", path=str(path), line=line) from None
+    _reject_literal_secrets(raw, path, text)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc), path=str(path)) from None
+    for name, provider in config.providers.items():
+        if provider.type != "openai-compatible" and provider.api_key_env is None:
+            raise ConfigError(
+                f"[providers.{name}] needs api_key_env: the name of the environment variable "
+                "holding the key (for example OPENAI_API_KEY)",
+                path=str(path),
+            )
+    return config.model_copy(update={"path": path})
+
+
+def _toml_error_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def _reject_literal_secrets(raw: dict[str, Any], path: Path, text: str) -> None:
+    for key_path, key, value in _walk(raw):
+        looks_like_key = isinstance(value, str) and any(p.match(value) for p in _KEY_PATTERNS)
+        named_secret = key in {"api_key", "password", "token", "secret", "key"}
+        if looks_like_key or named_secret:
+            line = next(
+                (i for i, row in enumerate(text.splitlines(), 1) if isinstance(value, str) and value in row),
+                None,
+            )
+            hint = "api_key_env" if "password" not in key else "password_env"
+            raise ConfigError(
+                f"[{key_path}] holds a literal secret; keep keys out of the file and set {hint} "
+                "to the name of an environment variable instead",
+                path=str(path),
+                line=line,
+            )
+
+
+def _walk(node: dict[str, Any], prefix: str = "") -> list[tuple[str, str, Any]]:
+    found: list[tuple[str, str, Any]] = []
+    for key, value in node.items():
+        here = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            found.extend(_walk(value, here))
+        else:
+            found.append((prefix or key, key, value))
+    return found
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The pydantic model whose fields are valid at this location (for typo suggestions)."""
+    model: type[BaseModel] = Config
+    parts = [p for p in loc if isinstance(p, str)]
+    i = 0
+    while i < len(parts):
+        field = model.model_fields.get(parts[i]) or next(
+            (f for f in model.model_fields.values() if f.alias == parts[i]), None
+        )
+        if field is None:
+            return None
+        inner = _unwrap(field.annotation)
+        if inner is None:
+            return None
+        i += 2 if getattr(field.annotation, "__origin__", None) is dict else 1
+        model = inner
+    return model
+
+
+def _unwrap(annotation: Any) -> type[BaseModel] | None:
+    """Reach the model inside `X | None` or `dict[str, X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        inner = _unwrap(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _section_name(loc: tuple[int | str, ...]) -> str:
+    parts = [p for p in loc if isinstance(p, str)]
+    return "[" + ".".join(parts) + "]" if parts else "the top level"
+
+
+def _explain(exc: ValidationError) -> str:
+    messages = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            parent, key = loc[:-1], str(loc[-1])
+            model = _model_at(parent)
+            known = [f.alias or n for n, f in model.model_fields.items() if n != "path"] if model else []
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
+            messages.append(f"unknown key '{key}' in {_section_name(parent)}{hint}")
+            continue
+        key = ".".join(str(p) for p in loc if not isinstance(p, int)) or "(file)"
+        value = err.get("input")
+        if err["type"] == "literal_error" and loc[-1] == "type":
+            messages.append(
+                f"[{key}] = {value!r} is not a provider type; expected one of: {', '.join(PROVIDER_TYPES)}"
+            )
+            continue
+        if err["type"] == "missing":
+            messages.append(f"[{key}] is required")
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        if key == "(file)" or (err["type"] == "value_error" and msg.startswith("[")):
+            messages.append(msg)
+        else:
+            messages.append(f"[{key}] {msg} (got {value!r})")
+    return "; ".join(messages)

@@ -1,0 +1,1 @@
+"""What is evaluated: suite files, samples, graders and the LLM judge."""

@@ -1,0 +1,1 @@
+"""The flow, one folder a stage: poll, queue, run, compare, report, deliver, complete."""

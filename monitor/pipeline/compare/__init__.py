@@ -1,0 +1,1 @@
+"""Stage 4: turn stored runs into paired comparisons and verdicts."""

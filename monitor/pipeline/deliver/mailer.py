@@ -1,0 +1,343 @@
+"""SMTP delivery through a durable outbox: enqueue with the event, send with bounded retries, never twice.
+
+Delivery guarantee: a message is claimed (its `next_try_at` pushed out by a lease) before it is
+sent, and marked `sent` in its own commit right after the server accepts it. A process that dies
+after claiming loses nothing: the row becomes due again when the lease ends. The one remaining
+window is between the server's "250 OK" and that commit (milliseconds): a crash exactly there
+resends the message once, with the same Message-ID, so mail clients can collapse the duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from monitor.core.errors import ConfigError, MonitorError
+from monitor.pipeline.deliver.message import build_event_email, clean_text, message_addresses, new_message
+from monitor.store.tables import Event, OutboxMessage
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
+    from sqlalchemy.orm import Session
+
+    from monitor.core.config import Config, EmailConfig
+    from monitor.pipeline.compare.comparison import EventComparison
+    from monitor.store.db import Database
+
+log = logging.getLogger(__name__)
+
+RETRY_BASE_S = 60.0
+RETRY_CAP_S = 3600.0
+SLOW_AFTER_ATTEMPTS = 20
+SLOW_RETRY_S = 6 * 3600.0
+CLAIM_LEASE_S = 900.0
+ERROR_MAX = 1000
+
+
+@dataclass
+class FlushResult:
+    """One flush: messages sent and failed now, still pending after it, and the errors seen.
+
+    `stalled` counts pending messages that failed SLOW_AFTER_ATTEMPTS times or more (retried every
+    6 hours, never dropped).
+    """
+
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    errors: list[str] = field(default_factory=list)
+    stalled: int = 0
+
+
+def retry_delay(attempts: int, *, jitter: random.Random | None = None) -> timedelta:
+    """Wait before the next try after `attempts` failures: 1, 2, 4 ... minutes up to an hour,
+    then every 6 hours after SLOW_AFTER_ATTEMPTS; ±10% jitter so a backlog does not retry in step."""
+    if attempts >= SLOW_AFTER_ATTEMPTS:
+        seconds = SLOW_RETRY_S
+    else:
+        seconds = min(RETRY_CAP_S, RETRY_BASE_S * 2 ** max(0, attempts - 1))
+    rng = jitter or random
+    return timedelta(seconds=seconds * rng.uniform(0.9, 1.1))
+
+
+def enqueue(
+    session: Session,
+    config: EmailConfig,
+    message: EmailMessage,
+    *,
+    dedupe_key: str,
+    event_id: int | None = None,
+) -> OutboxMessage | None:
+    """Store the message in the caller's transaction; None when `dedupe_key` is already queued."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+        return None
+    sender, recipients = message_addresses(config)
+    text = message.as_string()
+    if not text.isascii():
+        raise MonitorError("the e-mail is not 7-bit clean; build it with email.policy.default")
+    row = OutboxMessage(
+        dedupe_key=dedupe_key,
+        event_id=event_id,
+        subject=clean_text(str(message.get("Subject", "")), 500),
+        sender=sender.addr_spec,
+        recipients=[r.addr_spec for r in recipients],
+        message=text,
+        status="pending",
+        attempts=0,
+        next_try_at=datetime.now(UTC),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+def enqueue_event_email(
+    session: Session,
+    config: Config,
+    event_id: int,
+    comparison: EventComparison,
+    report_path: Path | None,
+) -> bool:
+    """Queue the event's e-mail (key `event:<id>`); False when [email] is not configured or it is queued."""
+    if config.email is None:
+        return False
+    event = session.get(Event, event_id)
+    kind = event.kind if event is not None else "new_model"
+    message = build_event_email(config, comparison, report_path=report_path, event_kind=kind)
+    return (
+        enqueue(session, config.email, message, dedupe_key=f"event:{event_id}", event_id=event_id) is not None
+    )
+
+
+def _password(config: EmailConfig) -> str | None:
+    if not config.username:
+        return None
+    if not config.password_env:
+        raise ConfigError("[email] username is set but password_env is not: name the variable holding it")
+    value = os.environ.get(config.password_env)
+    if not value:
+        raise MonitorError(f"SMTP password: environment variable {config.password_env} is not set")
+    return value
+
+
+def connect(config: EmailConfig, *, ssl_context: ssl.SSLContext | None = None) -> smtplib.SMTP:
+    """An open, authenticated SMTP connection. Certificates are always verified: `ssl_context` exists
+    for tests that trust their own self-signed certificate, never to switch verification off."""
+    password = _password(config)
+    context = ssl_context or ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if config.security == "tls":
+        smtp = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=config.timeout_s, context=context)
+    else:
+        smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_s)
+    try:
+        if config.security == "starttls":
+            smtp.ehlo()
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if config.username and password is not None:
+            smtp.login(config.username, password)
+    except BaseException:
+        _close(smtp)
+        raise
+    return smtp
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def describe_error(exc: BaseException, config: EmailConfig) -> str:
+    """A one-line reason for logs and `last_error`; the SMTP password can never appear in it."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = (
+            exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        text = f"{type(exc).__name__}: {exc.smtp_code} {reply}"
+    elif isinstance(exc, smtplib.SMTPRecipientsRefused):
+        text = "recipients refused: " + ", ".join(sorted(exc.recipients))
+    elif isinstance(exc, ssl.SSLCertVerificationError):
+        text = f"TLS certificate not trusted for {config.smtp_host}: {exc.verify_message or exc}"
+    elif isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException):
+        text = f"cannot reach {config.smtp_host}:{config.smtp_port}: {exc.strerror or exc}"
+    else:
+        text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, MonitorError) else str(exc)
+    secret = os.environ.get(config.password_env) if config.password_env else None
+    if secret:
+        text = text.replace(secret, "***")
+    return clean_text(text, ERROR_MAX)
+
+
+def _due(session: Session, now: datetime, limit: int) -> list[int]:
+    rows = session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_try_at <= now)
+        .order_by(OutboxMessage.next_try_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def _claim(db: Database, message_id: int, now: datetime) -> OutboxMessage | None:
+    """Take the message for this flush (compare-and-set on next_try_at; portable, no row locks)."""
+    with db.session() as session:
+        result = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.next_try_at <= now,
+                )
+                .values(next_try_at=now + timedelta(seconds=CLAIM_LEASE_S))
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount != 1:
+            return None
+        return session.get(OutboxMessage, message_id)
+
+
+def _mark_sent(db: Database, message_id: int, note: str | None) -> None:
+    with db.session() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status="sent", sent_at=datetime.now(UTC), last_error=note)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _mark_failed(db: Database, message_id: int, error: str, now: datetime) -> None:
+    with db.session() as session:
+        row = session.get(OutboxMessage, message_id)
+        if row is None or row.status != "pending":
+            return
+        row.attempts += 1
+        row.last_error = error
+        row.next_try_at = now + retry_delay(row.attempts)
+
+
+def flush_outbox(
+    db: Database,
+    config: EmailConfig,
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    ssl_context: ssl.SSLContext | None = None,
+) -> FlushResult:
+    """Send up to `limit` due messages over one SMTP connection; each success is committed at once."""
+    now = now or datetime.now(UTC)
+    result = FlushResult()
+    with db.session() as session:
+        due = _due(session, now, limit)
+    smtp: smtplib.SMTP | None = None
+    try:
+        for position, message_id in enumerate(due):
+            row = _claim(db, message_id, now)
+            if row is None:
+                continue
+            try:
+                if smtp is None:
+                    smtp = connect(config, ssl_context=ssl_context)
+            except (MonitorError, smtplib.SMTPException, OSError) as exc:
+                error = describe_error(exc, config)
+                # The server is unreachable for every message: record it on each one due now.
+                for other in [message_id, *due[position + 1 :]]:
+                    if other == message_id or _claim(db, other, now) is not None:
+                        _mark_failed(db, other, error, now)
+                        result.failed += 1
+                result.errors.append(error)
+                break
+            outcome = _send(smtp, row, config)
+            if outcome.error is None:
+                _mark_sent(db, message_id, outcome.note)
+                result.sent += 1
+            else:
+                _mark_failed(db, message_id, outcome.error, now)
+                result.failed += 1
+                result.errors.append(f"outbox #{message_id}: {outcome.error}")
+                if outcome.disconnected:
+                    _close(smtp)
+                    smtp = None
+    finally:
+        if smtp is not None:
+            _close(smtp)
+    with db.session() as session:
+        result.pending = (
+            session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
+            or 0
+        )
+        result.stalled = (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.attempts >= SLOW_AFTER_ATTEMPTS)
+            )
+            or 0
+        )
+    if result.sent or result.failed:
+        log.info("outbox: %d sent, %d failed, %d pending", result.sent, result.failed, result.pending)
+    return result
+
+
+@dataclass
+class _Outcome:
+    error: str | None = None
+    note: str | None = None
+    disconnected: bool = False
+
+
+def _send(smtp: smtplib.SMTP, row: OutboxMessage, config: EmailConfig) -> _Outcome:
+    try:
+        refused = smtp.sendmail(row.sender, list(row.recipients), row.message)
+    except smtplib.SMTPServerDisconnected as exc:
+        return _Outcome(error=describe_error(exc, config), disconnected=True)
+    except (smtplib.SMTPException, OSError) as exc:
+        lost = not isinstance(exc, smtplib.SMTPException)  # a socket error or timeout ends the session
+        return _Outcome(error=describe_error(exc, config), disconnected=lost)
+    if refused:
+        # Some recipients accepted it: sending again would duplicate their copy, so it counts as sent.
+        return _Outcome(note=clean_text("some recipients refused: " + ", ".join(sorted(refused)), ERROR_MAX))
+    return _Outcome()
+
+
+def send_test(config: EmailConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    """Send a short test message now (not through the outbox); MonitorError with the reason on failure."""
+    sender, recipients = message_addresses(config)
+    message = new_message(config, "test message")
+    message.set_content(
+        "This is a test message from model-monitor.\n\n"
+        f"It went through {config.smtp_host}:{config.smtp_port} (security: {config.security}).\n"
+        "If you can read it, e-mail reports will reach you.\n"
+    )
+    try:
+        smtp = connect(config, ssl_context=ssl_context)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MonitorError(f"test e-mail failed: {describe_error(exc, config)}") from None
+    try:
+        smtp.sendmail(sender.addr_spec, [r.addr_spec for r in recipients], message.as_string())
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MonitorError(f"test e-mail failed: {describe_error(exc, config)}") from None
+    finally:
+        _close(smtp)

@@ -1,0 +1,1 @@
+"""Stage 1: list each provider's models and record what changed."""

@@ -1,0 +1,286 @@
+"""The run queue: plan new-model events into runs (with baselines), claim one atomically, heartbeat."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from monitor.core.config import Config
+from monitor.core.errors import MonitorError
+from monitor.store.db import Database
+from monitor.store.tables import Event, Run, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+
+    from monitor.evals.suites import SuiteSpec
+
+STATUSES = ("queued", "running", "interrupted", "done", "failed", "skipped")
+DEFAULT_STALE_AFTER_S = 120.0
+# A claim on SQLite is a compare-and-set; a lost race is retried this many times.
+_CLAIM_ATTEMPTS = 5
+
+log = logging.getLogger(__name__)
+
+
+def new_worker_id() -> str:
+    """host:pid:random — unique per process, and tells `resume` whether a local holder is still alive."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(worker_id: str | None) -> bool:
+    """True when `worker_id` names a process on this host that no longer exists."""
+    if not worker_id:
+        return True
+    host, _, rest = worker_id.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _default_suites(config: Config) -> list[SuiteSpec]:
+    from monitor.evals.suites import load_suites
+
+    return list(
+        load_suites(config.suites_dir, config.suites.default or None, default_judge=config.judge.model)
+    )
+
+
+@dataclass
+class PlanReport:
+    """What planning did: new-model events turned into runs, and why not when it could not."""
+
+    events: list[int] = field(default_factory=list)
+    queued_runs: int = 0
+    error: str | None = None
+    note: str | None = None
+
+
+def plan_new_model_runs(db: Database, config: Config) -> PlanReport:
+    """Queue the runs of every new-model event the poll recorded and nobody planned yet.
+
+    The poll only records models and events; this step turns them into runs. Each event is
+    claimed with a conditional update in the same transaction that queues its runs, so a crash
+    between poll and plan loses nothing (the event waits) and nothing is queued twice. Without a
+    suites directory the config only watches model lists: events are planned with no runs (their
+    report says nothing was evaluated). A suite that fails to load leaves the events waiting.
+    """
+    from monitor.evals.suites import load_suites
+
+    report = PlanReport()
+    with db.session() as session:
+        waiting = list(
+            session.scalars(
+                select(Event).where(Event.kind == "new_model", Event.planned_at.is_(None)).order_by(Event.id)
+            )
+        )
+        if not waiting:
+            return report
+        suites: list[SuiteSpec] = []
+        if config.suites_dir.is_dir():
+            try:
+                suites = list(
+                    load_suites(
+                        config.suites_dir, config.suites.default or None, default_judge=config.judge.model
+                    )
+                )
+            except MonitorError as exc:
+                report.error = f"new models wait for their runs: {exc}"
+                log.error("%s", report.error)
+                return report
+        else:
+            report.note = (
+                f"no suites directory at {config.suites_dir}: models are recorded, nothing is evaluated"
+            )
+        now = utcnow()
+        for event in waiting:
+            claimed = session.execute(
+                update(Event)
+                .where(Event.id == event.id, Event.planned_at.is_(None))
+                .values(planned_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not getattr(claimed, "rowcount", 0):
+                continue
+            runs = enqueue_runs(
+                session,
+                config,
+                provider=event.provider,
+                model_id=event.model_id,
+                trigger="new_model",
+                event_id=event.id,
+                suites=suites,
+            )
+            report.events.append(event.id)
+            report.queued_runs += len(runs)
+    return report
+
+
+def enqueue_runs(
+    session: Session,
+    config: Config,
+    *,
+    provider: str,
+    model_id: str,
+    trigger: str,
+    event_id: int | None = None,
+    suites: list[SuiteSpec] | None = None,
+    repeat: int = 1,
+    params: dict[str, Any] | None = None,
+    claimed_by: str | None = None,
+) -> list[Run]:
+    """One queued run per suite (registered first); for a new model also each baseline's run on the same
+    suite version unless it already has a done, queued or running one. With `claimed_by` the model's
+    runs are created already running for that worker (a manual `eval` executes them itself)."""
+    from monitor.evals.suites import register_suite
+
+    specs = suites if suites is not None else _default_suites(config)
+    now = utcnow()
+    created: list[Run] = []
+    for spec in specs:
+        suite = register_suite(session, spec)
+        run = Run(
+            provider=provider,
+            model_id=model_id,
+            suite_id=suite.id,
+            event_id=event_id,
+            trigger=trigger,
+            status="running" if claimed_by else "queued",
+            claimed_by=claimed_by,
+            heartbeat_at=now if claimed_by else None,
+            repeat=repeat,
+            params=dict(params or {}),
+            samples_total=suite.sample_count * repeat,
+        )
+        session.add(run)
+        created.append(run)
+        if trigger != "new_model":
+            continue
+        for baseline in config.baseline.for_suite(spec.name):
+            base_provider, _, base_model = baseline.partition(":")
+            if (base_provider, base_model) == (provider, model_id):
+                continue
+            existing = session.scalar(
+                select(Run.id)
+                .where(
+                    Run.provider == base_provider,
+                    Run.model_id == base_model,
+                    Run.suite_id == suite.id,
+                    Run.status.in_(("done", "queued", "running")),
+                )
+                .limit(1)
+            )
+            if existing is not None:
+                continue
+            base_run = Run(
+                provider=base_provider,
+                model_id=base_model,
+                suite_id=suite.id,
+                event_id=event_id,
+                trigger="baseline",
+                status="queued",
+                repeat=repeat,
+                params=dict(params or {}),
+                samples_total=suite.sample_count * repeat,
+            )
+            session.add(base_run)
+            created.append(base_run)
+    session.flush()
+    return created
+
+
+def _claimable(stale_after_s: float) -> ColumnElement[bool]:
+    stale_before = utcnow() - timedelta(seconds=stale_after_s)
+    return or_(
+        Run.status == "queued",
+        and_(Run.status == "interrupted", Run.trigger != "manual"),
+        and_(Run.status == "running", or_(Run.heartbeat_at.is_(None), Run.heartbeat_at < stale_before)),
+    )
+
+
+def claim_next_run(
+    db: Database, worker_id: str, *, stale_after_s: float = DEFAULT_STALE_AFTER_S
+) -> int | None:
+    """Claim the oldest claimable run for `worker_id` and return its id (None when there is none).
+
+    Claimable: queued; interrupted scheduled runs (a stopped daemon's); running runs whose heartbeat is
+    older than `stale_after_s` (a dead worker's). PostgreSQL locks the row with FOR UPDATE SKIP LOCKED;
+    SQLite, which has one writer at a time, uses a compare-and-set UPDATE checked by its row count.
+    """
+    if db.engine.dialect.name == "postgresql":
+        with db.session() as session:
+            run_id = session.scalar(
+                select(Run.id)
+                .where(_claimable(stale_after_s))
+                .order_by(Run.created_at, Run.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if run_id is not None:
+                session.execute(
+                    update(Run)
+                    .where(Run.id == run_id)
+                    .values(status="running", claimed_by=worker_id, heartbeat_at=utcnow())
+                )
+            return run_id
+    for _ in range(_CLAIM_ATTEMPTS):
+        with db.session() as session:
+            run_id = session.scalar(
+                select(Run.id).where(_claimable(stale_after_s)).order_by(Run.created_at, Run.id).limit(1)
+            )
+            if run_id is None:
+                return None
+            if _compare_and_claim(session, run_id, worker_id, _claimable(stale_after_s)):
+                return run_id
+    return None
+
+
+def claim_run(
+    db: Database, run_id: int, worker_id: str, *, stale_after_s: float = DEFAULT_STALE_AFTER_S
+) -> bool:
+    """Claim one given run to resume it: queued, interrupted, failed or skipped, or running under a dead or
+    stale holder."""
+    with db.session() as session:
+        holder = session.scalar(select(Run.claimed_by).where(Run.id == run_id))
+        options = [Run.status.in_(("queued", "interrupted", "failed", "skipped")), _claimable(stale_after_s)]
+        if holder_is_dead(holder):
+            options.append(and_(Run.status == "running", Run.claimed_by == holder))
+        resumable = or_(*options)
+        return _compare_and_claim(session, run_id, worker_id, resumable)
+
+
+def _compare_and_claim(session: Session, run_id: int, worker_id: str, condition: ColumnElement[bool]) -> bool:
+    result = session.execute(
+        update(Run)
+        .where(Run.id == run_id, condition)
+        .values(status="running", claimed_by=worker_id, heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def heartbeat(db: Database, run_id: int, worker_id: str) -> bool:
+    """Refresh the claim; False when another worker has taken the run over (stop working on it)."""
+    with db.session() as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.claimed_by == worker_id, Run.status == "running")
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)

@@ -1,0 +1,1 @@
+"""Stage 5: static HTML reports from the database."""

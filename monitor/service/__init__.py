@@ -1,0 +1,1 @@
+"""The long-running side: daemon and scheduler, workers, status, the report server."""

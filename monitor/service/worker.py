@@ -1,0 +1,72 @@
+"""An extra evaluation worker: claims queued runs next to the leader daemon, without a scheduler.
+
+Claims are atomic (see runqueue), so any number of workers and the leader can share one queue;
+a worker also completes finished events, which is safe because completion is exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.core.config import Config
+from monitor.core.errors import MonitorError
+from monitor.store.db import Database
+
+log = logging.getLogger("monitor.worker")
+
+
+async def work_loop(
+    db: Database, config: Config, *, worker_id: str, idle_s: float, stop: asyncio.Event
+) -> int:
+    """Evaluate runs until `stop` is set, waiting `idle_s` when the queue is empty; returns runs finished."""
+    from monitor.pipeline.complete import complete_events
+    from monitor.pipeline.run.runner import work_once
+
+    finished = 0
+    while not stop.is_set():
+        try:
+            summary = await work_once(db, config, worker_id=worker_id, stop=stop)
+        except Exception:
+            log.exception("worker: a run failed to execute; waiting before the next claim")
+            summary = None
+        if summary is not None:
+            finished += 1
+            log.info("run %d %s on %s: %s", summary.run_id, summary.model_key, summary.suite, summary.status)
+            continue
+        try:
+            await asyncio.to_thread(complete_events, db, config)
+        except Exception:
+            log.exception("worker: completing events failed; will retry")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), idle_s)
+    return finished
+
+
+def run_worker(config: Config, *, worker_id: str, idle_s: float) -> int:
+    """Run a worker until SIGTERM/SIGINT (in-flight samples finish, the run is left resumable); exit 0."""
+    from monitor.store.db import open_database
+
+    try:
+        db = open_database(config.database_url)
+    except SQLAlchemyError as exc:
+        raise MonitorError(f"cannot open the database: {exc.__class__.__name__}") from exc
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        log.info("worker %s starting", worker_id)
+        return await work_loop(db, config, worker_id=worker_id, idle_s=idle_s, stop=stop)
+
+    try:
+        finished = asyncio.run(main())
+    finally:
+        db.dispose()
+    log.info("worker stopped after %d run(s)", finished)
+    return 0

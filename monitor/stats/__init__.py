@@ -1,0 +1,1 @@
+"""Pure statistics: distributions, score estimates, paired tests, power. No I/O."""
