@@ -130,7 +130,7 @@ def write_workspace(directory: Path, url: str, n: int, *, concurrency: int, rpm:
 async def run_pipeline(config_path: Path, concurrency: int) -> tuple[float, Any]:
     """Register the suite, create a claimed run, execute it; return (wall seconds, summary)."""
     from monitor.core.config import load_config
-    from monitor.evals.suites import load_suites
+    from monitor.evals.loader import load_suites
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
     from monitor.pipeline.run.runner import execute_run
     from monitor.store.db import open_database

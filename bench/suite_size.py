@@ -70,7 +70,7 @@ def demo(alpha: float) -> int:
     (ψ̂ = 32.4%, as if the difference came on top of that much disagreement) is printed too.
     """
     from monitor.evals.examples import EXAMPLE_SUITES
-    from monitor.evals.suites import load_suite
+    from monitor.evals.loader import load_suite
 
     effect = DEMO_CANDIDATE - DEMO_BASELINE
     disagreement = DEMO_CANDIDATE * (1 - DEMO_BASELINE) + DEMO_BASELINE * (1 - DEMO_CANDIDATE)

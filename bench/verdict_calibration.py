@@ -3,7 +3,7 @@
 Run: python bench/verdict_calibration.py [--trials 1000] [--power-trials 400] [--alpha 0.05] [--jobs 2]
 
 Each scenario draws suites of samples answered by two simulated models and runs them through the
-real comparison code (monitor.stats.inference.paired_compare and with_verdicts, with the errors-as-failures
+real comparison code (monitor.stats.verdicts.paired_compare and with_verdicts, with the errors-as-failures
 check that monitor.pipeline.compare.comparison builds from stored results). Per scenario it prints:
 - the A/A false-alarm rate (two models of equal skill called "better" or "worse") with its 95%
   interval; the goal is at most alpha within Monte-Carlo error;
@@ -25,7 +25,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from monitor.stats.inference import (
+from monitor.stats.estimate import wilson_interval
+from monitor.stats.verdicts import (
     VERDICT_BETTER,
     VERDICT_ERRORS,
     VERDICT_FEW_GROUPS,
@@ -34,7 +35,6 @@ from monitor.stats.inference import (
     VERDICT_WORSE,
     ErrorInputs,
     paired_compare,
-    wilson_interval,
     with_verdicts,
 )
 

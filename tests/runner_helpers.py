@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from monitor.core.config import Config, load_config
-from monitor.evals.suites import SuiteSpec, load_suites
+from monitor.evals.loader import SuiteSpec, load_suites
 from monitor.pipeline.queue import enqueue_runs, new_worker_id
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Result

@@ -18,7 +18,8 @@ from monitor.pipeline.compare.comparison import (
     run_stats,
     to_jsonable,
 )
-from monitor.stats.inference import estimate_score, holm, paired_compare, wilson_interval
+from monitor.stats.estimate import estimate_score, wilson_interval
+from monitor.stats.verdicts import holm, paired_compare
 from monitor.store.db import Database
 from tests.comparison_rows import add_event, add_run, add_suite, pattern
 

@@ -8,8 +8,8 @@ import pytest
 
 from monitor.core.errors import SuiteError
 from monitor.evals.graders import SyncGrader, build_graders, extract_letter
+from monitor.evals.loader import load_suite
 from monitor.evals.spec import SampleSpec
-from monitor.evals.suites import load_suite
 
 CHOICES = ["London", "Paris", "Rome", "Berlin"]
 

@@ -15,13 +15,13 @@ import pytest
 
 from monitor.cli.demo import BASELINE, NEW_MODEL, demo_models
 from monitor.evals.graders.registry import grade_sample
+from monitor.evals.loader import SuiteSpec, load_suite
 from monitor.evals.spec import SampleSpec
-from monitor.evals.suites import SuiteSpec, load_suite
 from monitor.simulator import SimModel, Simulator
 from monitor.simulator.answers import answer
 from monitor.simulator.generate import prompt_from
-from monitor.stats.inference import VERDICT_BETTER, paired_compare, with_verdicts
 from monitor.stats.power import mcnemar_power
+from monitor.stats.verdicts import VERDICT_BETTER, paired_compare, with_verdicts
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
 SUITES = ["arithmetic", "knowledge", "extraction", "support"]

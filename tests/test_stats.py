@@ -1,4 +1,4 @@
-"""The statistics in monitor/stats/inference.py, checked against scipy, numpy and hand computations."""
+"""The statistics in monitor/stats/, checked against scipy, numpy and hand computations."""
 
 from __future__ import annotations
 
@@ -9,16 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from monitor.stats.inference import (
-    estimate_score,
-    holm,
-    mcnemar_exact,
-    mean_over_repeats,
-    min_detectable_effect,
-    paired_compare,
-    percentile,
-    wilson_interval,
-)
+from monitor.stats.estimate import estimate_score, mean_over_repeats, percentile, run_score, wilson_interval
+from monitor.stats.paired import mcnemar_exact, min_detectable_effect
+from monitor.stats.verdicts import holm, paired_compare
 
 Z = sps.norm.ppf(0.975)
 
@@ -161,3 +154,8 @@ def test_mcnemar_exact_rejects_equal_models_at_most_alpha_of_the_time(discordant
         if mcnemar_exact(k, discordant - k) < 0.05
     )
     assert size <= 0.05
+
+
+def test_a_runs_score_counts_each_sample_once_and_leaves_errors_out() -> None:
+    rows = [("a", 1.0, False), ("a", 0.0, False), ("b", 1.0, False), ("c", None, True), ("d", 0.0, True)]
+    assert run_score(rows, {}) == estimate_score([0.5, 1.0])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from monitor.core.errors import SuiteError
-from monitor.evals.suites import load_suite, load_suites
+from monitor.evals.loader import load_suite, load_suites
 
 ARITHMETIC = """\
 name: arithmetic

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from monitor.evals.suites import load_suite, register_suite
+from monitor.evals.loader import load_suite
+from monitor.evals.register import register_suite
 from monitor.store import tables as models
 from monitor.store.db import Database
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from monitor.stats.inference import Interval, estimate_score, holm, paired_compare, with_verdicts
+from monitor.stats.estimate import Interval, estimate_score
 from monitor.stats.power import mcnemar_power
+from monitor.stats.verdicts import holm, paired_compare, with_verdicts
 
 
 def _cr1_se(values: list[float], groups: list[str]) -> float:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from monitor.pipeline.compare.comparison import EventComparison, RunStats, SuiteComparison
-    from monitor.stats.inference import ScoreEstimate
+    from monitor.stats.estimate import ScoreEstimate
 
 VERDICT_STYLE = {
     "better": "bold green",

@@ -53,7 +53,7 @@ def eval_command(
     as_json: bool,
 ) -> None:
     """Evaluate MODEL... (provider:model) on the suites now, with a progress bar per run."""
-    from monitor.evals.suites import load_suites
+    from monitor.evals.loader import load_suites
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
     from monitor.providers import pricing
 

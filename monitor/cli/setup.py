@@ -80,7 +80,7 @@ def check(app: AppContext, as_json: bool) -> None:
 
 def _check_report(app: AppContext) -> dict[str, Any]:
     """Collect everything `check` shows; suite errors become problems, missing keys warnings."""
-    from monitor.evals.suites import load_suite
+    from monitor.evals.loader import load_suite
 
     config = app.config
     warnings: list[str] = []

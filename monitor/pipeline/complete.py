@@ -168,7 +168,7 @@ def start_drift_check(db: Database, config: Config) -> list[int]:
     A target whose previous drift check is still unfinished, or whose model the provider no longer
     lists, is skipped.
     """
-    from monitor.evals.suites import load_suites
+    from monitor.evals.loader import load_suites
     from monitor.pipeline.queue import enqueue_runs
 
     started: list[int] = []

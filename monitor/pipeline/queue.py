@@ -21,7 +21,7 @@ from monitor.store.tables import Event, Run, utcnow
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
 
-    from monitor.evals.suites import SuiteSpec
+    from monitor.evals.loader import SuiteSpec
 
 STATUSES = ("queued", "running", "interrupted", "done", "failed", "skipped")
 DEFAULT_STALE_AFTER_S = 120.0
@@ -54,7 +54,7 @@ def holder_is_dead(worker_id: str | None) -> bool:
 
 
 def _default_suites(config: Config) -> list[SuiteSpec]:
-    from monitor.evals.suites import load_suites
+    from monitor.evals.loader import load_suites
 
     return list(
         load_suites(config.suites_dir, config.suites.default or None, default_judge=config.judge.model)
@@ -80,7 +80,7 @@ def plan_new_model_runs(db: Database, config: Config) -> PlanReport:
     suites directory the config only watches model lists: events are planned with no runs (their
     report says nothing was evaluated). A suite that fails to load leaves the events waiting.
     """
-    from monitor.evals.suites import load_suites
+    from monitor.evals.loader import load_suites
 
     report = PlanReport()
     with db.session() as session:
@@ -147,7 +147,7 @@ def enqueue_runs(
     """One queued run per suite (registered first); for a new model also each baseline's run on the same
     suite version unless it already has a done, queued or running one. With `claimed_by` the model's
     runs are created already running for that worker (a manual `eval` executes them itself)."""
-    from monitor.evals.suites import register_suite
+    from monitor.evals.register import register_suite
 
     specs = suites if suites is not None else _default_suites(config)
     now = utcnow()

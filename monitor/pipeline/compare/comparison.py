@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from monitor.core.errors import InputError, MonitorError
-from monitor.stats.inference import (
+from monitor.stats.estimate import ScoreEstimate, mean_over_repeats, percentile, run_score
+from monitor.stats.verdicts import (
     UNDECIDED,
     VERDICT_BETTER,
     VERDICT_ERRORS,
@@ -19,11 +20,7 @@ from monitor.stats.inference import (
     VERDICT_TOO_SMALL,
     VERDICT_WORSE,
     PairedResult,
-    ScoreEstimate,
-    estimate_score,
-    mean_over_repeats,
     paired_compare,
-    percentile,
     with_verdicts,
 )
 from monitor.store.tables import Event, Result, Run, Sample, Suite
@@ -141,11 +138,6 @@ def _per_sample_scores(results: Sequence[Result]) -> dict[str, float]:
     )
 
 
-def _per_sample_passes(results: Sequence[Result]) -> dict[str, float]:
-    """Per sample, the share of its answered repeats that passed (1 or 0 without repeats)."""
-    return mean_over_repeats((r.sample_key, 1.0 if r.passed else 0.0) for r in results if not _is_errored(r))
-
-
 def _scores_with_errors_as_failures(results: Sequence[Result]) -> tuple[dict[str, float], set[str]]:
     """Per-sample mean over repeats with errored repeats scored 0, and the samples that errored at all."""
     scores = mean_over_repeats(
@@ -156,12 +148,10 @@ def _scores_with_errors_as_failures(results: Sequence[Result]) -> tuple[dict[str
 
 def _stats_from(run: Run, results: Sequence[Result], samples: dict[str, Sample]) -> RunStats:
     scored = [r for r in results if not _is_errored(r)]
-    per_sample = _per_sample_scores(results)
-    keys = sorted(per_sample, key=lambda k: samples[k].position if k in samples else len(samples))
-    groups = [samples[k].group if k in samples else None for k in keys]
-    estimate = estimate_score([per_sample[k] for k in keys], groups)
-    passes = _per_sample_passes(results)
-    pass_rate = estimate_score([passes[k] for k in keys], groups)
+    groups = {key: sample.group for key, sample in samples.items()}
+    estimate = run_score(((r.sample_key, r.score, _is_errored(r)) for r in results), groups)
+    passes = ((r.sample_key, 1.0 if r.passed else 0.0, _is_errored(r)) for r in results)
+    pass_rate = run_score(passes, groups)
     cost: float | None = run.cost_usd
     if any(_result_cost_unknown(r) for r in results):
         cost = None

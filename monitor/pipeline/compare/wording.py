@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-from monitor.stats.inference import (
+from monitor.stats.estimate import Interval
+from monitor.stats.verdicts import (
     VERDICT_BETTER,
     VERDICT_ERRORS,
     VERDICT_FEW_GROUPS,
     VERDICT_SAME,
     VERDICT_TOO_SMALL,
     VERDICT_WORSE,
-    Interval,
     PairedResult,
 )
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from monitor.core.config import Config, EmailConfig
     from monitor.pipeline.compare.comparison import EventComparison, RunStats, SuiteComparison
-    from monitor.stats.inference import ScoreEstimate
+    from monitor.stats.estimate import ScoreEstimate
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "report" / "templates"
 MODEL_IN_SUBJECT_MAX = 100

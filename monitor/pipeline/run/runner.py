@@ -27,8 +27,8 @@ from monitor.store.db import Database
 from monitor.store.tables import Result, Run, Sample, Suite, utcnow
 
 if TYPE_CHECKING:
+    from monitor.evals.loader import SuiteSpec
     from monitor.evals.spec import SampleSpec
-    from monitor.evals.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def resolve_suite_spec(db: Database, config: Config, suite: Suite) -> SuiteSpec:
     """The spec of a stored suite version: from the suites directory while the file still has this
     version, else rebuilt from the stored samples and definition (the file changed since)."""
     from monitor.core.errors import SuiteError
-    from monitor.evals.suites import load_suites
+    from monitor.evals.loader import load_suites
 
     try:
         for spec in load_suites(config.suites_dir, [suite.name], default_judge=config.judge.model):
@@ -132,8 +132,8 @@ def resolve_suite_spec(db: Database, config: Config, suite: Suite) -> SuiteSpec:
 def stored_suite_spec(db: Database, suite: Suite) -> SuiteSpec:
     """Rebuild a suite version from its stored samples and definition (sample vars are not stored)."""
     from monitor.evals.graders import build_graders
+    from monitor.evals.loader import SuiteSpec
     from monitor.evals.spec import SampleSpec
-    from monitor.evals.suites import SuiteSpec
 
     definition = suite.definition or {}
     if not definition.get("graders"):
@@ -627,7 +627,7 @@ async def execute_run(
 
 def finish_run(db: Database, run_id: int, status: str, error: str | None, *, price_known: bool) -> RunSummary:
     """Compute the run's totals from its stored results, write them with the final status."""
-    from monitor.stats.inference import estimate_score, mean_over_repeats, percentile
+    from monitor.stats.estimate import percentile, run_score
 
     with db.session() as session:
         run = session.get(Run, run_id)
@@ -653,12 +653,7 @@ def finish_run(db: Database, run_id: int, status: str, error: str | None, *, pri
                 select(Sample.key, Sample.group).where(Sample.suite_id == run.suite_id)
             )
         }
-        scored = [
-            (r.sample_key, float(r.score)) for r in rows if r.error_kind is None and r.score is not None
-        ]
-        per_sample = mean_over_repeats(scored)
-        keys = sorted(per_sample)
-        estimate = estimate_score([per_sample[k] for k in keys], [groups.get(k) for k in keys])
+        estimate = run_score(((r.sample_key, r.score, r.error_kind is not None) for r in rows), groups)
         latencies = [r.latency_ms for r in rows if r.latency_ms is not None]
         answered = [r for r in rows if r.error_kind is None]
         costs = [r.cost_usd for r in rows]
@@ -689,7 +684,7 @@ def finish_run(db: Database, run_id: int, status: str, error: str | None, *, pri
 
 def summarize_run(db: Database, run_id: int) -> RunSummary:
     """The summary of a stored run (its interval recomputed from its results)."""
-    from monitor.stats.inference import estimate_score, mean_over_repeats
+    from monitor.stats.estimate import run_score
 
     with db.session() as session:
         run = session.get(Run, run_id)
@@ -707,9 +702,7 @@ def summarize_run(db: Database, run_id: int) -> RunSummary:
             )
         }
         done = session.scalar(select(func.count(Result.id)).where(Result.run_id == run_id)) or 0
-        per_sample = mean_over_repeats((k, float(s)) for k, s in rows if s is not None)
-        keys = sorted(per_sample)
-        estimate = estimate_score([per_sample[k] for k in keys], [groups.get(k) for k in keys])
+        estimate = run_score(((key, score, False) for key, score in rows), groups)
         return RunSummary(
             run_id=run.id,
             model_key=run.model_key,

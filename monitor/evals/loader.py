@@ -1,0 +1,273 @@
+"""Loading suites: evals/NAME.yaml and its samples, resolved into a SuiteSpec with every prompt rendered.
+
+The format is documented in docs/suites.md. Every error names the file, the line and what is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.core.errors import SuiteError
+from monitor.evals.graders import Grader, LLMJudgeGrader, build_graders, describe
+from monitor.evals.render import read_prompt, render_messages
+from monitor.evals.samples import file_samples, inline_samples, sample_error
+from monitor.evals.spec import SampleSpec
+from monitor.evals.versioning import suite_version
+from monitor.evals.yaml_lines import describe_value, line_of, parse_yaml, reject_unknown_keys
+
+SUITE_KEYS = (
+    "name",
+    "description",
+    "prompt",
+    "params",
+    "graders",
+    "pass_threshold",
+    "judge",
+    "samples_files",
+    "samples",
+)
+PARAM_KEYS = ("temperature", "max_tokens", "seed", "top_p", "stop", "reasoning_effort")
+NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """One suite version: everything needed to run and grade it, and its content hash."""
+
+    name: str
+    description: str
+    path: Path
+    version: str
+    params: dict[str, Any]
+    graders: list[Grader]
+    pass_threshold: float
+    samples: list[SampleSpec]
+    judge_model: str | None
+    definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def needs_judge(self) -> bool:
+        return any(isinstance(g, LLMJudgeGrader) for g in self.graders)
+
+    @property
+    def judge_models(self) -> list[str]:
+        """The judge model keys the suite's llm_judge graders name (their own `model`, else the suite's)."""
+        return sorted({g.model for g in self.graders if isinstance(g, LLMJudgeGrader) and g.model})
+
+
+def _read_params(data: Any, container: Any, path: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SuiteError(
+            f"params: expected a mapping, got {describe_value(data)}",
+            path=path,
+            line=line_of(container, "params"),
+        )
+    reject_unknown_keys(data, PARAM_KEYS, "params", path, data)
+    checks: dict[str, tuple[Any, str]] = {
+        "temperature": (lambda v: _is_number(v) and 0 <= v <= 2, "a number from 0 to 2"),
+        "max_tokens": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+        "seed": (_is_int, "an integer"),
+        "top_p": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+        "stop": (
+            lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
+            "a string or a list of strings",
+        ),
+        "reasoning_effort": (lambda v: isinstance(v, str) and v.strip() != "", "a string such as 'low'"),
+    }
+    for key, value in data.items():
+        valid, expected = checks[key]
+        if not valid(value):
+            raise SuiteError(
+                f"params.{key}: expected {expected}, got {describe_value(value)}",
+                path=path,
+                line=line_of(data, key),
+            )
+    return dict(data)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _read_judge(data: Any, container: Any, path: str) -> str | None:
+    if data is None:
+        return None
+    line = line_of(container, "judge")
+    if not isinstance(data, dict):
+        raise SuiteError(
+            f"judge: expected a mapping {{model: provider:model}}, got {describe_value(data)}",
+            path=path,
+            line=line,
+        )
+    reject_unknown_keys(data, ("model",), "judge", path, data)
+    model = data.get("model")
+    if not isinstance(model, str) or ":" not in model.strip(":"):
+        raise SuiteError(
+            f"judge.model: expected 'provider:model', got {model!r}", path=path, line=line_of(data, "model")
+        )
+    return model
+
+
+def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
+    """Load and fully resolve one suite file; raises SuiteError (exit 2) naming the file and line.
+
+    `default_judge` ([judge] model in monitor.toml) serves llm_judge graders when the suite names
+    no judge; it then becomes part of the version, so scores from two judges are never mixed.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SuiteError("suite file not found", path=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"cannot read the suite: {exc}", path=source) from None
+    data = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise SuiteError("expected a mapping with prompt, graders and samples", path=source, line=1)
+    reject_unknown_keys(data, SUITE_KEYS, "", source, data)
+
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        where = "name" if "name" in data else "the file name (the default suite name)"
+        message = f"{where}: expected lower-case letters, digits, '-' or '_', got {name!r}"
+        raise SuiteError(message, path=source, line=line_of(data, "name"))
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        message = f"description: expected a string, got {describe_value(description)}"
+        raise SuiteError(message, path=source, line=line_of(data, "description"))
+    prompt = read_prompt(data.get("prompt"), data, source)
+    params = _read_params(data.get("params"), data, source)
+    judge_model = _read_judge(data.get("judge"), data, source)
+    if judge_model is None and _uses_judge(data.get("graders")):
+        judge_model = default_judge
+    if "graders" not in data:
+        raise SuiteError("graders: required, e.g. graders: [{type: exact}]", path=source, line=1)
+    graders = build_graders(data["graders"], source=source, judge_model=judge_model)
+    threshold = data.get("pass_threshold", 1.0)
+    if not _is_number(threshold) or not 0 <= threshold <= 1:
+        message = f"pass_threshold: expected a number from 0 to 1, got {describe_value(threshold)}"
+        raise SuiteError(message, path=source, line=line_of(data, "pass_threshold"))
+
+    samples: list[SampleSpec] = []
+    seen: dict[str, str] = {}
+    raws = [
+        *inline_samples(data.get("samples"), data, source),
+        *file_samples(data.get("samples_files"), data, path),
+    ]
+    for raw in raws:
+        if raw.key in seen:
+            message = f"duplicate sample key {raw.key!r} (also at {seen[raw.key]})"
+            if not raw.has_id:
+                message += "; samples without an id are keyed by a hash of their content, so give them ids"
+            raise sample_error(message, raw.source)
+        seen[raw.key] = raw.source
+        sample = SampleSpec(
+            key=raw.key,
+            messages=render_messages(prompt, raw, source),
+            target=raw.target,
+            choices=raw.choices,
+            group=raw.group,
+            vars=raw.vars,
+            source=raw.source,
+        )
+        for grader in graders:
+            problem = grader.check_sample(sample)
+            if problem:
+                raise SuiteError(f"sample {sample.key!r} ({sample.source}): {problem}", path=source)
+        samples.append(sample)
+    if not samples:
+        raise SuiteError("the suite has no samples: add `samples` or `samples_files`", path=source, line=1)
+
+    grader_specs = describe(graders)
+    header = {
+        "graders": grader_specs,
+        "params": params,
+        "pass_threshold": threshold,
+        "judge_model": judge_model,
+    }
+    definition = {
+        "description": description,
+        "path": source,
+        "prompt": prompt.raw if prompt else None,
+        **header,
+    }
+    return SuiteSpec(
+        name=name,
+        description=description,
+        path=path,
+        version=suite_version(header, samples),
+        params=params,
+        graders=graders,
+        pass_threshold=float(threshold),
+        samples=samples,
+        judge_model=judge_model,
+        definition=definition,
+    )
+
+
+def _uses_judge(graders: Any) -> bool:
+    return isinstance(graders, list) and any(
+        isinstance(g, dict) and g.get("type") == "llm_judge" for g in graders
+    )
+
+
+def _declared_name(path: Path) -> str:
+    """A suite file's `name` (else its stem), read without loading its samples."""
+    try:
+        data = parse_yaml(path.read_text(encoding="utf-8-sig"), str(path))
+    except (SuiteError, OSError, UnicodeDecodeError):
+        return path.stem
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else path.stem
+
+
+def load_suites(
+    directory: Path, names: Sequence[str] | None = None, *, default_judge: str | None = None
+) -> list[SuiteSpec]:
+    """Every suite in `directory` (*.yaml, *.yml), or the named ones in the order given."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SuiteError("suites directory not found", path=str(directory))
+    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not names:
+        specs = [load_suite(p, default_judge=default_judge) for p in files]
+        by_name: dict[str, Path] = {}
+        for spec in specs:
+            if spec.name in by_name:
+                message = (
+                    f"two suites are named {spec.name!r}: {by_name[spec.name].name} and {spec.path.name}"
+                )
+                raise SuiteError(message, path=str(directory))
+            by_name[spec.name] = spec.path
+        return specs
+    declared = {p: _declared_name(p) for p in files}
+    chosen: list[SuiteSpec] = []
+    for wanted in dict.fromkeys(names):
+        candidate = Path(wanted)
+        if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+            chosen.append(load_suite(candidate, default_judge=default_judge))
+            continue
+        matches = [p for p, n in declared.items() if n == wanted] or [p for p in files if p.stem == wanted]
+        if not matches:
+            available = sorted(set(declared.values()))
+            close = difflib.get_close_matches(wanted, available, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            listing = ", ".join(available) or "none"
+            raise SuiteError(f"unknown suite {wanted!r}{hint} (available in {directory}: {listing})")
+        if len(matches) > 1:
+            files_named = ", ".join(p.name for p in matches)
+            raise SuiteError(f"two suites are named {wanted!r}: {files_named}", path=str(directory))
+        chosen.append(load_suite(matches[0], default_judge=default_judge))
+    return chosen
