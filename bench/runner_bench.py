@@ -132,7 +132,7 @@ async def run_pipeline(config_path: Path, concurrency: int) -> tuple[float, Any]
     from monitor.core.config import load_config
     from monitor.evals.loader import load_suites
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
-    from monitor.pipeline.run.runner import execute_run
+    from monitor.pipeline.run.work import execute_run
     from monitor.store.db import open_database
 
     config = load_config(config_path)

@@ -4,7 +4,7 @@ Run: python bench/verdict_calibration.py [--trials 1000] [--power-trials 400] [-
 
 Each scenario draws suites of samples answered by two simulated models and runs them through the
 real comparison code (monitor.stats.verdicts.paired_compare and with_verdicts, with the errors-as-failures
-check that monitor.pipeline.compare.comparison builds from stored results). Per scenario it prints:
+check that monitor.pipeline.compare.pairing builds from stored results). Per scenario it prints:
 - the A/A false-alarm rate (two models of equal skill called "better" or "worse") with its 95%
   interval; the goal is at most alpha within Monte-Carlo error;
 - the power against a true 5-point drop (the share of trials that say "worse");

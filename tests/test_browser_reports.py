@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.core.config import Config
-from monitor.pipeline.report.reporting import write_all
+from monitor.pipeline.report.write import write_all
 from monitor.store.db import Database
 from tests.factories import T0, add_event, add_run, add_suite, make_config
 

@@ -10,14 +10,11 @@ from scipy import stats as sps
 
 from monitor.core.config import Config, load_config
 from monitor.core.errors import InputError, MonitorError
-from monitor.pipeline.compare.comparison import (
-    compare_event,
-    compare_models,
-    compare_runs,
-    latest_done_run,
-    run_stats,
-    to_jsonable,
-)
+from monitor.pipeline.compare.events import compare_event, compare_models
+from monitor.pipeline.compare.jsonable import to_jsonable
+from monitor.pipeline.compare.pairing import compare_runs
+from monitor.pipeline.compare.runs import run_stats
+from monitor.pipeline.compare.selection import latest_done_run
 from monitor.stats.estimate import estimate_score, wilson_interval
 from monitor.stats.verdicts import holm, paired_compare
 from monitor.store.db import Database

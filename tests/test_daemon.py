@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from monitor.core.config import load_config
-from monitor.service.scheduler import build_scheduler, install_jobs
+from monitor.service.schedule import build_scheduler, install_jobs
 from monitor.simulator import SimModel, Simulator
 from monitor.store.tables import OutboxMessage, utcnow
 from tests.daemon_support import DaemonProcess, Workspace, wait_for

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from monitor.core.config import Config, load_config
 from monitor.pipeline.complete import complete_events, start_drift_check
-from monitor.pipeline.run.runner import work_once
+from monitor.pipeline.run.work import work_once
 from monitor.simulator import SimModel, Simulator
 from monitor.store.db import Database
 from monitor.store.tables import Event, OutboxMessage

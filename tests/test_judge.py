@@ -14,6 +14,7 @@ from monitor.evals.graders import GraderError, build_graders, grade_sample
 from monitor.evals.judge import Judge, JudgeError, judge_prompt, parse_score
 from monitor.evals.spec import SampleSpec
 from monitor.providers.base import ChatRequest, Completion, ModelInfo, Provider
+from monitor.providers.limits import ProviderLimiter, limiter_for
 from monitor.providers.registry import get_provider
 from monitor.simulator import Fault, SimModel, Simulator
 from monitor.store import tables as models
@@ -114,7 +115,7 @@ class CountingProvider:
 def make_judge(
     provider: Provider, db: Database | None, pricing: Callable[[int, int], float | None] | None = price
 ) -> Judge:
-    return Judge(provider, JUDGE_MODEL, f"counting:{JUDGE_MODEL}", db, pricing)
+    return Judge(provider, JUDGE_MODEL, f"counting:{JUDGE_MODEL}", db, pricing, limiter=ProviderLimiter(4))
 
 
 def test_a_cached_verdict_costs_nothing_the_second_time(db: Database) -> None:
@@ -218,7 +219,15 @@ def sim_judge(
             timeout_s=30,
             max_retries=0,
         )
-        return Judge(get_provider("sim", config), JUDGE_MODEL, f"sim:{JUDGE_MODEL}", db, price), sim
+        judge = Judge(
+            get_provider("sim", config),
+            JUDGE_MODEL,
+            f"sim:{JUDGE_MODEL}",
+            db,
+            price,
+            limiter=limiter_for(config),
+        )
+        return judge, sim
 
     return build
 

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.core.config import BaselineConfig, Config, EmailConfig, ProviderConfig
 from monitor.core.errors import ConfigError
-from monitor.pipeline.compare.comparison import compare_event
+from monitor.pipeline.compare.events import compare_event
 from monitor.pipeline.deliver.message import build_event_email, clean_text, message_addresses
 from tests.factories import add_event, add_run, add_suite
 from tests.fixtures.comparisons import event_comparison, flip

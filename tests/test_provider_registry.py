@@ -25,8 +25,8 @@ from monitor.providers.http import (
     redact,
     retry_after_from_body,
     retry_after_from_headers,
-    with_retries,
 )
+from monitor.providers.retry import with_retries
 
 
 def test_importing_the_providers_package_loads_no_sdk() -> None:

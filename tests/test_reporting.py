@@ -11,14 +11,9 @@ from sqlalchemy import select
 
 from monitor.core.config import Config
 from monitor.core.errors import InputError
-from monitor.pipeline.report.reporting import (
-    RUN_TEXT_LIMIT,
-    build_event_report,
-    write_all,
-    write_event_report,
-    write_index,
-    write_run_report,
-)
+from monitor.pipeline.report.queries import build_event_report
+from monitor.pipeline.report.text import RUN_TEXT_LIMIT
+from monitor.pipeline.report.write import write_all, write_event_report, write_index, write_run_report
 from monitor.store.db import Database
 from monitor.store.tables import Report
 from tests.factories import T0, add_event, add_run, add_suite, make_config

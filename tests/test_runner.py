@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from monitor.pipeline.run.runner import RunProgress, execute_run, insert_results
+from monitor.pipeline.run.persist import insert_results
+from monitor.pipeline.run.progress import RunProgress
+from monitor.pipeline.run.work import execute_run
 from monitor.providers import limits as ratelimit
-from monitor.providers.limits import ProviderLimiter
 from monitor.simulator import Fault, Simulator
 from monitor.store.tables import Result, Run
+from tests.daemon_support import WAIT_S
 from tests.fake_clock import FakeClock
 from tests.runner_helpers import KEY_ENV, manual_run, open_workspace, result_count, stored, write_workspace
 
@@ -133,9 +135,7 @@ def test_the_rpm_limit_spaces_requests(
     tmp_path: Path, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock()  # the run's limiter waits on it: its time moves only by the waits it asks for
-    monkeypatch.setattr(
-        ratelimit, "ProviderLimiter", partial(ProviderLimiter, clock=clock, sleep=clock.sleep)
-    )
+    monkeypatch.setattr(ratelimit, "LIMITERS", ratelimit.InProcessLimiters(clock=clock, sleep=clock.sleep))
     provider = "requests_per_minute = 600\nmax_concurrency = 8\n"
     summary, _db, _run = _execute(
         write_workspace(tmp_path, simulator.base_url, samples=15, provider=provider)
@@ -182,6 +182,74 @@ def test_a_stopped_run_is_interrupted_and_resuming_sends_only_the_rest(
     assert second.status == "done" and second.done == 30
     assert len({(r["key"], r["repeat"]) for r in rows}) == len(rows) == 30
     assert sim.stats()["requests"] - sent_before == 30 - kept
+
+
+def test_a_cancelled_run_leaves_no_task_behind_sends_nothing_more_and_keeps_every_result(
+    tmp_path: Path, make_simulator: Callable[..., Simulator]
+) -> None:
+    sim = make_simulator(latency_scale=5.0)  # ~200 ms per answer
+    config, db, spec = open_workspace(
+        write_workspace(tmp_path, sim.base_url, samples=40, provider="max_concurrency = 4\n")
+    )
+    run_id, worker = manual_run(db, config, spec)
+    seen: list[RunProgress] = []
+
+    async def cancel_midway() -> tuple[set[asyncio.Task[Any]], int, int]:
+        def watch(progress: RunProgress) -> None:
+            seen.append(progress)
+            if progress.done >= 6 and not run.cancelling():
+                run.cancel()
+
+        run = asyncio.create_task(execute_run(db, config, run_id, worker_id=worker, progress=watch))
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        left = asyncio.all_tasks() - {asyncio.current_task()}
+        await asyncio.sleep(0.3)  # requests already on the wire reach the simulator
+        settled = sim.stats()["requests"]
+        await asyncio.sleep(1.0)  # an orphaned worker would send about 20 more in this window
+        return left, settled, sim.stats()["requests"]
+
+    left, settled, later = asyncio.run(cancel_midway())
+    assert left == set()
+    assert later == settled
+    rows = stored(db, run_id)
+    assert 6 <= len(rows) < 40
+    assert len(rows) == seen[-1].done  # every result handed to the writer was stored
+    assert all(r["output"] and r["error_kind"] is None and r["score"] in (0.0, 1.0) for r in rows)
+    with db.session() as session:
+        status = session.get(Run, run_id).status  # type: ignore[union-attr]
+    assert status == "interrupted"
+    sent_before = sim.stats()["requests"]
+    resumed = asyncio.run(execute_run(db, config, run_id, worker_id=worker))
+    assert resumed.status == "done" and resumed.done == 40
+    assert len({(r["key"], r["repeat"]) for r in stored(db, run_id)}) == result_count(db, run_id) == 40
+    assert sim.stats()["requests"] - sent_before == 40 - len(rows)
+
+
+def test_calls_go_on_while_another_connection_holds_the_sqlite_write_lock(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config, db, spec = open_workspace(write_workspace(tmp_path, simulator.base_url, samples=40))
+    run_id, worker = manual_run(db, config, spec)
+    lock = sqlite3.connect(tmp_path / "monitor.db", isolation_level=None)
+
+    async def run_under_lock() -> tuple[int, Any]:
+        def take_lock(progress: RunProgress) -> None:
+            if not lock.in_transaction:
+                lock.execute("BEGIN IMMEDIATE")  # the writer's inserts wait on it, in their thread
+
+        run = asyncio.create_task(execute_run(db, config, run_id, worker_id=worker, progress=take_lock))
+        async with asyncio.timeout(WAIT_S):
+            while simulator.stats()["requests"] < 40 and not run.done():
+                await asyncio.sleep(0.01)
+        sent_under_lock = simulator.stats()["requests"]
+        lock.execute("ROLLBACK")
+        return sent_under_lock, await run
+
+    sent_under_lock, summary = asyncio.run(run_under_lock())
+    lock.close()
+    assert sent_under_lock == 40
+    assert summary.status == "done" and summary.done == 40 == result_count(db, run_id)
 
 
 def test_writing_a_result_twice_is_skipped_not_an_error(tmp_path: Path, simulator: Simulator) -> None:

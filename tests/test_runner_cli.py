@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from monitor.cli import main
 from monitor.pipeline.queue import enqueue_runs
-from monitor.pipeline.run.runner import work_once
+from monitor.pipeline.run.work import work_once
 from monitor.simulator import Simulator
 from monitor.store.db import open_database
 from monitor.store.tables import Run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import socket
 import subprocess
 import sys
@@ -11,19 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import column, select, table, update
 
 from monitor.core.config import Config, load_config
 from monitor.core.errors import ConfigError
-from monitor.service.scheduler import (
-    build_scheduler,
-    cron_trigger,
-    install_jobs,
-    job_triggers,
-    prune_outputs,
-    release_dead_local_runs,
-)
+from monitor.service.daemon import release_dead_local_runs
+from monitor.service.retention import prune_outputs
+from monitor.service.schedule import build_scheduler, cron_trigger, install_jobs, job_triggers
 from monitor.service.status import collect_status
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Result, Run
@@ -89,6 +86,43 @@ def test_a_run_time_missed_while_no_daemon_ran_is_run_once_at_start(config: Conf
 
     assert times["drift"] == much_later
     assert times["poll"] == much_later
+
+
+def store_job_under(database: Database, job_id: str, func_ref: str) -> None:
+    """Rewrite a stored job's function reference, as an older version that kept it elsewhere left it."""
+    jobs = table("apscheduler_jobs", column("id"), column("job_state"))
+    with database.engine.begin() as conn:
+        state = pickle.loads(conn.execute(select(jobs.c.job_state).where(jobs.c.id == job_id)).scalar_one())
+        state["func"] = func_ref
+        conn.execute(update(jobs).where(jobs.c.id == job_id).values(job_state=pickle.dumps(state)))
+
+
+def test_a_job_stored_under_a_function_path_that_moved_is_replaced(
+    tmp_path: Path, config: Config, database: Database
+) -> None:
+    with_retention = with_schedule(tmp_path, "poll_interval_minutes = 30\nretention_days = 30\n")
+    scheduled(with_retention)
+    store_job_under(database, "poll", "monitor.service.scheduler:poll_job")
+    store_job_under(database, "retention", "monitor.service.scheduler:retention_job")
+    later = NOW + timedelta(minutes=1)
+
+    times = scheduled(config, now=later)
+
+    assert sorted(times) == ["drift", "outbox", "poll", "work"], "the moved job that the config dropped goes"
+    assert times["poll"] == later, "the moved job is added afresh, so it runs at start"
+    assert times["drift"] == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    refs = {job.id: job.func_ref for job in restored_jobs(config)}
+    assert refs["poll"] == "monitor.service.jobs:poll_job"
+
+
+def restored_jobs(config: Config) -> list[Job]:
+    """The jobs as a starting scheduler reads them back from the store."""
+    scheduler: BackgroundScheduler = build_scheduler(config)
+    scheduler.start(paused=True)
+    try:
+        return list(scheduler.get_jobs())
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 def test_a_changed_interval_replaces_the_job_and_a_dropped_job_goes(tmp_path: Path, config: Config) -> None:

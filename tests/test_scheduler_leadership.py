@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from monitor.core.config import load_config
-from monitor.service.scheduler import Daemon, DaemonOptions
+from monitor.service.daemon import Daemon, DaemonOptions
 from monitor.simulator import SimModel, Simulator
 from monitor.store.tables import Lease, utcnow
 from tests.daemon_support import SIM_KEY, SIM_KEY_ENV, WAIT_S, Workspace, wait_for

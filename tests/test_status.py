@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.core.config import Config
-from monitor.service.scheduler import build_scheduler, install_jobs
+from monitor.service.schedule import build_scheduler, install_jobs
 from monitor.store.db import Database, open_database
 from monitor.store.lease import LeaderLease
 from monitor.store.tables import OutboxMessage, ProviderPoll, utcnow

@@ -11,10 +11,11 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.core.config import Config, EmailConfig
-from monitor.pipeline.compare.comparison import compare_event, to_jsonable
+from monitor.pipeline.compare.events import compare_event
+from monitor.pipeline.compare.jsonable import to_jsonable
 from monitor.pipeline.compare.wording import p_text
 from monitor.pipeline.deliver.message import build_event_email
-from monitor.pipeline.report.reporting import write_event_report
+from monitor.pipeline.report.write import write_event_report
 from monitor.store.db import Database
 from tests.factories import T0, add_event, add_run, add_suite, make_config
 

@@ -11,7 +11,9 @@ from monitor.cli.app import AppContext, console, json_option, main, pass_app, pr
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from monitor.pipeline.compare.comparison import EventComparison, RunStats, SuiteComparison
+    from monitor.pipeline.compare.pairing import SuiteComparison
+    from monitor.pipeline.compare.runs import RunStats
+    from monitor.pipeline.compare.summary import EventComparison
     from monitor.stats.estimate import ScoreEstimate
 
 VERDICT_STYLE = {
@@ -36,7 +38,9 @@ def compare(app: AppContext, candidate: str, baseline: str, suites: tuple[str, .
     intervals, the difference with its interval, the (Holm-adjusted) p-value and a verdict,
     the smallest difference the suite can detect, flipped samples, latency and cost.
     """
-    from monitor.pipeline.compare.comparison import compare_models, parse_model_key, to_jsonable
+    from monitor.pipeline.compare.events import compare_models
+    from monitor.pipeline.compare.jsonable import to_jsonable
+    from monitor.pipeline.compare.selection import parse_model_key
 
     parse_model_key(candidate)
     parse_model_key(baseline)

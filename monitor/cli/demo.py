@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from monitor.core.config import Config
-    from monitor.pipeline.compare.comparison import EventComparison
+    from monitor.pipeline.compare.summary import EventComparison
     from monitor.store.db import Database
 
 MARKER = ".model-monitor-demo"
@@ -197,7 +197,8 @@ def _evaluate_queued(db: Database, config: Config, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from monitor.pipeline.queue import claim_next_run, new_worker_id
-    from monitor.pipeline.run.runner import RunProgress, execute_run
+    from monitor.pipeline.run.progress import RunProgress
+    from monitor.pipeline.run.work import execute_run
 
     worker = new_worker_id()
     ran = 0
@@ -235,12 +236,12 @@ def run_demo(directory: Path, *, keep: bool = False, console: Console) -> DemoRe
     """Run the demo in `directory` and print what to look at; with `keep`, serve until Ctrl-C."""
     from monitor.core.config import load_config
     from monitor.evals.examples import copy_example_suites
-    from monitor.pipeline.compare.comparison import compare_event
+    from monitor.pipeline.compare.events import compare_event
     from monitor.pipeline.complete import complete_events
     from monitor.pipeline.deliver.mailer import flush_outbox
     from monitor.pipeline.poll.discovery import poll
     from monitor.pipeline.queue import plan_new_model_runs
-    from monitor.pipeline.report.reporting import event_report_path
+    from monitor.pipeline.report.files import event_report_path
     from monitor.simulator import Simulator
     from monitor.store.db import open_database
     from monitor.store.tables import Event

@@ -37,7 +37,7 @@ def poll(app: AppContext, providers: tuple[str, ...], dry_run: bool, as_json: bo
     from monitor.pipeline.queue import PlanReport, plan_new_model_runs
 
     # The table below shows every failure; without --debug, don't print each one again as a log line.
-    logging.getLogger("monitor.pipeline.poll.discovery").addHandler(logging.NullHandler())
+    logging.getLogger("monitor.pipeline.poll").addHandler(logging.NullHandler())
     db = app.database()
     report = run_poll(db, app.config, list(providers) or None, dry_run=dry_run)
     plan = PlanReport() if dry_run else plan_new_model_runs(db, app.config)
@@ -132,7 +132,7 @@ def models(
     app: AppContext, provider: str | None, new_since: str | None, removed: bool, as_json: bool
 ) -> None:
     """The known models: first seen, created, status and the latest score per suite."""
-    from monitor.pipeline.poll.discovery import known_models
+    from monitor.pipeline.poll.registry import known_models
 
     since = parse_since(new_since) if new_since is not None else None
     rows = known_models(app.database(), provider=provider, new_since=since, removed_only=removed)

@@ -11,7 +11,7 @@ from monitor.core.errors import BudgetExceeded, InputError, MonitorError
 
 if TYPE_CHECKING:
     from monitor.core.config import Config
-    from monitor.pipeline.run.runner import RunSummary
+    from monitor.pipeline.run.totals import RunSummary
     from monitor.store.db import Database
 
 INTERRUPTED_EXIT = 130
@@ -120,7 +120,7 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
     """List runs, newest first."""
     from sqlalchemy import select
 
-    from monitor.pipeline.run.runner import summarize_run
+    from monitor.pipeline.run.totals import summarize_run
     from monitor.store.tables import Run
 
     db = app.database()
@@ -158,7 +158,7 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
 def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: bool, as_json: bool) -> None:
     """Continue an interrupted, failed, skipped or abandoned run; stored samples are not sent again."""
     from monitor.pipeline.queue import claim_run, new_worker_id
-    from monitor.pipeline.run.runner import guard_run
+    from monitor.pipeline.run.guard import guard_run
     from monitor.store.tables import Run
 
     config = app.config
@@ -196,7 +196,8 @@ def _execute(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from monitor.pipeline.run.runner import RunProgress, execute_run
+    from monitor.pipeline.run.progress import RunProgress
+    from monitor.pipeline.run.work import execute_run
     from monitor.store.tables import Run
 
     with db.session() as session:

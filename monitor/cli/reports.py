@@ -23,16 +23,16 @@ def report_command(
     chosen = [run_id is not None, write_everything, event_id is not None]
     if sum(chosen) != 1:
         raise InputError("give exactly one of RUN_ID, --all or --event ID (see 'model-monitor runs')")
-    from monitor.pipeline.report import reporting
+    from monitor.pipeline.report.write import write_all, write_event_report, write_index, write_run_report
 
     config = app.config
     db = app.database()
     if event_id is not None:
-        paths = [reporting.write_event_report(db, config, event_id), reporting.write_index(db, config)]
+        paths = [write_event_report(db, config, event_id), write_index(db, config)]
     elif run_id is not None:
-        paths = [reporting.write_run_report(db, config, run_id), reporting.write_index(db, config)]
+        paths = [write_run_report(db, config, run_id), write_index(db, config)]
     else:
-        paths = reporting.write_all(db, config)
+        paths = write_all(db, config)
     if as_json:
         print_json([str(p) for p in paths])
         return

@@ -38,7 +38,7 @@ def daemon(app: AppContext, log_json: bool, worker_id: str | None, lease_ttl: fl
     """Run the scheduler: poll, evaluate, report, mail, drift checks (one leader per database)."""
     from monitor.core.logs import configured_secrets, setup_logging
     from monitor.pipeline.queue import new_worker_id
-    from monitor.service.scheduler import DaemonOptions, run_daemon
+    from monitor.service.daemon import DaemonOptions, run_daemon
 
     config = app.config
     setup_logging(

@@ -25,7 +25,7 @@ from monitor.store.db import Database
 from monitor.store.tables import Event, Model, Run, utcnow
 
 if TYPE_CHECKING:
-    from monitor.pipeline.compare.comparison import EventComparison
+    from monitor.pipeline.compare.summary import EventComparison
 
 log = logging.getLogger("monitor.events")
 
@@ -76,9 +76,9 @@ def complete_event(db: Database, config: Config, event_id: int) -> bool:
     Returns False when another process reported it first. A drift event is mailed only when it
     found a change (see `drift_findings`); otherwise it is recorded as checked, without mail.
     """
-    from monitor.pipeline.compare.comparison import compare_event
+    from monitor.pipeline.compare.events import compare_event
     from monitor.pipeline.deliver.mailer import enqueue_event_email
-    from monitor.pipeline.report.reporting import write_event_report, write_index
+    from monitor.pipeline.report.write import write_event_report, write_index
 
     with db.session() as session:
         event = session.get(Event, event_id)

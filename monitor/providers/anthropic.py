@@ -15,13 +15,8 @@ from monitor.providers.base import (
     Completion,
     ModelInfo,
 )
-from monitor.providers.http import (
-    decode_body,
-    list_deadline,
-    map_sdk_error,
-    parse_created,
-    with_retries,
-)
+from monitor.providers.http import decode_body, map_sdk_error, parse_created
+from monitor.providers.retry import list_deadline, with_retries
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 1024

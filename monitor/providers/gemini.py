@@ -12,8 +12,9 @@ from typing import Any
 
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import BadResponse, ChatRequest, Completion, ModelInfo
-from monitor.providers.http import get_json, list_deadline, with_retries
+from monitor.providers.http import get_json
 from monitor.providers.openai import OpenAIChat
+from monitor.providers.retry import list_deadline, with_retries
 
 DEFAULT_ROOT = "https://generativelanguage.googleapis.com"
 PAGE_SIZE = 1000

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import email.utils
 import json
-import logging
-import random
 import re
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from monitor.providers.base import (
     AuthError,
@@ -25,17 +22,7 @@ from monitor.providers.base import (
     RateLimited,
 )
 
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-RETRY_AFTER_CAP_S = 30.0
-"""The longest retry-after the list retry loop will honour; a longer one ends the retries."""
-
-BACKOFF_BASE_S = 0.5
-BACKOFF_MAX_S = 8.0
 MESSAGE_LIMIT = 500
-LIST_RETRY_WINDOW_S = 60.0
 
 # Key-shaped tokens redacted from any provider text, whatever key was configured.
 _KEY_SHAPES = re.compile(
@@ -187,46 +174,6 @@ def error_from_status(
     if status >= 500:
         return Overloaded(text, provider=provider, status=status, retry_after=retry_after)
     return BadRequest(text, provider=provider, status=status)
-
-
-def list_deadline(timeout_s: float) -> float:
-    """The `time.monotonic()` after which listing starts no new retry: twice the timeout, >= 60 s."""
-    return time.monotonic() + max(2.0 * timeout_s, LIST_RETRY_WINDOW_S)
-
-
-def backoff_delay(attempt: int, error: ProviderError) -> float | None:
-    """Seconds to wait before retry number `attempt` (0-based); None when retrying cannot help."""
-    if not error.retryable:
-        return None
-    if error.retry_after is not None:
-        return error.retry_after if error.retry_after <= RETRY_AFTER_CAP_S else None
-    delay = min(BACKOFF_BASE_S * 2**attempt, BACKOFF_MAX_S)
-    return delay * (1 - 0.25 * random.random())
-
-
-def with_retries(
-    call: Callable[[], T],
-    *,
-    max_retries: int,
-    deadline: float,
-    what: str,
-    sleep: Callable[[float], None] = time.sleep,
-) -> T:
-    """Run `call`, retrying retryable ProviderErrors at most `max_retries` times before `deadline`.
-
-    `deadline` is a `time.monotonic()` value; a wait that would pass it raises the last error.
-    """
-    attempt = 0
-    while True:
-        try:
-            return call()
-        except ProviderError as exc:
-            delay = backoff_delay(attempt, exc) if attempt < max_retries else None
-            if delay is None or time.monotonic() + delay > deadline:
-                raise
-            log.info("%s failed (%s); retry %d/%d in %.2fs", what, exc.kind, attempt + 1, max_retries, delay)
-            sleep(delay)
-            attempt += 1
 
 
 def map_sdk_error(

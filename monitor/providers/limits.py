@@ -1,12 +1,20 @@
-"""Per-provider limits shared by every run in the process: bounded concurrency, RPM and TPM token buckets."""
+"""One limiter per provider account, shared by every caller: concurrency, RPM and TPM buckets, 429 pauses."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
+import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from monitor.core.config import ProviderConfig
+from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError, ProviderTimeout
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 """Monotonic seconds (`time.monotonic`); injectable so tests can drive a fake clock."""
@@ -15,6 +23,68 @@ Sleep = Callable[[float], Awaitable[None]]
 
 _ROUNDING = 1e-6
 """Tokens: a shortfall this small after a wait is float rounding, not a reason to wait again."""
+
+
+class Gate:
+    """A FIFO semaphore whose count lives outside any event loop, so callers on any loop share it.
+
+    Only the waiting is loop-local: a waiter parks on a future of its own running loop, and a
+    release on another loop (or thread) hands the permit over with `call_soon_threadsafe`.
+    """
+
+    def __init__(self, permits: int) -> None:
+        self._free = permits
+        self._lock = threading.Lock()
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.append((loop, waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            with self._lock:
+                queued = (loop, waiter) in self._waiters
+                if queued:
+                    self._waiters.remove((loop, waiter))
+            if not queued and not waiter.cancelled():
+                self.release()  # the permit arrived together with the cancellation: pass it on
+            raise
+
+    def release(self) -> None:
+        """Give a permit to the first live waiter, or back to the pool."""
+        with self._lock:
+            while self._waiters:
+                loop, waiter = self._waiters.popleft()
+                if waiter.done():
+                    continue
+                try:
+                    if _running_loop() is loop:
+                        loop.call_soon(self._hand_over, waiter)
+                    else:
+                        loop.call_soon_threadsafe(self._hand_over, waiter)
+                except RuntimeError:  # that loop is closed: its waiter will never run
+                    continue
+                return
+            self._free += 1
+
+    def _hand_over(self, waiter: asyncio.Future[None]) -> None:
+        if waiter.cancelled():
+            self.release()  # cancelled while the permit was on its way
+        else:
+            waiter.set_result(None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class TokenBucket:
@@ -38,7 +108,7 @@ class TokenBucket:
         self._clock = clock
         self._sleep = sleep
         self.updated = clock()
-        self._lock = asyncio.Lock()
+        self._turn = Gate(1)
 
     def _refill(self) -> None:
         now = self._clock()
@@ -46,13 +116,16 @@ class TokenBucket:
         self.updated = now
 
     async def acquire(self, amount: float = 1.0) -> None:
-        async with self._lock:
+        await self._turn.acquire()
+        try:
             needed = min(amount, self.capacity)
             self._refill()
             while needed - self.tokens > _ROUNDING:
                 await self._sleep((needed - self.tokens) / self.rate)
                 self._refill()
             self.tokens -= amount
+        finally:
+            self._turn.release()
 
     def adjust(self, amount: float) -> None:
         """Take (positive) or give back (negative) tokens once the real usage is known."""
@@ -60,8 +133,32 @@ class TokenBucket:
         self.tokens = min(self.capacity, self.tokens - amount)
 
 
-class ProviderLimiter:
-    """Concurrency slots plus optional RPM/TPM buckets and a shared pause after a 429."""
+class Limiter(abc.ABC):
+    """What every caller of a provider account goes through (in-process today; a database one later)."""
+
+    @abc.abstractmethod
+    async def acquire(self, estimated_tokens: int = 0) -> None:
+        """Wait for a concurrency slot, the end of any pause, and the RPM/TPM budget."""
+
+    @abc.abstractmethod
+    def release(self) -> None:
+        """Give the slot back."""
+
+    @abc.abstractmethod
+    def pause(self, seconds: float) -> None:
+        """Hold every new request of the account for `seconds` (a 429's retry-after)."""
+
+    @abc.abstractmethod
+    def settle_tokens(self, estimated: int, actual: int | None) -> None:
+        """Correct the TPM budget with the tokens a call really used."""
+
+    def slot(self, estimated_tokens: int = 0) -> _Slot:
+        """`async with limiter.slot(tokens):` one request's concurrency slot, after the rate limits."""
+        return _Slot(self, estimated_tokens)
+
+
+class ProviderLimiter(Limiter):
+    """Concurrency slots plus optional RPM/TPM buckets and a shared pause after a 429, in this process."""
 
     def __init__(
         self,
@@ -73,7 +170,7 @@ class ProviderLimiter:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.max_concurrency = max_concurrency
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self._slots = Gate(max_concurrency)
         self._clock = clock
         self._sleep = sleep
         # One request at a time at the steady rate: a burst at start would trip the server's own limit.
@@ -91,12 +188,7 @@ class ProviderLimiter:
         self._paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
-        """Hold every new request of this provider for `seconds` (a 429's retry-after)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    def slot(self, estimated_tokens: int = 0) -> _Slot:
-        """`async with limiter.slot(tokens):` one request's concurrency slot, after the rate limits."""
-        return _Slot(self, estimated_tokens)
 
     async def acquire(self, estimated_tokens: int = 0) -> None:
         await self._slots.acquire()
@@ -116,7 +208,6 @@ class ProviderLimiter:
         self._slots.release()
 
     def settle_tokens(self, estimated: int, actual: int | None) -> None:
-        """Correct the TPM bucket with the tokens a call really used."""
         if self.tokens is not None and actual is not None:
             self.tokens.adjust(actual - estimated)
 
@@ -126,7 +217,7 @@ class _Slot:
 
     __slots__ = ("limiter", "tokens")
 
-    def __init__(self, limiter: ProviderLimiter, tokens: int) -> None:
+    def __init__(self, limiter: Limiter, tokens: int) -> None:
         self.limiter = limiter
         self.tokens = tokens
 
@@ -137,17 +228,93 @@ class _Slot:
         self.limiter.release()
 
 
-_LIMITERS: dict[tuple[int, str, int, float | None, float | None], ProviderLimiter] = {}
+@dataclass(frozen=True)
+class Account:
+    """Who a provider's limits belong to: its type, base URL and the variable holding its API key."""
+
+    type: str
+    base_url: str
+    api_key_env: str | None
+
+    @classmethod
+    def of(cls, cfg: ProviderConfig) -> Account:
+        return cls(cfg.type, (cfg.base_url or "").rstrip("/"), cfg.api_key_env)
 
 
-def limiter_for(name: str, cfg: ProviderConfig, *, concurrency: int | None = None) -> ProviderLimiter:
-    """The process-wide limiter of a provider in the running event loop (one per distinct setting)."""
-    loop_id = id(asyncio.get_running_loop())
-    slots = concurrency or cfg.max_concurrency
-    key = (loop_id, name, slots, cfg.requests_per_minute, cfg.tokens_per_minute)
-    limiter = _LIMITERS.get(key)
-    if limiter is None:
-        for stale in [k for k in _LIMITERS if k[0] != loop_id]:
-            del _LIMITERS[stale]
-        limiter = _LIMITERS[key] = ProviderLimiter(slots, cfg.requests_per_minute, cfg.tokens_per_minute)
-    return limiter
+@dataclass(frozen=True)
+class Limits:
+    """The configured limits of an account."""
+
+    max_concurrency: int
+    requests_per_minute: float | None
+    tokens_per_minute: float | None
+
+    @classmethod
+    def of(cls, cfg: ProviderConfig) -> Limits:
+        return cls(cfg.max_concurrency, cfg.requests_per_minute, cfg.tokens_per_minute)
+
+
+class LimiterRegistry(abc.ABC):
+    """Hands every caller of one account the same limiter."""
+
+    @abc.abstractmethod
+    def get(self, account: Account, limits: Limits) -> Limiter:
+        """The account's limiter under `limits` (changed limits, as after a config reload, win)."""
+
+
+class InProcessLimiters(LimiterRegistry):
+    """Limiters shared by every run, judge and event loop of this process (not across processes)."""
+
+    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._limiters: dict[Account, tuple[Limits, Limiter]] = {}
+
+    def get(self, account: Account, limits: Limits) -> Limiter:
+        with self._lock:
+            known = self._limiters.get(account)
+            if known is not None and known[0] == limits:
+                return known[1]
+            if known is not None:
+                where = account.base_url or "(default URL)"
+                log.info("limits of the %s account at %s changed to %s", account.type, where, limits)
+            limiter = ProviderLimiter(
+                limits.max_concurrency,
+                limits.requests_per_minute,
+                limits.tokens_per_minute,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+            self._limiters[account] = (limits, limiter)
+            return limiter
+
+
+LIMITERS: LimiterRegistry = InProcessLimiters()
+"""The process's registry; a cross-process (database) one can replace it."""
+
+
+def limiter_for(cfg: ProviderConfig) -> Limiter:
+    """The limiter of `cfg`'s account, shared with every other caller of that account."""
+    return LIMITERS.get(Account.of(cfg), Limits.of(cfg))
+
+
+async def limited_complete(
+    provider: Provider, request: ChatRequest, limiter: Limiter, *, tokens: int, timeout_s: float
+) -> Completion:
+    """One chat call through the account's limiter, within `timeout_s`; a 429 pauses the whole account."""
+    async with limiter.slot(tokens):
+        try:
+            async with asyncio.timeout(timeout_s):
+                completion = await provider.complete(request)
+        except TimeoutError:
+            raise ProviderTimeout(f"no answer within {timeout_s:g}s", provider=provider.name) from None
+        except ProviderError as error:
+            if error.kind == "rate_limited" and error.retry_after:
+                limiter.pause(error.retry_after)
+            raise
+    used: int | None = None
+    if completion.input_tokens is not None and completion.output_tokens is not None:
+        used = completion.input_tokens + completion.output_tokens
+    limiter.settle_tokens(tokens, used)
+    return completion

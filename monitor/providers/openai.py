@@ -19,14 +19,8 @@ from monitor.providers.base import (
     Completion,
     ModelInfo,
 )
-from monitor.providers.http import (
-    decode_body,
-    get_json,
-    list_deadline,
-    map_sdk_error,
-    parse_created,
-    with_retries,
-)
+from monitor.providers.http import decode_body, get_json, map_sdk_error, parse_created
+from monitor.providers.retry import list_deadline, with_retries
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "no-key"

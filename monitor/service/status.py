@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Float, Unicode, column, func, inspect, select, table
 
 from monitor.core.config import Config
-from monitor.service.scheduler import JOBS_TABLE
+from monitor.service.schedule import JOBS_TABLE
 from monitor.store.db import Database
 from monitor.store.lease import LeaseState, read_lease
 from monitor.store.tables import OutboxMessage, ProviderPoll, Run, utcnow

@@ -25,7 +25,7 @@ async def work_loop(
 ) -> int:
     """Evaluate runs until `stop` is set, waiting `idle_s` when the queue is empty; returns runs finished."""
     from monitor.pipeline.complete import complete_events
-    from monitor.pipeline.run.runner import work_once
+    from monitor.pipeline.run.work import work_once
 
     finished = 0
     while not stop.is_set():

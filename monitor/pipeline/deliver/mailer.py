@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config, EmailConfig
-    from monitor.pipeline.compare.comparison import EventComparison
+    from monitor.pipeline.compare.summary import EventComparison
     from monitor.store.db import Database
 
 log = logging.getLogger(__name__)

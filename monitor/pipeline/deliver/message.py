@@ -24,15 +24,17 @@ from monitor.pipeline.deliver.chart_png import (
     png_size,
     score_bars_png,
 )
+from monitor.pipeline.report.render import TEMPLATES_DIR
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
     from monitor.core.config import Config, EmailConfig
-    from monitor.pipeline.compare.comparison import EventComparison, RunStats, SuiteComparison
+    from monitor.pipeline.compare.pairing import SuiteComparison
+    from monitor.pipeline.compare.runs import RunStats
+    from monitor.pipeline.compare.summary import EventComparison
     from monitor.stats.estimate import ScoreEstimate
 
-TEMPLATES_DIR = Path(__file__).parent.parent / "report" / "templates"
 MODEL_IN_SUBJECT_MAX = 100
 SUBJECT_MAX = 250
 FLIPPED_SHOWN = 5

@@ -8,8 +8,12 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.core.errors import MonitorError
+
+if TYPE_CHECKING:
+    from monitor.store.tables import Event, Run
 
 SLUG_MAX = 60
 HASH_CHARS = 10
@@ -28,6 +32,16 @@ def safe_filename(text: str) -> str:
     slug = re.sub(r"-{2,}", "-", slug)[:SLUG_MAX].rstrip(".-_") or "x"
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_CHARS]
     return f"{slug}-{digest}"
+
+
+def event_report_path(event: Event) -> str:
+    """Where an event's report lives, relative to the reports directory."""
+    return f"events/{safe_filename(f'{event.id}-{event.kind}-{event.model_key}')}.html"
+
+
+def run_report_path(run: Run) -> str:
+    """Where a run's report lives, relative to the reports directory."""
+    return f"runs/{safe_filename(f'{run.id}-{run.model_key}-{run.suite.name}')}.html"
 
 
 def inside(root: Path, relative: str | Path) -> Path:

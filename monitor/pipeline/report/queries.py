@@ -1,295 +1,44 @@
-"""Build the report data (event, run, index) from the database and write it as self-contained HTML."""
+"""Build the report view models (event, run, index) from the database rows."""
 
 from __future__ import annotations
 
-import functools
-import json
-import math
-import re
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from monitor.core.errors import InputError
-from monitor.pipeline.compare.comparison import EventComparison, RunStats, compare_event, run_stats
-from monitor.pipeline.compare.wording import VERDICT_CLASS, points, points_interval, verdict_lines
+from monitor.pipeline.compare.events import compare_event
+from monitor.pipeline.compare.runs import run_stats
 from monitor.pipeline.report.charts import ChartPoint, ChartSeries, line_chart, series_color
-from monitor.pipeline.report.files import inside, safe_filename, write_atomic
+from monitor.pipeline.report.files import event_report_path, run_report_path
+from monitor.pipeline.report.formats import fmt_pct, fmt_score, fmt_time
+from monitor.pipeline.report.text import ERROR_TEXT_LIMIT, RUN_TEXT_LIMIT, clip, prompt_text
+from monitor.pipeline.report.views import (
+    BoardRow,
+    ErrorCount,
+    EventInfo,
+    EventReport,
+    GradeLine,
+    IndexReport,
+    ReportLink,
+    RunLine,
+    RunReport,
+    SampleRow,
+    SuiteBoard,
+)
 from monitor.store.tables import Event, Report, Result, Run, Sample, Suite
 
 if TYPE_CHECKING:
-    import jinja2
-    from markupsafe import Markup
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config
-    from monitor.store.db import Database
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 # Events recorded within this time of each other came from the same poll.
 SAME_POLL_WINDOW = timedelta(minutes=5)
-RUN_TEXT_LIMIT = 2_000
-FLIP_TEXT_LIMIT = 400
-ERROR_TEXT_LIMIT = 300
-FLIPS_SHOWN = 25
 RECENT_EVENTS = 30
 # Statuses whose runs have (or had) results worth a report.
 REPORTABLE_STATUSES = ("running", "interrupted", "done", "failed")
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-# ---- text shown from untrusted model output ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Clip:
-    """Untrusted text made safe to show: bounded, control and direction characters made visible."""
-
-    text: str
-    total: int
-    shown: int
-    truncated: bool
-
-
-def clip(value: Any, limit: int) -> Clip:
-    """At most `limit` characters of `value`; control and bidi-override characters shown as escapes.
-
-    HTML escaping is left to the template's autoescape; this bounds the size and keeps invisible
-    characters (right-to-left overrides, NUL, bell...) from disguising what a model answered.
-    """
-    text = value if isinstance(value, str) else display_value(value)
-    head = text[:limit]
-    head = _SURROGATE.sub("\ufffd", head)
-    head = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", head)
-    head = _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", head)
-    return Clip(head, len(text), min(limit, len(text)), len(text) > limit)
-
-
-def display_value(value: Any) -> str:
-    """A target, choice list or grade value as readable text (JSON for structures)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def prompt_text(messages: list[Any] | None) -> str:
-    """The messages sent, one per paragraph, each prefixed with its role."""
-    lines = []
-    for message in messages or []:
-        if not isinstance(message, dict):
-            lines.append(display_value(message))
-            continue
-        content = message.get("content")
-        if isinstance(content, list):
-            content = "\n".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-        lines.append(f"{message.get('role', '?')}: {display_value(content)}")
-    return "\n\n".join(lines)
-
-
-# ---- number formats (Jinja filters) -----------------------------------------------------------
-
-
-def fmt_pct(value: float | None) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value * 100:.1f}%"
-
-
-def fmt_interval(interval: Any) -> str:
-    if interval is None:
-        return ""
-    return f"{max(interval.low, 0.0) * 100:.1f}–{min(interval.high, 1.0) * 100:.1f}%"
-
-
-def fmt_p(value: float | None) -> str:
-    """A p-value for a table cell whose header says p: `0.012` or `< 0.001`."""
-    if value is None:
-        return "—"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def fmt_usd(value: float | None) -> str:
-    if value is None:
-        return "cost unknown"
-    if value == 0:
-        return "$0"
-    return f"${value:,.4f}" if abs(value) < 0.01 else f"${value:,.2f}"
-
-
-def fmt_ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f} ms"
-
-
-def fmt_int(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
-
-
-def fmt_time(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
-
-
-def fmt_score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3g}"
-
-
-# ---- report data ------------------------------------------------------------------------------
-
-
-@dataclass
-class ReportLink:
-    """A link to another report; `path` is relative to the reports directory (POSIX separators)."""
-
-    label: str
-    path: str
-
-
-@dataclass
-class EventInfo:
-    """An event as shown in a report."""
-
-    id: int
-    kind: str
-    provider: str
-    model_id: str
-    model_key: str
-    created_at: datetime
-    detail: dict[str, Any]
-    path: str
-
-
-@dataclass
-class RunLine:
-    """One run named in a report: what it evaluated and how it ended."""
-
-    id: int
-    model_key: str
-    suite: str
-    suite_version: str
-    status: str
-    trigger: str
-    score: float | None
-    error: str | None
-    estimated_cost_usd: float | None
-    finished_at: datetime | None
-    path: str
-
-
-@dataclass
-class ErrorCount:
-    """How many results failed with one error kind, with one example message."""
-
-    kind: str
-    count: int
-    example: str | None
-
-
-@dataclass
-class EventReport:
-    """Everything the event report (and the e-mail that carries it) shows about one event."""
-
-    event: EventInfo
-    related: list[EventInfo]
-    comparison: EventComparison | None
-    runs: list[RunLine]
-    errors: list[ErrorCount]
-    headline: str
-    links: list[ReportLink]
-    path: str
-    findings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class GradeLine:
-    name: str
-    score: str
-    passed: bool | None
-    detail: Clip | None
-
-
-@dataclass
-class SampleRow:
-    """One result of a run report."""
-
-    anchor: str
-    key: str
-    repeat: int
-    status: str  # passed | failed | errored
-    score: float | None
-    prompt: Clip
-    target: Clip
-    output: Clip
-    grades: list[GradeLine]
-    latency_ms: float | None
-    input_tokens: int | None
-    output_tokens: int | None
-    cost_usd: float | None
-    error_kind: str | None
-    error_message: Clip | None
-    finish_reason: str | None
-
-
-@dataclass
-class RunReport:
-    """A run with its statistics and every result."""
-
-    run: RunLine
-    stats: RunStats
-    repeat: int
-    resolved_model: str | None
-    created_at: datetime
-    started_at: datetime | None
-    event: EventInfo | None
-    rows: list[SampleRow]
-    missing: int
-    errors: list[ErrorCount]
-    path: str
-
-
-@dataclass
-class BoardRow:
-    rank: int
-    stats: RunStats
-    run: RunLine
-    color: str
-    baseline: bool
-
-
-@dataclass
-class SuiteBoard:
-    """One suite's leaderboard (latest version with finished runs) and its score-history chart."""
-
-    name: str
-    version: str
-    description: str | None
-    sample_count: int
-    rows: list[BoardRow]
-    chart: Markup
-    legend: list[tuple[str, str]]
-    older_versions: int
-
-
-@dataclass
-class IndexReport:
-    boards: list[SuiteBoard]
-    events: list[EventInfo]
-    runs: list[RunLine]
-    written: set[str] = field(default_factory=set)
-    path: str = "index.html"
-
-
-def event_report_path(event: Event) -> str:
-    return f"events/{safe_filename(f'{event.id}-{event.kind}-{event.model_key}')}.html"
-
-
-def run_report_path(run: Run) -> str:
-    return f"runs/{safe_filename(f'{run.id}-{run.model_key}-{run.suite.name}')}.html"
 
 
 def _event_info(event: Event) -> EventInfo:
@@ -585,128 +334,3 @@ def build_index(session: Session, config: Config) -> IndexReport:
         runs=[_run_line(r) for r in runs],
         written=written,
     )
-
-
-# ---- rendering and writing --------------------------------------------------------------------
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    """The Jinja2 environment for reports: autoescape on, undefined names are errors."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(
-        pct=fmt_pct,
-        interval=fmt_interval,
-        pts=points,
-        pts_interval=points_interval,
-        pval=fmt_p,
-        verdict_lines=verdict_lines,
-        verdict_class=lambda verdict: VERDICT_CLASS.get(verdict, "same"),
-        usd=fmt_usd,
-        ms=fmt_ms,
-        num=fmt_int,
-        when=fmt_time,
-        score=fmt_score,
-        clip=clip,
-    )
-    env.globals.update(
-        FLIPS_SHOWN=FLIPS_SHOWN,
-        FLIP_TEXT_LIMIT=FLIP_TEXT_LIMIT,
-        RUN_TEXT_LIMIT=RUN_TEXT_LIMIT,
-    )
-    return env
-
-
-def render_event_report(report: EventReport) -> str:
-    return environment().get_template("event.html.j2").render(report=report, root="../")
-
-
-def render_run_report(report: RunReport) -> str:
-    return environment().get_template("run.html.j2").render(report=report, root="../")
-
-
-def render_index(report: IndexReport) -> str:
-    return environment().get_template("index.html.j2").render(report=report, root="")
-
-
-def _record(session: Session, kind: str, path: str, event_id: int | None, run_ids: list[int]) -> None:
-    """Get-or-create the `reports` row for `path` (relative to the reports directory)."""
-    row = session.scalars(select(Report).where(Report.path == path)).first()
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(Report(kind=kind, path=path, event_id=event_id, run_ids=run_ids))
-        except IntegrityError:
-            row = session.scalars(select(Report).where(Report.path == path)).one()
-    if row is not None and (row.kind, row.event_id, row.run_ids) != (kind, event_id, run_ids):
-        row.kind, row.event_id, row.run_ids = kind, event_id, run_ids
-
-
-def _write(config: Config, relative: str, html: str) -> Path:
-    path = inside(config.reports_dir, relative)
-    write_atomic(path, html.encode("utf-8"))
-    return path
-
-
-def _write_run(session: Session, config: Config, run_id: int) -> Path:
-    report = build_run_report(session, run_id)
-    path = _write(config, report.path, render_run_report(report))
-    _record(session, "run", report.path, report.event.id if report.event else None, [run_id])
-    return path
-
-
-def _write_event(session: Session, config: Config, event_id: int, runs_written: set[int]) -> Path:
-    """Write the event report, first writing the linked run reports not in `runs_written`."""
-    report = build_event_report(session, config, event_id)
-    for line in report.runs:
-        if line.status in REPORTABLE_STATUSES and line.id not in runs_written:
-            _write_run(session, config, line.id)
-            runs_written.add(line.id)
-    path = _write(config, report.path, render_event_report(report))
-    _record(session, "event", report.path, event_id, [line.id for line in report.runs])
-    return path
-
-
-def write_run_report(db: Database, config: Config, run_id: int) -> Path:
-    """Write `reports/runs/<safe>.html` for one run and record it; returns its path."""
-    with db.session() as session:
-        return _write_run(session, config, run_id)
-
-
-def write_event_report(db: Database, config: Config, event_id: int) -> Path:
-    """Write `reports/events/<safe>.html` (and the reports of the runs it links to); returns its path."""
-    with db.session() as session:
-        return _write_event(session, config, event_id, set())
-
-
-def write_index(db: Database, config: Config) -> Path:
-    """Write `reports/index.html` from what the database holds now; returns its path."""
-    with db.session() as session:
-        report = build_index(session, config)
-        path = _write(config, report.path, render_index(report))
-        _record(session, "index", report.path, None, [])
-        return path
-
-
-def write_all(db: Database, config: Config) -> list[Path]:
-    """Every run report, every event report, then the index; unchanged files keep their bytes."""
-    paths: list[Path] = []
-    with db.session() as session:
-        run_ids = session.scalars(
-            select(Run.id).where(Run.status.in_(REPORTABLE_STATUSES)).order_by(Run.id)
-        ).all()
-        paths += [_write_run(session, config, run_id) for run_id in run_ids]
-        runs_written = set(run_ids)
-        for event_id in session.scalars(select(Event.id).order_by(Event.id)).all():
-            paths.append(_write_event(session, config, event_id, runs_written))
-    paths.append(write_index(db, config))
-    return paths

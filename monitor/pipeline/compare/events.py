@@ -1,0 +1,116 @@
+"""The comparisons the monitor reports: two named models, or an event's model against its baselines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from monitor.core.errors import MonitorError
+from monitor.pipeline.compare.pairing import SuiteComparison, compare_runs
+from monitor.pipeline.compare.runs import run_stats
+from monitor.pipeline.compare.selection import (
+    baseline_run,
+    matching_runs,
+    parse_model_key,
+    suites_with_done_runs,
+)
+from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
+from monitor.store.tables import Event, Run
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.core.config import Config
+
+
+def compare_models(
+    session: Session, config: Config, candidate: str, baseline: str, suites: Sequence[str] | None = None
+) -> EventComparison:
+    """The candidate's and the baseline's latest done runs on the same suite version, suite by suite.
+
+    Without `suites`, every suite both models have finished on one version. A named suite with no
+    such pair of runs is an error that says what exists.
+    """
+    parse_model_key(candidate)
+    parse_model_key(baseline)
+    alpha = config.stats.alpha
+    names = list(dict.fromkeys(suites)) if suites else suites_with_done_runs(session, candidate)
+    if not names:
+        raise MonitorError(f"{candidate} has no finished runs; run 'model-monitor eval {candidate}' first")
+    comparisons: list[SuiteComparison] = []
+    missing: list[str] = []
+    for name in names:
+        pair = matching_runs(session, candidate, baseline, name)
+        if isinstance(pair, str):
+            missing.append(pair)
+            continue
+        comparisons.append(
+            compare_runs(session, pair[0].id, pair[1].id, alpha=alpha, min_effect=config.stats.min_effect)
+        )
+    if (suites and missing) or not comparisons:
+        raise MonitorError("; ".join(missing) or f"{candidate} and {baseline} share no finished suite")
+    apply_holm(comparisons, alpha)
+    result = summarise(candidate, [baseline], comparisons, alpha, against="the baseline")
+    result.notes = missing
+    return result
+
+
+def compare_event(session: Session, config: Config, event_id: int) -> EventComparison:
+    """The event's model against the configured baseline on each suite it ran (same suite version).
+
+    Per suite, the first baseline in `config.baseline.for_suite(suite)` with a finished run on the
+    same version is used, preferring a run made for this event. A drift event, or a candidate that
+    is itself the baseline, is compared with its own previous finished run on that version.
+    """
+    event = session.get(Event, event_id)
+    if event is None:
+        raise MonitorError(f"event {event_id} does not exist")
+    candidate = event.model_key
+    alpha = config.stats.alpha
+    event_runs = list(session.scalars(select(Run).where(Run.event_id == event_id).order_by(Run.id.desc())))
+    own = [r for r in event_runs if r.model_key == candidate]
+    latest: dict[int, Run] = {}
+    for run in sorted(own, key=lambda r: (r.status == "done", r.id)):
+        latest[run.suite_id] = run
+    comparisons: list[SuiteComparison] = []
+    used: list[str] = []
+    self_compare = event.kind == "drift"
+    for run in sorted(latest.values(), key=lambda r: (r.suite.name, r.id)):
+        comparisons.append(_event_suite(session, config, run, event_runs, alpha, used, self_compare))
+    apply_holm(comparisons, alpha)
+    against = "its previous run" if self_compare or used == [candidate] else "the baseline"
+    return summarise(candidate, used, comparisons, alpha, against=against)
+
+
+def _event_suite(
+    session: Session,
+    config: Config,
+    run: Run,
+    event_runs: Sequence[Run],
+    alpha: float,
+    used: list[str],
+    self_compare: bool,
+) -> SuiteComparison:
+    candidate = run.model_key
+    if run.status != "done":
+        stats = run_stats(session, run.id)
+        reason = f"run {run.status}" + (f": {run.error}" if run.error else "")
+        return SuiteComparison(run.suite.name, run.suite.version, stats, None, None, [], True, reason)
+    baselines = [] if self_compare else config.baseline.for_suite(run.suite.name)
+    candidates_for_baseline = [b for b in baselines if b != candidate] or [candidate]
+    for baseline in candidates_for_baseline:
+        base_run = baseline_run(session, baseline, run, event_runs)
+        if base_run is not None:
+            if baseline not in used:
+                used.append(baseline)
+            return compare_runs(session, run.id, base_run.id, alpha=alpha, min_effect=config.stats.min_effect)
+    stats = run_stats(session, run.id)
+    if not baselines and not self_compare:
+        note = "no baseline configured for this suite"
+    elif candidates_for_baseline == [candidate]:
+        note = f"no earlier finished run of {candidate} on this suite version"
+    else:
+        note = f"no finished baseline run on suite version {run.suite.version} ({', '.join(baselines)})"
+    return SuiteComparison(run.suite.name, run.suite.version, stats, None, None, [], True, note)

@@ -1,0 +1,99 @@
+"""Write the HTML reports into the reports directory and record each one in the `reports` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from monitor.pipeline.report.files import inside, write_atomic
+from monitor.pipeline.report.queries import (
+    REPORTABLE_STATUSES,
+    build_event_report,
+    build_index,
+    build_run_report,
+)
+from monitor.pipeline.report.render import render_event_report, render_index, render_run_report
+from monitor.store.tables import Event, Report, Run
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.core.config import Config
+    from monitor.store.db import Database
+
+
+def _record(session: Session, kind: str, path: str, event_id: int | None, run_ids: list[int]) -> None:
+    """Get-or-create the `reports` row for `path` (relative to the reports directory)."""
+    row = session.scalars(select(Report).where(Report.path == path)).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(Report(kind=kind, path=path, event_id=event_id, run_ids=run_ids))
+        except IntegrityError:
+            row = session.scalars(select(Report).where(Report.path == path)).one()
+    if row is not None and (row.kind, row.event_id, row.run_ids) != (kind, event_id, run_ids):
+        row.kind, row.event_id, row.run_ids = kind, event_id, run_ids
+
+
+def _write(config: Config, relative: str, html: str) -> Path:
+    path = inside(config.reports_dir, relative)
+    write_atomic(path, html.encode("utf-8"))
+    return path
+
+
+def _write_run(session: Session, config: Config, run_id: int) -> Path:
+    report = build_run_report(session, run_id)
+    path = _write(config, report.path, render_run_report(report))
+    _record(session, "run", report.path, report.event.id if report.event else None, [run_id])
+    return path
+
+
+def _write_event(session: Session, config: Config, event_id: int, runs_written: set[int]) -> Path:
+    """Write the event report, first writing the linked run reports not in `runs_written`."""
+    report = build_event_report(session, config, event_id)
+    for line in report.runs:
+        if line.status in REPORTABLE_STATUSES and line.id not in runs_written:
+            _write_run(session, config, line.id)
+            runs_written.add(line.id)
+    path = _write(config, report.path, render_event_report(report))
+    _record(session, "event", report.path, event_id, [line.id for line in report.runs])
+    return path
+
+
+def write_run_report(db: Database, config: Config, run_id: int) -> Path:
+    """Write `reports/runs/<safe>.html` for one run and record it; returns its path."""
+    with db.session() as session:
+        return _write_run(session, config, run_id)
+
+
+def write_event_report(db: Database, config: Config, event_id: int) -> Path:
+    """Write `reports/events/<safe>.html` (and the reports of the runs it links to); returns its path."""
+    with db.session() as session:
+        return _write_event(session, config, event_id, set())
+
+
+def write_index(db: Database, config: Config) -> Path:
+    """Write `reports/index.html` from what the database holds now; returns its path."""
+    with db.session() as session:
+        report = build_index(session, config)
+        path = _write(config, report.path, render_index(report))
+        _record(session, "index", report.path, None, [])
+        return path
+
+
+def write_all(db: Database, config: Config) -> list[Path]:
+    """Every run report, every event report, then the index; unchanged files keep their bytes."""
+    paths: list[Path] = []
+    with db.session() as session:
+        run_ids = session.scalars(
+            select(Run.id).where(Run.status.in_(REPORTABLE_STATUSES)).order_by(Run.id)
+        ).all()
+        paths += [_write_run(session, config, run_id) for run_id in run_ids]
+        runs_written = set(run_ids)
+        for event_id in session.scalars(select(Event.id).order_by(Event.id)).all():
+            paths.append(_write_event(session, config, event_id, runs_written))
+    paths.append(write_index(db, config))
+    return paths

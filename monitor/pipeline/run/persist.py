@@ -1,0 +1,129 @@
+"""Store a run's results: one idempotent insert per batch, written by a single writer off a bounded queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from monitor.core.errors import MonitorError
+from monitor.pipeline.queue import heartbeat
+from monitor.store.db import Database
+from monitor.store.tables import Result
+
+FLUSH_INTERVAL_S = 0.05
+FLUSH_ROWS = 100
+HEARTBEAT_INTERVAL_S = 10.0
+# Rows waiting for the writer; a full queue holds the workers back instead of growing without bound.
+QUEUE_ROWS = 4 * FLUSH_ROWS
+
+T = TypeVar("T")
+
+
+def insert_results(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Insert result rows in one statement, skipping any (run, sample, repeat) already stored."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(Result).on_conflict_do_nothing(
+            index_elements=["run_id", "sample_key", "repeat"]
+        )
+    elif db.engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(Result).on_conflict_do_nothing(index_elements=["run_id", "sample_key", "repeat"])
+    else:
+        raise MonitorError(f"unsupported database dialect {db.engine.dialect.name}")
+    with db.engine.begin() as conn:
+        conn.execute(stmt, rows)
+
+
+class ResultWriter:
+    """The run's single writer: takes rows off a bounded queue, stores them in batches, heartbeats."""
+
+    def __init__(
+        self,
+        db: Database,
+        run_id: int,
+        worker_id: str,
+        *,
+        on_flush: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.run_id = run_id
+        self.worker_id = worker_id
+        self.on_flush = on_flush
+        self.clock = clock
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=QUEUE_ROWS)
+        self.pending: list[dict[str, Any]] = []
+        self.closed = False
+        self.lost_claim = False
+
+    async def put(self, row: dict[str, Any]) -> None:
+        """Hand a finished row to the writer, waiting while the queue is full."""
+        await self.queue.put(row)
+
+    async def close(self) -> None:
+        """No more rows: the writer stores what is queued and returns."""
+        await self.queue.put(None)
+
+    async def run(self, halt: asyncio.Event) -> None:
+        """Flush every FLUSH_INTERVAL_S or FLUSH_ROWS rows until closed; cancelled, store what is queued."""
+        last_beat = self.clock()
+        try:
+            while not self.closed:
+                await self._collect()
+                await self.flush()
+                if self.clock() - last_beat >= HEARTBEAT_INTERVAL_S:
+                    last_beat = self.clock()
+                    if not await _in_thread(heartbeat, self.db, self.run_id, self.worker_id):
+                        self.lost_claim = True
+                        halt.set()
+        except asyncio.CancelledError:
+            await self.flush()  # every row a worker handed over is stored before the run ends
+            raise
+
+    async def _collect(self) -> None:
+        try:
+            async with asyncio.timeout(FLUSH_INTERVAL_S):
+                while not self.closed and len(self.pending) < FLUSH_ROWS:
+                    self._take(await self.queue.get())
+        except TimeoutError:
+            pass
+
+    def _take(self, row: dict[str, Any] | None) -> None:
+        if row is None:
+            self.closed = True
+        else:
+            self.pending.append(row)
+
+    async def flush(self) -> None:
+        """Store every queued and pending row in one insert, then report progress."""
+        while not self.queue.empty():
+            self._take(self.queue.get_nowait())
+        if not self.pending:
+            return
+        rows, self.pending = self.pending, []
+        await _in_thread(insert_results, self.db, rows)
+        self.on_flush()
+
+
+async def _in_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run a database call in a thread, so a lock wait does not freeze the calls in flight.
+
+    Cancelled, it still waits for the call to end (and raises its error): no write outlives the run.
+    """
+    call = asyncio.get_running_loop().run_in_executor(None, func, *args)
+    try:
+        return await asyncio.shield(call)
+    except asyncio.CancelledError:
+        while not call.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([call])
+        error = call.exception()
+        if error is not None:
+            raise error from None
+        raise

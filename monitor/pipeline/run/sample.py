@@ -1,0 +1,215 @@
+"""One sample of a run: its request, then the call with retries and the grading, as a result row."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from monitor.core.config import PriceConfig
+from monitor.evals.graders import grade_sample
+from monitor.providers import pricing
+from monitor.providers.base import ChatRequest, Completion, Provider
+from monitor.providers.limits import Limiter, limited_complete
+from monitor.providers.retry import GaveUp, RetryPolicy, call_with_retries
+from monitor.store.tables import utcnow
+
+if TYPE_CHECKING:
+    from monitor.evals.loader import SuiteSpec
+    from monitor.evals.spec import SampleSpec
+
+log = logging.getLogger(__name__)
+
+# Errors after which every further call of the run would fail the same way: fail the run at once.
+FATAL_KINDS = frozenset({"auth", "quota", "not_found"})
+# An empty answer cut off by the token limit is a budget problem, not a wrong answer: an error.
+TRUNCATED_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+_CHAT_PARAMS = ("max_tokens", "temperature", "seed")
+
+
+def prompt_hash(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """A digest of what was sent, so a result can be matched to the exact prompt and parameters."""
+    blob = json.dumps([messages, params], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class WorkItem:
+    """One call to make: a sample, which repeat of it, its request and its token estimate."""
+
+    sample: SampleSpec
+    repeat: int
+    request: ChatRequest
+    prompt_hash: str
+    tokens: int
+
+
+def work_items(
+    spec: SuiteSpec,
+    params: dict[str, Any],
+    *,
+    model_id: str,
+    repeat: int,
+    timeout_s: float,
+    stored: set[tuple[str, int]],
+) -> Iterator[WorkItem]:
+    """The calls of a run not stored yet, in suite order, built lazily (suites can be large)."""
+    extra = {k: v for k, v in params.items() if k not in _CHAT_PARAMS}
+    output_tokens = pricing.output_tokens_for(params)
+    for sample in spec.samples:
+        todo = [r for r in range(repeat) if (sample.key, r) not in stored]
+        if not todo:
+            continue
+        request = ChatRequest(
+            model=model_id,
+            messages=sample.messages,
+            max_tokens=params.get("max_tokens"),
+            temperature=params.get("temperature"),
+            seed=params.get("seed"),
+            timeout_s=timeout_s,
+            extra=extra,
+        )
+        digest = prompt_hash(sample.messages, params)
+        tokens = pricing.estimate_tokens(sample.messages) + output_tokens
+        for index in todo:
+            yield WorkItem(sample, index, request, digest, tokens)
+
+
+class SampleCaller:
+    """Turns a work item into its result row: a limited, retried call, then the suite's graders."""
+
+    def __init__(
+        self,
+        spec: SuiteSpec,
+        provider: Provider,
+        limiter: Limiter,
+        policy: RetryPolicy,
+        *,
+        run_id: int,
+        price: PriceConfig | None,
+        timeout_s: float,
+        judge: Any,
+        judges: dict[str, Any],
+        should_stop: Callable[[], bool],
+        on_fatal: Callable[[str], None],
+    ) -> None:
+        self.spec = spec
+        self.provider = provider
+        self.limiter = limiter
+        self.policy = policy
+        self.run_id = run_id
+        self.price = price
+        self.timeout_s = timeout_s
+        self.judge = judge
+        self.judges = judges
+        self.should_stop = should_stop
+        self.on_fatal = on_fatal
+
+    async def _call(self, item: WorkItem) -> Completion:
+        return await limited_complete(
+            self.provider, item.request, self.limiter, tokens=item.tokens, timeout_s=self.timeout_s
+        )
+
+    async def row(self, item: WorkItem) -> dict[str, Any] | None:
+        """The result row of one item; None when a stop cut its retries short (it stays to do)."""
+        row: dict[str, Any] = {
+            "run_id": self.run_id,
+            "sample_key": item.sample.key,
+            "repeat": item.repeat,
+            "prompt_hash": item.prompt_hash,
+            "created_at": utcnow(),
+        }
+        try:
+            completion, attempts = await call_with_retries(
+                lambda: self._call(item), self.policy, should_stop=self.should_stop
+            )
+        except GaveUp as gave_up:
+            error = gave_up.error
+            if error.retryable and self.should_stop():
+                return None
+            if error.kind in FATAL_KINDS:
+                self.on_fatal(f"{error.kind}: {error}")
+            row.update(
+                output=None,
+                score=None,
+                passed=None,
+                grades=[],
+                error_kind=error.kind,
+                error_message=str(error)[:2000],
+                attempts=gave_up.attempts,
+                latency_ms=None,
+                input_tokens=None,
+                output_tokens=None,
+                cost_usd=None if self.price is None else 0.0,
+                finish_reason=None,
+                resolved_model=None,
+                system_fingerprint=None,
+            )
+            return row
+        cost = pricing.call_cost(self.price, completion.input_tokens, completion.output_tokens)
+        row.update(
+            output=completion.text,
+            attempts=attempts,
+            latency_ms=completion.latency_ms,
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            finish_reason=completion.finish_reason,
+            resolved_model=completion.resolved_model,
+            system_fingerprint=completion.system_fingerprint,
+        )
+        if not completion.text.strip() and completion.finish_reason in TRUNCATED_REASONS:
+            row.update(
+                score=None,
+                passed=None,
+                grades=[],
+                error_kind="token_budget",
+                error_message=(
+                    f"no answer: the {self.spec.params.get('max_tokens', 'default')}-token budget was spent "
+                    f"before any text (finish_reason={completion.finish_reason}); reasoning models count "
+                    "their thinking in it, so raise the suite's max_tokens"
+                ),
+                cost_usd=cost,
+            )
+            return row
+        return await self._graded(item, row, completion.text, cost)
+
+    async def _graded(
+        self, item: WorkItem, row: dict[str, Any], text: str, cost: float | None
+    ) -> dict[str, Any]:
+        """The row completed with the graders' verdict, or with the grader's error."""
+        try:
+            graded = await grade_sample(
+                self.spec.graders,
+                text,
+                item.sample,
+                pass_threshold=self.spec.pass_threshold,
+                judge=self.judge,
+                judges=self.judges,
+            )
+        except Exception as exc:  # a grader's own failure is this sample's error, not the run's
+            log.warning("grading %s failed: %s", item.sample.key, exc)
+            row.update(
+                score=None,
+                passed=None,
+                grades=[],
+                error_kind=getattr(exc, "kind", "grader"),
+                error_message=f"{type(exc).__name__}: {exc}"[:2000],
+                cost_usd=cost,
+            )
+            return row
+        cost = None if cost is None or graded.judge_cost_usd is None else cost + graded.judge_cost_usd
+        row.update(
+            score=graded.score,
+            passed=graded.passed,
+            grades=[
+                {"grader": g.grader, "score": g.score, "passed": g.passed, "detail": g.detail}
+                for g in graded.grades
+            ],
+            error_kind=None,
+            error_message=None,
+            cost_usd=cost,
+        )
+        return row

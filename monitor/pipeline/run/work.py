@@ -1,0 +1,180 @@
+"""Run entry points: prepare a claimed run, execute it and store its totals; claim-and-run for workers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select, update
+
+from monitor.core.config import Config
+from monitor.core.errors import MonitorError
+from monitor.pipeline.queue import claim_next_run
+from monitor.pipeline.run.engine import RunExecution
+from monitor.pipeline.run.guard import guard_run
+from monitor.pipeline.run.judges import make_judges
+from monitor.pipeline.run.progress import RunProgress
+from monitor.pipeline.run.rebuild import resolve_suite_spec
+from monitor.pipeline.run.totals import RunSummary, finish_run, summarize_run
+from monitor.providers.base import Provider
+from monitor.providers.limits import limiter_for
+from monitor.store.db import Database
+from monitor.store.tables import Result, Run, Suite, utcnow
+
+if TYPE_CHECKING:
+    from monitor.evals.loader import SuiteSpec
+
+
+def _prepare(
+    db: Database, run_id: int, worker_id: str, retry_errors: bool
+) -> tuple[Run, Suite, set[tuple[str, int]], RunProgress]:
+    """Mark the run running under this worker; return it, its suite, what is stored and its counters."""
+    with db.session() as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise MonitorError(f"run {run_id} does not exist")
+        suite = run.suite
+        if retry_errors:
+            session.execute(delete(Result).where(Result.run_id == run_id, Result.error_kind.is_not(None)))
+        rows = session.execute(
+            select(
+                Result.sample_key,
+                Result.repeat,
+                Result.score,
+                Result.passed,
+                Result.error_kind,
+                Result.cost_usd,
+            ).where(Result.run_id == run_id)
+        ).all()
+        run.status = "running"
+        run.claimed_by = worker_id
+        run.heartbeat_at = utcnow()
+        run.started_at = run.started_at or utcnow()
+        run.finished_at = None
+        run.error = None
+        session.flush()
+        session.expunge(run)
+        session.expunge(suite)
+    progress = RunProgress(run.id, run.model_key, suite.name, suite.sample_count * max(1, run.repeat))
+    stored = set()
+    for key, repeat, score, passed, error_kind, cost in rows:
+        stored.add((key, repeat))
+        progress.add(score, passed, error_kind is not None, cost)
+    return run, suite, stored, progress
+
+
+async def execute_run(
+    db: Database,
+    config: Config,
+    run_id: int,
+    *,
+    worker_id: str,
+    provider: Provider | None = None,
+    progress: Callable[[RunProgress], None] | None = None,
+    stop: asyncio.Event | None = None,
+    concurrency: int | None = None,
+    max_cost_usd: float | None = None,
+    spec: SuiteSpec | None = None,
+    retry_errors: bool = True,
+) -> RunSummary:
+    """Execute (or resume) a claimed run and store its totals; returns its summary.
+
+    Samples already stored are skipped (stored errors are retried when `retry_errors`). `stop` ends the
+    run early: in-flight calls get a short grace, everything finished is written, status interrupted.
+    """
+    run, suite, stored, seeded = _prepare(db, run_id, worker_id, retry_errors)
+    price_known = config.price_for(run.model_key) is not None
+    if run.provider not in config.providers:
+        return finish_run(
+            db, run_id, "failed", f"provider '{run.provider}' is not in [providers]", price_known=price_known
+        )
+    try:
+        spec = (
+            spec
+            if spec is not None and spec.version == suite.version
+            else resolve_suite_spec(db, config, suite)
+        )
+    except MonitorError as exc:
+        return finish_run(db, run_id, "failed", str(exc), price_known=price_known)
+    own_provider = provider is None
+    if provider is None:
+        from monitor.providers.registry import get_provider
+
+        provider = get_provider(run.provider, config.providers[run.provider])
+    try:
+        judge, judges, judge_providers = make_judges(db, config, spec)
+    except MonitorError as exc:
+        return finish_run(db, run_id, "failed", str(exc), price_known=price_known)
+    pcfg = config.providers[run.provider]
+    slots = concurrency or pcfg.max_concurrency
+    seeded.total = len(spec.samples) * max(1, run.repeat)
+    execution = RunExecution(
+        db,
+        config,
+        run,
+        spec,
+        provider,
+        limiter_for(pcfg),
+        worker_id=worker_id,
+        concurrency=slots,
+        progress=seeded,
+        on_progress=progress,
+        max_cost_usd=max_cost_usd,
+        judge=judge,
+        judges=judges,
+    )
+    if progress is not None:
+        progress(seeded)
+    try:
+        status = await execution.execute(stored, stop)
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt)) else "failed"
+        finish_run(
+            db,
+            run_id,
+            status,
+            None if status == "interrupted" else f"{type(exc).__name__}: {exc}",
+            price_known=price_known,
+        )
+        raise
+    finally:
+        if own_provider:
+            await provider.aclose()
+        for judge_provider in judge_providers:
+            await judge_provider.aclose()
+    if status == "lost":
+        return summarize_run(db, run_id)
+    return finish_run(
+        db, run_id, status, execution.fatal if status == "failed" else None, price_known=price_known
+    )
+
+
+async def work_once(
+    db: Database, config: Config, *, worker_id: str, stop: asyncio.Event | None = None
+) -> RunSummary | None:
+    """Claim one run and execute it; over budget it is recorded as skipped with its estimate.
+
+    Returns None when nothing is queued. This is the daemon's worker entry point.
+    """
+    run_id = await asyncio.to_thread(claim_next_run, db, worker_id)
+    if run_id is None:
+        return None
+    try:
+        check = guard_run(db, config, run_id)
+    except MonitorError as exc:
+        return finish_run(db, run_id, "failed", str(exc), price_known=False)
+    if not check.ok:
+        with db.session() as session:
+            session.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    status="skipped",
+                    error=f"cost guard: {check.explain()}",
+                    claimed_by=None,
+                    finished_at=utcnow(),
+                )
+            )
+        return summarize_run(db, run_id)
+    return await execute_run(db, config, run_id, worker_id=worker_id, stop=stop)
