@@ -411,42 +411,40 @@ def test_unknown_provider_name_is_a_config_error(
 # ---- the poll records, the queue plans ----------------------------------------------------------
 
 
-def test_the_poll_records_a_new_model_and_queues_nothing_itself(
+@pytest.fixture
+def polled_twice(
     any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
-) -> None:
+) -> Config:
+    """A bootstrap poll, then a poll that finds gpt-sim-next: the config both used."""
     sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
     config = configure(oa=sim.base_url)
     poll(any_db, config)
     poll(any_db, config)
+    return config
+
+
+def test_the_poll_records_a_new_model_and_queues_nothing_itself(
+    any_db: Database, polled_twice: Config
+) -> None:
     [new_event] = events(any_db, "new_model")
     assert new_event.planned_at is None
     assert count(any_db, Run) == 0
 
 
 def test_a_crash_between_poll_and_plan_loses_nothing_and_planning_twice_queues_nothing_twice(
-    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
+    any_db: Database, polled_twice: Config
 ) -> None:
-    sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
-    config = configure(oa=sim.base_url)
-    poll(any_db, config)
-    poll(any_db, config)  # the process dies here: the event is stored, unplanned
-    first = plan_new_model_runs(any_db, config)
-    again = plan_new_model_runs(any_db, config)
+    first = plan_new_model_runs(any_db, polled_twice)  # as after a crash right after the poll
+    again = plan_new_model_runs(any_db, polled_twice)
     assert (first.queued_runs, again.queued_runs) == (2, 0)
     assert count(any_db, Run) == 2
     [new_event] = events(any_db, "new_model")
     assert new_event.planned_at is not None and first.events == [new_event.id]
 
 
-def test_an_unplanned_new_model_event_is_not_reported_yet(
-    any_db: Database, make_simulator: Callable[..., Simulator], configure: Callable[..., Config]
-) -> None:
+def test_an_unplanned_new_model_event_is_not_reported_yet(any_db: Database, polled_twice: Config) -> None:
     from monitor.pipeline.complete import pending_event_ids
 
-    sim = make_simulator(api_key=KEY, models=oa(SimModel("gpt-sim-next", release_after_polls=1)))
-    config = configure(oa=sim.base_url)
-    poll(any_db, config)
-    poll(any_db, config)
     with any_db.session() as s:
         assert pending_event_ids(s) == []
 
