@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from monitor.pipeline.run.work import execute_run
 from monitor.providers import limits as ratelimit
 from monitor.simulator import Fault, Simulator
 from monitor.store.tables import Result, Run
-from tests.daemon_support import WAIT_S
 from tests.fake_clock import FakeClock
 from tests.runner_helpers import KEY_ENV, manual_run, open_workspace, result_count, stored, write_workspace
 
@@ -224,32 +222,6 @@ def test_a_cancelled_run_leaves_no_task_behind_sends_nothing_more_and_keeps_ever
     assert resumed.status == "done" and resumed.done == 40
     assert len({(r["key"], r["repeat"]) for r in stored(db, run_id)}) == result_count(db, run_id) == 40
     assert sim.stats()["requests"] - sent_before == 40 - len(rows)
-
-
-def test_calls_go_on_while_another_connection_holds_the_sqlite_write_lock(
-    tmp_path: Path, simulator: Simulator
-) -> None:
-    config, db, spec = open_workspace(write_workspace(tmp_path, simulator.base_url, samples=40))
-    run_id, worker = manual_run(db, config, spec)
-    lock = sqlite3.connect(tmp_path / "monitor.db", isolation_level=None)
-
-    async def run_under_lock() -> tuple[int, Any]:
-        def take_lock(progress: RunProgress) -> None:
-            if not lock.in_transaction:
-                lock.execute("BEGIN IMMEDIATE")  # the writer's inserts wait on it, in their thread
-
-        run = asyncio.create_task(execute_run(db, config, run_id, worker_id=worker, progress=take_lock))
-        async with asyncio.timeout(WAIT_S):
-            while simulator.stats()["requests"] < 40 and not run.done():
-                await asyncio.sleep(0.01)
-        sent_under_lock = simulator.stats()["requests"]
-        lock.execute("ROLLBACK")
-        return sent_under_lock, await run
-
-    sent_under_lock, summary = asyncio.run(run_under_lock())
-    lock.close()
-    assert sent_under_lock == 40
-    assert summary.status == "done" and summary.done == 40 == result_count(db, run_id)
 
 
 def test_writing_a_result_twice_is_skipped_not_an_error(tmp_path: Path, simulator: Simulator) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from monitor.core.errors import MonitorError
 from monitor.pipeline.queue import heartbeat
@@ -18,8 +17,6 @@ FLUSH_ROWS = 100
 HEARTBEAT_INTERVAL_S = 10.0
 # Rows waiting for the writer; a full queue holds the workers back instead of growing without bound.
 QUEUE_ROWS = 4 * FLUSH_ROWS
-
-T = TypeVar("T")
 
 
 def insert_results(db: Database, rows: list[dict[str, Any]]) -> None:
@@ -76,14 +73,14 @@ class ResultWriter:
         try:
             while not self.closed:
                 await self._collect()
-                await self.flush()
+                self.flush()
                 if self.clock() - last_beat >= HEARTBEAT_INTERVAL_S:
                     last_beat = self.clock()
-                    if not await _in_thread(heartbeat, self.db, self.run_id, self.worker_id):
+                    if not heartbeat(self.db, self.run_id, self.worker_id):
                         self.lost_claim = True
                         halt.set()
         except asyncio.CancelledError:
-            await self.flush()  # every row a worker handed over is stored before the run ends
+            self.flush()  # synchronous: every row a worker handed over is stored before the run ends
             raise
 
     async def _collect(self) -> None:
@@ -100,30 +97,12 @@ class ResultWriter:
         else:
             self.pending.append(row)
 
-    async def flush(self) -> None:
+    def flush(self) -> None:
         """Store every queued and pending row in one insert, then report progress."""
         while not self.queue.empty():
             self._take(self.queue.get_nowait())
         if not self.pending:
             return
         rows, self.pending = self.pending, []
-        await _in_thread(insert_results, self.db, rows)
+        insert_results(self.db, rows)
         self.on_flush()
-
-
-async def _in_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run a database call in a thread, so a lock wait does not freeze the calls in flight.
-
-    Cancelled, it still waits for the call to end (and raises its error): no write outlives the run.
-    """
-    call = asyncio.get_running_loop().run_in_executor(None, func, *args)
-    try:
-        return await asyncio.shield(call)
-    except asyncio.CancelledError:
-        while not call.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait([call])
-        error = call.exception()
-        if error is not None:
-            raise error from None
-        raise
