@@ -42,8 +42,12 @@ def test_a_leader_whose_lease_is_taken_stands_by_and_leads_again_after_expiry(
         assert workspace.lease_holder() == "thief"
         with workspace.session() as s:
             s.execute(update(Lease).values(expires_at=utcnow() - timedelta(seconds=1)))  # the thief dies
-        wait_for(lambda: workspace.lease_holder() == "me", "the daemon to lead again")
-        assert caplog.text.count("leader: this daemon runs the schedule") == 2
+        # The lease row changes before the daemon logs that it leads: wait for the log line itself.
+        wait_for(
+            lambda: caplog.text.count("leader: this daemon runs the schedule") == 2,
+            "the daemon to lead again",
+        )
+        assert workspace.lease_holder() == "me"
     finally:
         daemon.shutdown.set()
         thread.join(timeout=WAIT_S)
