@@ -87,6 +87,13 @@ def checks_module(tmp_path: Path) -> Iterator[Path]:
 
             def wrong_type(output, sample):
                 return "yes"
+
+            import threading
+            RELEASE = threading.Event()
+
+            def hangs(output, sample):
+                RELEASE.wait(60)
+                return True
             """
         )
     )
@@ -159,3 +166,22 @@ def test_llm_judge_without_any_judge_is_an_error_naming_the_fix() -> None:
 def test_llm_judge_rubric_is_required() -> None:
     with pytest.raises(SuiteError, match=r"graders\[0\]\.rubric: is required"):
         build_graders([{"type": "llm_judge"}], source="s.yaml")
+
+
+def test_a_python_grader_that_does_not_return_in_time_is_an_error_and_the_loop_goes_on(
+    checks_module: Path,
+) -> None:
+    graders = build_graders(
+        [python_spec(checks_module, "hangs")], source=str(checks_module.parent / "s.yaml")
+    )
+
+    async def go() -> str:
+        other = asyncio.create_task(asyncio.sleep(0, result="the loop was free"))
+        with pytest.raises(GraderError, match=r"took over 0\.2 s"):
+            await grade_sample(graders, "x", sample(), pass_threshold=1.0, python_timeout=0.2)
+        return await other
+
+    try:
+        assert asyncio.run(go()) == "the loop was free"
+    finally:
+        sys.modules[checks_module.stem].RELEASE.set()

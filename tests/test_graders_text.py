@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from monitor.core.errors import SuiteError
-from monitor.evals.graders import Grade, Grader, SyncGrader, build_graders
+from monitor.evals.graders import Grade, Grader, GraderError, SyncGrader, build_graders
 from monitor.evals.spec import SampleSpec
 
 
@@ -169,3 +169,8 @@ def test_graders_of_the_same_type_get_distinct_names() -> None:
         [{"type": "contains", "values": ["a"]}, {"type": "contains", "values": ["b"]}], source="s.yaml"
     )
     assert [g.name for g in built] == ["contains", "contains#2"]
+
+
+def test_a_catastrophically_backtracking_pattern_is_a_grader_error_not_a_hang() -> None:
+    with pytest.raises(GraderError, match="catastrophic backtracking"):
+        grade({"type": "regex", "pattern": r"^(a|aa)+$"}, "a" * 60 + "b")

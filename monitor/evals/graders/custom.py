@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.evals.graders.base import Grade, Grader, GraderError, Options, SyncGrader
 
@@ -71,8 +74,49 @@ def import_function(reference: str, search_dir: Path | None) -> Callable[..., An
     return target
 
 
+T = TypeVar("T")
+
+# A user's Python grader runs in a thread of its own and is waited for at most this long.
+PYTHON_GRADER_TIMEOUT_S = 10.0
+
+
+async def call_bounded(function: Callable[[], T], timeout: float) -> T:
+    """Run a blocking call in a daemon thread, waiting at most `timeout` (TimeoutError after).
+
+    The event loop never blocks on it, and a call that never returns cannot hold up the
+    process's exit (a daemon thread, not the loop's executor, which `asyncio.run` joins).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def resolve(result: T | None, error: BaseException | None) -> None:
+        if future.done():  # timed out: nobody waits for it any more
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def target() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = function()
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the run has ended
+            loop.call_soon_threadsafe(resolve, result, error)
+
+    threading.Thread(target=target, name="python-grader", daemon=True).start()
+    return await asyncio.wait_for(future, timeout)
+
+
 class PythonGrader(SyncGrader):
-    """`fn(output, sample)` returns a bool, a score in [0, 1], or a Grade; an exception is a grading error."""
+    """`fn(output, sample)` returns a bool, a score in [0, 1], or a Grade; an exception is a grading error.
+
+    `grade_bounded` runs it in its own thread for at most PYTHON_GRADER_TIMEOUT_S, so a slow or
+    stuck function is a grading error for that sample, not a frozen run.
+    """
 
     type = "python"
 
@@ -86,6 +130,15 @@ class PythonGrader(SyncGrader):
         self.reference = reference
         self.pass_score = opts.number("pass_score", 0.5, minimum=0.0)
         super().__init__(name, weight, {"function": reference, "pass_score": self.pass_score})
+
+    async def grade_bounded(self, output: str, sample: SampleSpec, timeout: float) -> Grade:
+        """`grade` in a thread of its own, for at most `timeout` seconds."""
+        try:
+            return await call_bounded(lambda: self.grade(output, sample), timeout)
+        except TimeoutError:
+            raise GraderError(
+                f"python grader {self.reference} took over {timeout:g} s; its thread is left to finish"
+            ) from None
 
     def grade(self, output: str, sample: SampleSpec) -> Grade:
         try:

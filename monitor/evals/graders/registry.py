@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from monitor.core.errors import SuiteError
 from monitor.evals.graders.base import Grade, Grader, GraderError, Options, SampleGrade, SyncGrader, suggest
 from monitor.evals.graders.choice import ChoiceGrader
-from monitor.evals.graders.custom import LLMJudgeGrader, PythonGrader
+from monitor.evals.graders.custom import PYTHON_GRADER_TIMEOUT_S, LLMJudgeGrader, PythonGrader
 from monitor.evals.graders.numeric import NumericGrader
 from monitor.evals.graders.structured import JsonGrader
 from monitor.evals.graders.text import ContainsGrader, ExactGrader, NotContainsGrader, RegexGrader
@@ -107,6 +107,7 @@ async def grade_sample(
     pass_threshold: float,
     judge: Judge | None = None,
     judges: Mapping[str, Judge] | None = None,
+    python_timeout: float = PYTHON_GRADER_TIMEOUT_S,
 ) -> SampleGrade:
     """Grade one answer with every grader: score = weighted mean, passed = score >= pass_threshold.
 
@@ -119,7 +120,9 @@ async def grade_sample(
     judge_cost: float | None = 0.0
     judge_in = judge_out = 0
     for grader in graders:
-        if isinstance(grader, SyncGrader):
+        if isinstance(grader, PythonGrader):
+            grade = await grader.grade_bounded(output, sample, python_timeout)
+        elif isinstance(grader, SyncGrader):
             grade = grader.grade(output, sample)
         else:
             assert isinstance(grader, LLMJudgeGrader)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
-from monitor.evals.graders.base import Grade, Options, SyncGrader, target_values
+import regex
+
+from monitor.evals.graders.base import Grade, GraderError, Options, SyncGrader, target_values
 
 if TYPE_CHECKING:
     from monitor.evals.spec import SampleSpec
@@ -111,11 +112,17 @@ class NotContainsGrader(SyncGrader):
         return Grade(self.name, 1.0, True, "contains none of the forbidden values")
 
 
-_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
+# A user pattern on model output can backtrack catastrophically; the `regex` engine stops it here.
+REGEX_TIMEOUT_S = 1.0
 
 
 class RegexGrader(SyncGrader):
-    """The answer matches the pattern somewhere (`re.search`), or must not (`must_match: false`)."""
+    """The answer matches the pattern somewhere (a search), or must not (`must_match: false`).
+
+    Patterns use Python's `re` syntax, run by the `regex` engine so that one answer cannot hang the
+    run: a search longer than REGEX_TIMEOUT_S is a grader error for that sample.
+    """
 
     type = "regex"
 
@@ -129,8 +136,8 @@ class RegexGrader(SyncGrader):
                 raise opts.error("flags", f"unknown flag {letter!r}; use letters from 'imsx'")
             flags |= _FLAGS[letter]
         try:
-            self.regex = re.compile(pattern, flags)
-        except re.error as exc:
+            self.regex = regex.compile(pattern, flags)
+        except regex.error as exc:
             raise opts.error("pattern", f"invalid regular expression: {exc}") from None
         self.must_match = opts.boolean("must_match", True)
         spec: dict[str, Any] = {"pattern": pattern, "flags": "".join(sorted(set(flags_text)))}
@@ -138,7 +145,13 @@ class RegexGrader(SyncGrader):
         super().__init__(name, weight, spec)
 
     def grade(self, output: str, sample: SampleSpec) -> Grade:
-        match = self.regex.search(output)
+        try:
+            match = self.regex.search(output, timeout=REGEX_TIMEOUT_S)
+        except TimeoutError:
+            raise GraderError(
+                f"regex grader {self.name}: /{_short(self.regex.pattern)}/ took over {REGEX_TIMEOUT_S:g} s "
+                "on this answer (catastrophic backtracking?)"
+            ) from None
         ok = (match is not None) == self.must_match
         if match is not None:
             detail = f"matched {_short(match.group(0))!r}"
