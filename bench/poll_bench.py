@@ -151,6 +151,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ[KEY_ENV] = KEY
 
+    # One-off import costs (the SDKs, the adapters) stay out of the figures.
+    import monitor.pipeline.poll.discovery
+    import monitor.providers.anthropic
+    import monitor.providers.gemini
+    import monitor.providers.openai  # noqa: F401
     from monitor.core.config import load_config
     from monitor.store.db import open_database
 

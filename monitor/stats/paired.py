@@ -36,11 +36,6 @@ class PairedData:
     clustered: bool
 
 
-def z_quantile(p: float) -> float:
-    """The standard normal quantile."""
-    return normal_quantile(p)
-
-
 def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value: a binomial(b + c, 1/2) test on the discordant pairs."""
     if b < 0 or c < 0:

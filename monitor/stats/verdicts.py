@@ -110,11 +110,6 @@ def _direction(delta: float, p: float, alpha: float) -> str | None:
     return None
 
 
-def verdict_for(delta: float, p_value: float, alpha: float) -> str:
-    """better / worse when the difference is significant at alpha, else no measurable difference."""
-    return _direction(delta, p_value, alpha) or VERDICT_SAME
-
-
 def _finish(
     result: PairedResult, p_adjusted: float | None, p_failures_adjusted: float | None, family: int
 ) -> PairedResult:

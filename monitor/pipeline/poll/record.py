@@ -42,9 +42,7 @@ class ProviderOutcome:
     seconds: float = 0.0
 
 
-def apply_diff(
-    session: Session, config: Config, name: str, diff: ModelDiff, now: datetime
-) -> ProviderOutcome:
+def apply_diff(session: Session, name: str, diff: ModelDiff, now: datetime) -> ProviderOutcome:
     """Write one provider's diff, rows and events, in `session` (the queue turns events into runs)."""
     outcome = ProviderOutcome(name=name, ok=True, bootstrap=diff.bootstrap)
     if diff.new:
@@ -194,7 +192,7 @@ def record_listing(
         try:
             with db.session() as session:
                 diff = _diff_for(session, listing)
-                outcome = _with_counts(apply_diff(session, config, listing.name, diff, utcnow()), listing)
+                outcome = _with_counts(apply_diff(session, listing.name, diff, utcnow()), listing)
                 session.add(_poll_row(listing, outcome))
             return outcome
         except IntegrityError:
