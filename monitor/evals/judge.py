@@ -153,7 +153,7 @@ class Judge:
         question = last_user_message(sample)
         reference = reference_text(sample.target)
         key = self.cache_key(rubric, question, reference, output)
-        cached = self._lookup(key)
+        cached = self._memory_hit(key) if self.db is None else await asyncio.to_thread(self._lookup, key)
         if cached is not None:
             return cached
         pending = self._pending.get(key)
@@ -164,7 +164,10 @@ class Judge:
         self._pending[key] = future
         try:
             result = await self._ask(judge_prompt(rubric, question, output, reference))
-            self._store(key, result)
+            if self.db is None:
+                self._memory[key] = result
+            else:
+                await asyncio.to_thread(self._store, key, result)
             future.set_result(result)
             return result
         except asyncio.CancelledError:
@@ -213,10 +216,13 @@ class Judge:
             ) from gave_up.error
         return completion
 
+    def _memory_hit(self, key: str) -> JudgeScore | None:
+        hit = self._memory.get(key)
+        return replace(hit, cost_usd=0.0, input_tokens=0, output_tokens=0, cached=True) if hit else None
+
     def _lookup(self, key: str) -> JudgeScore | None:
-        if self.db is None:
-            hit = self._memory.get(key)
-            return replace(hit, cost_usd=0.0, input_tokens=0, output_tokens=0, cached=True) if hit else None
+        """The stored verdict for `key`; runs in a thread, off the event loop."""
+        assert self.db is not None
         with self.db.session() as session:
             row = session.get(models.JudgeVerdict, key)
             if row is None:
@@ -224,9 +230,8 @@ class Judge:
             return JudgeScore(row.score, row.reasoning or "", 0.0, 0, 0, cached=True)
 
     def _store(self, key: str, result: JudgeScore) -> None:
-        if self.db is None:
-            self._memory[key] = result
-            return
+        """Store a verdict once (a concurrent worker's equal verdict is fine); runs in a thread."""
+        assert self.db is not None
         verdict = models.JudgeVerdict(
             key=key,
             judge_model=self.model_key,

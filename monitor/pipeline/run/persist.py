@@ -1,10 +1,11 @@
-"""Store a run's results: one idempotent insert per batch, written by a single writer off a bounded queue."""
+"""Store a run's results: one idempotent insert per batch, written off the event loop by one writer thread."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from monitor.core.errors import MonitorError
@@ -38,7 +39,11 @@ def insert_results(db: Database, rows: list[dict[str, Any]]) -> None:
 
 
 class ResultWriter:
-    """The run's single writer: takes rows off a bounded queue, stores them in batches, heartbeats."""
+    """The run's single writer: takes rows off a bounded queue, stores them in batches, heartbeats.
+
+    Inserts and heartbeats run in one thread of their own, in order, so a database lock wait never
+    stalls the requests in flight on the event loop.
+    """
 
     def __init__(
         self,
@@ -58,6 +63,7 @@ class ResultWriter:
         self.pending: list[dict[str, Any]] = []
         self.closed = False
         self.lost_claim = False
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"run-{run_id}-writer")
 
     async def put(self, row: dict[str, Any]) -> None:
         """Hand a finished row to the writer, waiting while the queue is full."""
@@ -69,19 +75,26 @@ class ResultWriter:
 
     async def run(self, halt: asyncio.Event) -> None:
         """Flush every FLUSH_INTERVAL_S or FLUSH_ROWS rows until closed; cancelled, store what is queued."""
+        loop = asyncio.get_running_loop()
         last_beat = self.clock()
         try:
             while not self.closed:
                 await self._collect()
-                self.flush()
+                rows = self._drain()
+                if rows:
+                    await asyncio.shield(loop.run_in_executor(self.thread, insert_results, self.db, rows))
+                    self.on_flush()
                 if self.clock() - last_beat >= HEARTBEAT_INTERVAL_S:
                     last_beat = self.clock()
-                    if not heartbeat(self.db, self.run_id, self.worker_id):
+                    beat = loop.run_in_executor(self.thread, heartbeat, self.db, self.run_id, self.worker_id)
+                    if not await asyncio.shield(beat):
                         self.lost_claim = True
                         halt.set()
         except asyncio.CancelledError:
-            self.flush()  # synchronous: every row a worker handed over is stored before the run ends
+            self.flush()  # every row a worker handed over is stored before the run ends
             raise
+        finally:
+            self.thread.shutdown(wait=True)
 
     async def _collect(self) -> None:
         try:
@@ -97,12 +110,15 @@ class ResultWriter:
         else:
             self.pending.append(row)
 
-    def flush(self) -> None:
-        """Store every queued and pending row in one insert, then report progress."""
+    def _drain(self) -> list[dict[str, Any]]:
         while not self.queue.empty():
             self._take(self.queue.get_nowait())
-        if not self.pending:
-            return
         rows, self.pending = self.pending, []
-        insert_results(self.db, rows)
-        self.on_flush()
+        return rows
+
+    def flush(self) -> None:
+        """Store every queued and pending row now, after any insert already in the writer thread."""
+        rows = self._drain()
+        if rows:
+            self.thread.submit(insert_results, self.db, rows).result()
+            self.on_flush()

@@ -83,7 +83,7 @@ async def execute_run(
     Samples already stored are skipped (stored errors are retried when `retry_errors`). `stop` ends the
     run early: in-flight calls get a short grace, everything finished is written, status interrupted.
     """
-    run, suite, stored, seeded = _prepare(db, run_id, worker_id, retry_errors)
+    run, suite, stored, seeded = await asyncio.to_thread(_prepare, db, run_id, worker_id, retry_errors)
     price_known = config.price_for(run.model_key) is not None
     if run.provider not in config.providers:
         return finish_run(
@@ -144,10 +144,9 @@ async def execute_run(
         for judge_provider in judge_providers:
             await judge_provider.aclose()
     if status == "lost":
-        return summarize_run(db, run_id)
-    return finish_run(
-        db, run_id, status, execution.fatal if status == "failed" else None, price_known=price_known
-    )
+        return await asyncio.to_thread(summarize_run, db, run_id)
+    error = execution.fatal if status == "failed" else None
+    return await asyncio.to_thread(finish_run, db, run_id, status, error, price_known=price_known)
 
 
 async def work_once(
@@ -161,7 +160,7 @@ async def work_once(
     if run_id is None:
         return None
     try:
-        check = guard_run(db, config, run_id)
+        check = await asyncio.to_thread(guard_run, db, config, run_id)
     except MonitorError as exc:
         return finish_run(db, run_id, "failed", str(exc), price_known=False)
     if not check.ok:
