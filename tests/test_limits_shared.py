@@ -224,3 +224,41 @@ def test_two_runs_and_their_judge_share_the_accounts_concurrency(
     stats = sim.stats()
     assert stats["requests"] > 8  # 8 answers plus the judge's verdicts
     assert stats["peak_concurrency"] == 1
+
+
+def test_a_rate_limited_model_list_page_pauses_every_call_of_the_account() -> None:
+    clock = FakeClock()
+    limiter = ProviderLimiter(4, clock=clock, sleep=clock.sleep)
+
+    def page() -> None:
+        raise RateLimited("slow down", retry_after=7.0)
+
+    with pytest.raises(RateLimited):
+        limits.limited_list_call(limiter, page)
+    asyncio.run(limiter.acquire())
+    assert clock.waits == [7.0]
+
+
+def test_a_model_list_page_waits_out_a_pause_a_run_started() -> None:
+    clock = FakeClock()
+    blocked: list[float] = []
+    limiter = ProviderLimiter(4, clock=clock, sleep=clock.sleep, block=blocked.append)
+    limiter.pause(3.0)
+    assert limits.limited_list_call(limiter, lambda: "page") == "page"
+    assert blocked == [3.0]
+
+
+def test_listing_models_spends_the_accounts_request_budget(simulator: Simulator) -> None:
+    from monitor.providers.registry import get_provider
+
+    clock = FakeClock()
+    limits.LIMITERS = InProcessLimiters(clock=clock, sleep=clock.sleep)
+    config = cfg(base_url=f"{simulator.base_url}/v1", api_key_env=KEY_ENV, requests_per_minute=60)
+    provider = get_provider("oa", config)
+    try:
+        provider.list_models()
+    finally:
+        asyncio.run(provider.aclose())
+    limiter = limiter_for(config)
+    assert isinstance(limiter, ProviderLimiter) and limiter.requests is not None
+    assert limiter.requests.tokens == pytest.approx(0.0)

@@ -16,6 +16,7 @@ from monitor.providers.base import (
     ModelInfo,
 )
 from monitor.providers.http import decode_body, map_sdk_error, parse_created
+from monitor.providers.limits import limited_list_call, limiter_for
 from monitor.providers.retry import list_deadline, with_retries
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -95,7 +96,9 @@ class AnthropicProvider:
         after_id: str | None = None
         for _ in range(MAX_LIST_PAGES):
             page = with_retries(
-                functools.partial(self._page, after_id),
+                functools.partial(
+                    limited_list_call, limiter_for(self._cfg), functools.partial(self._page, after_id)
+                ),
                 max_retries=self._cfg.max_retries,
                 deadline=deadline,
                 what=f"{self.name}: list models",

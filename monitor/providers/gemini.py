@@ -13,6 +13,7 @@ from typing import Any
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import BadResponse, ChatRequest, Completion, ModelInfo
 from monitor.providers.http import get_json
+from monitor.providers.limits import limited_list_call, limiter_for
 from monitor.providers.openai import OpenAIChat
 from monitor.providers.retry import list_deadline, with_retries
 
@@ -80,14 +81,18 @@ class GeminiProvider:
                 params["pageToken"] = token
             body = with_retries(
                 functools.partial(
-                    get_json,
-                    self._session,
-                    self.list_url,
-                    params=params,
-                    headers=headers,
-                    timeout_s=self._cfg.timeout_s,
-                    provider=self.name,
-                    secrets=(self._key,),
+                    limited_list_call,
+                    limiter_for(self._cfg),
+                    functools.partial(
+                        get_json,
+                        self._session,
+                        self.list_url,
+                        params=params,
+                        headers=headers,
+                        timeout_s=self._cfg.timeout_s,
+                        provider=self.name,
+                        secrets=(self._key,),
+                    ),
                 ),
                 max_retries=self._cfg.max_retries,
                 deadline=deadline,

@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError, ProviderTimeout
@@ -20,6 +21,7 @@ Clock = Callable[[], float]
 """Monotonic seconds (`time.monotonic`); injectable so tests can drive a fake clock."""
 Sleep = Callable[[float], Awaitable[None]]
 """Waits the given seconds (`asyncio.sleep`); injectable so tests can record waits without waiting."""
+T = TypeVar("T")
 
 _ROUNDING = 1e-6
 """Tokens: a shortfall this small after a wait is float rounding, not a reason to wait again."""
@@ -152,6 +154,10 @@ class Limiter(abc.ABC):
     def settle_tokens(self, estimated: int, actual: int | None) -> None:
         """Correct the TPM budget with the tokens a call really used."""
 
+    @abc.abstractmethod
+    def wait_blocking(self) -> None:
+        """For a blocking caller (a model-list page): wait out any pause, then spend one request."""
+
     def slot(self, estimated_tokens: int = 0) -> _Slot:
         """`async with limiter.slot(tokens):` one request's concurrency slot, after the rate limits."""
         return _Slot(self, estimated_tokens)
@@ -168,8 +174,10 @@ class ProviderLimiter(Limiter):
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        block: Callable[[float], None] = time.sleep,
     ) -> None:
         self.max_concurrency = max_concurrency
+        self._block = block
         self._slots = Gate(max_concurrency)
         self._clock = clock
         self._sleep = sleep
@@ -206,6 +214,13 @@ class ProviderLimiter(Limiter):
 
     def release(self) -> None:
         self._slots.release()
+
+    def wait_blocking(self) -> None:
+        wait = self._paused_until - self._clock()
+        if wait > 0:
+            self._block(wait)
+        if self.requests is not None:
+            self.requests.adjust(1.0)  # the bucket may go below zero: async callers then wait it back
 
     def settle_tokens(self, estimated: int, actual: int | None) -> None:
         if self.tokens is not None and actual is not None:
@@ -297,6 +312,17 @@ LIMITERS: LimiterRegistry = InProcessLimiters()
 def limiter_for(cfg: ProviderConfig) -> Limiter:
     """The limiter of `cfg`'s account, shared with every other caller of that account."""
     return LIMITERS.get(Account.of(cfg), Limits.of(cfg))
+
+
+def limited_list_call(limiter: Limiter, call: Callable[[], T]) -> T:
+    """One blocking list request through the account's limiter; its 429 pauses every caller of the account."""
+    limiter.wait_blocking()
+    try:
+        return call()
+    except ProviderError as error:
+        if error.kind == "rate_limited" and error.retry_after:
+            limiter.pause(error.retry_after)
+        raise
 
 
 async def limited_complete(

@@ -20,6 +20,7 @@ from monitor.providers.base import (
     ModelInfo,
 )
 from monitor.providers.http import decode_body, get_json, map_sdk_error, parse_created
+from monitor.providers.limits import limited_list_call, limiter_for
 from monitor.providers.retry import list_deadline, with_retries
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -266,7 +267,7 @@ class OpenAIProvider:
         if self.compatible:
             return self._list_compatible()
         return with_retries(
-            self._list_sdk,
+            functools.partial(limited_list_call, limiter_for(self._cfg), self._list_sdk),
             max_retries=self._cfg.max_retries,
             deadline=list_deadline(self._cfg.timeout_s),
             what=f"{self.name}: list models",
@@ -307,13 +308,17 @@ class OpenAIProvider:
             page_url = url
             body = with_retries(
                 functools.partial(
-                    get_json,
-                    self._session,
-                    page_url,
-                    headers=headers,
-                    timeout_s=self._cfg.timeout_s,
-                    provider=self.name,
-                    secrets=(self._key,),
+                    limited_list_call,
+                    limiter_for(self._cfg),
+                    functools.partial(
+                        get_json,
+                        self._session,
+                        page_url,
+                        headers=headers,
+                        timeout_s=self._cfg.timeout_s,
+                        provider=self.name,
+                        secrets=(self._key,),
+                    ),
                 ),
                 max_retries=self._cfg.max_retries,
                 deadline=deadline,
