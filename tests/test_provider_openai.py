@@ -94,7 +94,9 @@ def test_default_rule_keeps_chat_models_and_drops_other_modalities(
         ("gpt-realtime", False),
         ("gpt-4o-audio-preview", False),
         ("gpt-image-1", False),
-        ("gpt-4o-search-preview", False),
+        ("gpt-4o-search-preview", True),
+        ("gpt-4o-mini-search-preview-2025-03-11", True),
+        ("gpt-5-search-api", False),
         ("gpt-3.5-turbo-instruct", False),
         ("o1-pro", False),
         ("gpt-5-pro-2025-10-06", False),
@@ -122,6 +124,8 @@ def test_openai_chat_rule_follows_the_documented_id_patterns(model_id: str, chat
         ("gpt-4o", False),
         ("omni-moderation-latest", False),
         ("chatgpt-4o-latest", False),
+        ("gpt-5-chat-latest", False),
+        ("gpt-5.1-chat-latest", False),
     ],
 )
 def test_reasoning_models_are_recognised_by_id(model_id: str, reasoning: bool) -> None:
@@ -322,6 +326,17 @@ def test_compatible_chat_sends_max_tokens_and_temperature(
         ("black-forest-labs/FLUX.1-schnell", False),
         ("stabilityai/stable-diffusion-xl-base-1.0", False),
         ("playai-tts", False),
+        ("gpt-oss-safeguard-20b", True),
+        ("openai/gpt-oss-safeguard-20b", True),
+        ("meta-llama/llama-prompt-guard-2-86m", False),
+        ("bge-m3", False),
+        ("all-minilm:latest", False),
+        ("intfloat/e5-large-v2", False),
+        ("multilingual-e5-large-instruct", False),
+        ("canopylabs/orpheus-v1-english", False),
+        ("qwen2.5-7b-base", False),
+        ("deepseek-ai/deepseek-v3-base", False),
+        ("gemma-3-270m-it", True),
     ],
 )
 def test_compatible_default_rule_keeps_chat_models_and_drops_other_modalities(

@@ -22,6 +22,8 @@ from monitor.providers import (
 )
 from monitor.providers.http import (
     error_from_status,
+    parse_created,
+    parse_duration,
     redact,
     retry_after_from_body,
     retry_after_from_headers,
@@ -173,3 +175,61 @@ def test_with_retries_stops_on_a_retry_after_over_the_cap() -> None:
     with pytest.raises(RateLimited):
         with_retries(far_future, max_retries=5, deadline=float("inf"), what="t", sleep=lambda _s: None)
     assert calls == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("38s", 38.0), ("0.5s", 0.5), ("6m0s", 360.0), ("1h2m3.5s", 3723.5), ("20ms", 0.02), ("7m", 420.0)],
+)
+def test_go_and_protobuf_durations_are_parsed(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "6 minutes", "s", "3x", "1.5"])
+def test_other_text_is_not_a_duration(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+def test_a_try_again_hint_in_minutes_is_read() -> None:
+    body = {"error": {"message": "Limit 200, Used 200, Requested 1. Please try again in 6m0s. Visit ..."}}
+    assert retry_after_from_body(body) == 360.0
+
+
+def test_a_429_without_retry_after_waits_for_the_exhausted_limit_reset() -> None:
+    headers = {
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "1h30m0s",
+        "x-ratelimit-remaining-tokens": "5000",
+        "x-ratelimit-reset-tokens": "6ms",
+    }
+    error = error_from_status(429, {"error": {"message": "Rate limit reached"}}, headers, provider="groq")
+    assert isinstance(error, RateLimited) and error.retry_after == 5400.0
+
+
+def test_anthropic_spend_limit_in_error_details_is_a_quota_error() -> None:
+    body = {
+        "type": "error",
+        "error": {
+            "type": "rate_limit_error",
+            "message": "You have reached your specified API usage limits.",
+            "details": {"error_code": "enforced_spend_limit_reached"},
+        },
+    }
+    assert isinstance(error_from_status(429, body, {"retry-after": "60"}, provider="claude"), QuotaExhausted)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1767225600, datetime(2026, 1, 1, tzinfo=UTC)),
+        (1767225600000, datetime(2026, 1, 1, tzinfo=UTC)),
+        ("1767225600", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("2026-01-01T00:00:00Z", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("1970-01-01T00:00:00Z", None),
+        (0, None),
+        (True, None),
+        ("soon", None),
+    ],
+)
+def test_created_values_are_read_and_the_epoch_is_unknown(value: object, expected: datetime | None) -> None:
+    assert parse_created(value) == expected

@@ -37,8 +37,10 @@ def test_rate_limit_fault_gives_429_with_retry_after_then_recovers(
     sim = make_simulator(faults=[Fault("rate_limit", model="gpt-sim-base", count=1, retry_after=0.05)])
     with pytest.raises(openai.RateLimitError) as info:
         chat(sim)
-    assert info.value.response.headers["retry-after"] == "0.050"
+    # Real providers send whole seconds in retry-after; the exact wait is in retry-after-ms.
+    assert info.value.response.headers["retry-after"] == "1"
     assert info.value.response.headers["retry-after-ms"] == "50"
+    assert info.value.response.headers["x-ratelimit-remaining-requests"] == "0"
     assert info.value.code == "rate_limit_exceeded"
     assert chat(sim)
     assert sim.stats()["faults_injected"] == 1

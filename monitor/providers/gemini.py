@@ -2,11 +2,12 @@
 
 `base_url` is the API root (default https://generativelanguage.googleapis.com): models are listed at
 `<root>/v1beta/models` and chat goes to `<root>/v1beta/openai/`. A base_url that already ends in
-`/v1beta/openai` is accepted and trimmed back to the root.
+`/v1beta/openai`, `/v1beta` or `/v1` is accepted and trimmed back to the root.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -21,15 +22,42 @@ DEFAULT_ROOT = "https://generativelanguage.googleapis.com"
 PAGE_SIZE = 1000
 MAX_LIST_PAGES = 1000
 # providers.md §3.1: these list generateContent but do not answer plain text.
-NOT_CHAT_MARKERS = ("embedding", "imagen", "veo", "tts", "image", "native-audio", "live", "aqa")
+NOT_CHAT_MARKERS = (
+    "embedding",
+    "imagen",
+    "veo",
+    "tts",
+    "image",
+    "native-audio",
+    "live",
+    "aqa",
+    "computer-use",
+    "deep-research",
+)
+NO_SYSTEM_PREFIX = "gemma-"
+"""Gemma models answer 400 "Developer instruction is not enabled" to a system prompt."""
 
 
 def api_root(base_url: str | None) -> str:
     """The API root for a configured base_url (see the module docstring)."""
     root = (base_url or DEFAULT_ROOT).rstrip("/")
-    for suffix in ("/v1beta/openai", "/v1beta"):
+    for suffix in ("/v1beta/openai", "/v1beta", "/v1"):
         root = root.removesuffix(suffix)
     return root
+
+
+def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The system turns prepended to the first user turn (for models that reject system prompts)."""
+    system = [m["content"] for m in messages if m.get("role") in ("system", "developer")]
+    rest = [dict(m) for m in messages if m.get("role") not in ("system", "developer")]
+    if not system:
+        return rest
+    prompt = "\n\n".join(system)
+    for message in rest:
+        if message.get("role") == "user":
+            message["content"] = f"{prompt}\n\n{message['content']}"
+            return rest
+    return [{"role": "user", "content": prompt}, *rest]
 
 
 def is_gemini_chat_model(info: ModelInfo) -> bool:
@@ -100,6 +128,9 @@ class GeminiProvider:
             )
             if not isinstance(body, dict):
                 raise BadResponse("the model list is not a JSON object", provider=self.name)
+            if "models" not in body:
+                # A real list always has models; `{}` is a proxy or outage answer, not an empty list.
+                raise BadResponse("the model list has no 'models' array", provider=self.name)
             models = body.get("models") or []
             if not isinstance(models, list):
                 raise BadResponse("the model list's 'models' is not an array", provider=self.name)
@@ -129,12 +160,17 @@ class GeminiProvider:
     def is_chat_model(self, info: ModelInfo) -> bool:
         return is_gemini_chat_model(info)
 
+    def _prepared(self, request: ChatRequest) -> ChatRequest:
+        if request.model.startswith(NO_SYSTEM_PREFIX):
+            return dataclasses.replace(request, messages=fold_system(request.messages))
+        return request
+
     def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
         """The chat parameters this adapter would send now."""
-        return self._chat.request_kwargs(request)
+        return self._chat.request_kwargs(self._prepared(request))
 
     async def complete(self, request: ChatRequest) -> Completion:
-        return await self._chat.complete(request)
+        return await self._chat.complete(self._prepared(request))
 
     async def aclose(self) -> None:
         await self._chat.aclose()

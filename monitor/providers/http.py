@@ -28,9 +28,21 @@ MESSAGE_LIMIT = 500
 _KEY_SHAPES = re.compile(
     r"(sk-ant-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|(?:gsk|xai|pplx|r8)_[A-Za-z0-9]{12,})"
 )
-_TRY_AGAIN = re.compile(r"try again in (\d+(?:\.\d+)?)\s*(ms|s)\b", re.IGNORECASE)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
-_QUOTA_CODES = {"insufficient_quota", "billing_error", "billing_hard_limit_reached"}
+_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)")
+_TRY_AGAIN = re.compile(r"(?:try again|retry) in ((?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s))+)", re.IGNORECASE)
+_QUOTA_CODES = {
+    "insufficient_quota",
+    "billing_error",
+    "billing_hard_limit_reached",
+    "enforced_spend_limit_reached",
+    "contract_spend_limit_reached",
+    "linked_organization_spend_limit_reached",
+}
+_LOADING_MESSAGE = "loading model"
+"""llama.cpp's 503 while it loads the model (tools/server/server-http.cpp)."""
+_MAX_UNIX_S = 1e11
+"""A larger `created` is in milliseconds (1e11 seconds is the year 5138)."""
 _AUTH_REASONS = {"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"}
 
 
@@ -43,11 +55,26 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from a protobuf duration such as "38s" or "0.5s"; None if it is not one."""
+    """Seconds from a protobuf ("38s", "0.5s") or Go ("6m0s", "1h2m3.5s", "20ms") duration; else None."""
     if not isinstance(value, str):
         return None
-    match = _DURATION.match(value)
-    return float(match.group(1)) if match else None
+    text = value.strip()
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * _UNIT_S[unit] for number, unit in parts)
+
+
+def ratelimit_reset_from_headers(headers: Mapping[str, str] | None) -> float | None:
+    """The longest `x-ratelimit-reset-{requests,tokens}` (Go durations) of a limit whose remaining is 0."""
+    if not headers:
+        return None
+    waits = []
+    for limit in ("requests", "tokens"):
+        reset = parse_duration(headers.get(f"x-ratelimit-reset-{limit}"))
+        if reset is not None and str(headers.get(f"x-ratelimit-remaining-{limit}", "")).strip() == "0":
+            waits.append(reset)
+    return max(waits) if waits else None
 
 
 def retry_after_from_headers(
@@ -93,8 +120,8 @@ def error_object(body: Any) -> dict[str, Any]:
 def retry_after_from_body(body: Any) -> float | None:
     """Gemini's `RetryInfo.retryDelay`, or OpenAI's "Please try again in 3.89s", in seconds."""
     err = error_object(body)
-    for detail in err.get("details") or []:
-        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+    for detail in error_details(err):
+        if str(detail.get("@type", "")).endswith("RetryInfo"):
             delay = parse_duration(detail.get("retryDelay"))
             if delay is not None:
                 return delay
@@ -102,26 +129,53 @@ def retry_after_from_body(body: Any) -> float | None:
     if isinstance(message, str):
         match = _TRY_AGAIN.search(message)
         if match:
-            amount = float(match.group(1))
-            return amount / 1000.0 if match.group(2).lower() == "ms" else amount
+            return parse_duration(match.group(1))
     return None
 
 
+def error_details(err: dict[str, Any]) -> list[dict[str, Any]]:
+    """The error's `details` objects: Google's list of typed details, or Anthropic's one object."""
+    details = err.get("details")
+    if isinstance(details, dict):
+        return [details]
+    if isinstance(details, list):
+        return [d for d in details if isinstance(d, dict)]
+    return []
+
+
+def is_daily_quota(details: list[dict[str, Any]]) -> bool:
+    """Whether Google's `QuotaFailure` names a per-day quota (`quotaId` "...PerDay..."), not per-minute."""
+    for detail in details:
+        if not str(detail.get("@type", "")).endswith("QuotaFailure"):
+            continue
+        for violation in detail.get("violations") or []:
+            if isinstance(violation, dict) and "perday" in str(violation.get("quotaId", "")).lower():
+                return True
+    return False
+
+
 def parse_created(value: Any) -> datetime | None:
-    """Unix seconds or an ISO 8601 string -> aware UTC datetime; None when absent or unreadable."""
+    """Unix seconds or milliseconds (a number or a numeric string) or an ISO 8601 string -> aware UTC
+    datetime; None when absent, unreadable or the epoch (Anthropic's placeholder for an unknown date)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = float(value)
         except ValueError:
+            try:
+                parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parsed if parsed.timestamp() > 0 else None
+    if isinstance(value, int | float):
+        if value <= 0:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000.0 if value > _MAX_UNIX_S else value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     return None
 
 
@@ -149,22 +203,24 @@ def error_from_status(
     message = err.get("message") if isinstance(err.get("message"), str) else None
     if message is None:
         message = body if isinstance(body, str) and body.strip() else "no error message"
-    code = str(err.get("code") or "")
+    details = error_details(err)
+    codes = {str(err.get("code") or ""), str(err.get("error_code") or "")}
+    codes |= {str(d.get("error_code")) for d in details if d.get("error_code") is not None}
     etype = str(err.get("type") or err.get("status") or "")
-    reasons = {
-        str(d.get("reason"))
-        for d in err.get("details") or []
-        if isinstance(d, dict) and d.get("reason") is not None
-    }
+    reasons = {str(d.get("reason")) for d in details if d.get("reason") is not None}
     label = f" {etype}" if etype else ""
     text = redact(f"HTTP {status}{label}: {message}"[:MESSAGE_LIMIT], secrets)
     retry_after = retry_after_from_headers(headers)
     if retry_after is None:
         retry_after = retry_after_from_body(body)
+    if retry_after is None and status == 429:
+        retry_after = ratelimit_reset_from_headers(headers)
     if status in (401, 403) or reasons & _AUTH_REASONS:
         return AuthError(text, provider=provider, status=status)
-    if status == 402 or code in _QUOTA_CODES or etype in _QUOTA_CODES:
+    if status == 402 or codes & _QUOTA_CODES or etype in _QUOTA_CODES:
         return QuotaExhausted(text, provider=provider, status=status)
+    if status == 429 and is_daily_quota(details):
+        return QuotaExhausted(f"daily quota exhausted: {text}", provider=provider, status=status)
     if status == 404:
         return ModelNotFound(text, provider=provider, status=status)
     if status == 408:
@@ -172,7 +228,10 @@ def error_from_status(
     if status == 429:
         return RateLimited(text, provider=provider, status=status, retry_after=retry_after)
     if status >= 500:
-        return Overloaded(text, provider=provider, status=status, retry_after=retry_after)
+        loading = status == 503 and message.strip().lower() == _LOADING_MESSAGE
+        if loading:
+            text = f"{text} (the server is still loading its model)"
+        return Overloaded(text, provider=provider, status=status, retry_after=retry_after, loading=loading)
     return BadRequest(text, provider=provider, status=status)
 
 

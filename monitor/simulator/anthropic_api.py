@@ -46,8 +46,52 @@ def model_object(model: SimModel) -> dict[str, Any]:
         "line": _line(model.id),
         "max_input_tokens": 200000,
         "max_tokens": 64000,
-        "capabilities": {"batch": {"supported": True}, "image_input": {"supported": True}},
+        "capabilities": capabilities(model),
     }
+
+
+def capabilities(model: SimModel) -> dict[str, Any]:
+    """Every key of the SDK's `ModelCapabilities` (all required there): `thinking` follows `reasoning`."""
+
+    def yes(flag: bool = True) -> dict[str, bool]:
+        return {"supported": flag}
+
+    thinking = model.reasoning
+    return {
+        "batch": yes(),
+        "citations": yes(),
+        "code_execution": yes(),
+        "context_management": {"supported": True, "clear_tool_uses_20250919": yes()},
+        "effort": {
+            "supported": thinking,
+            "low": yes(thinking),
+            "medium": yes(thinking),
+            "high": yes(thinking),
+            "max": yes(thinking),
+        },
+        "image_input": yes(),
+        "pdf_input": yes(),
+        "server_tools": {"supported": True, "code_execution": yes(), "web_search": yes()},
+        "structured_outputs": yes(),
+        "thinking": {
+            "supported": thinking,
+            "types": {
+                "adaptive": yes(thinking),
+                "between_tools": yes(thinking),
+                "disabled": yes(),
+                "enabled": yes(thinking),
+            },
+        },
+    }
+
+
+STOP_REASONS = {
+    "refusal": "refusal",
+    "pause_turn": "pause_turn",
+    "context_window": "model_context_window_exceeded",
+}
+"""A faults.OUTCOME_KINDS -> the stop_reason it answers with (no content filter here: it refuses)."""
+REFUSAL_EXPLANATION = "This request was declined under the usage policy."
 
 
 def newest_first(models: list[SimModel]) -> list[SimModel]:
@@ -120,18 +164,30 @@ def validate(body: Any, version: str, request_id: str) -> web.Response | None:
     return None
 
 
-async def messages(state: SimState, model: SimModel, body: dict[str, Any], request_id: str) -> web.Response:
+async def messages(
+    state: SimState, model: SimModel, body: dict[str, Any], request_id: str, outcome: str | None = None
+) -> web.Response:
     """POST /v1/messages for a known, live model (auth, faults, lookup and validation are done)."""
     nonce = "" if model.deterministic else uuid.uuid4().hex
     prompt = prompt_from(body["messages"], body.get("system"))
     reply = await generate(model, prompt, body["max_tokens"], state.latency_scale, nonce)
+    text = reply.text
+    stop_reason = "end_turn" if reply.finish == "stop" else "max_tokens"
+    stop_details = None
+    if outcome is not None:
+        stop_reason = STOP_REASONS.get(outcome, "refusal")
+        text = text[: max(1, len(text) // 2)]
+        if stop_reason == "refusal":
+            text = ""
+            stop_details = {"type": "refusal", "category": None, "explanation": REFUSAL_EXPLANATION}
     result = {
         "id": state.next_id("msg_sim"),
         "type": "message",
         "role": "assistant",
         "model": model.snapshot,
-        "content": [{"type": "text", "text": reply.text}],
-        "stop_reason": "end_turn" if reply.finish == "stop" else "max_tokens",
+        "content": [{"type": "text", "text": text}] if text else [],
+        "stop_reason": stop_reason,
+        "stop_details": stop_details,
         "stop_sequence": None,
         "usage": {
             "input_tokens": reply.input_tokens,

@@ -6,6 +6,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 PROVIDERS = ("openai", "anthropic", "gemini")
 
@@ -33,6 +34,10 @@ class SimModel:
     shutdown_date: str | None = None
     snapshot: str | None = None
     owned_by: str | None = None
+    aliases: list[str] | None = None
+    created_now: bool = False
+    system_prompt: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:

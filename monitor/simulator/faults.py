@@ -9,9 +9,26 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from monitor.simulator.errors import error_for
+from monitor.simulator.errors import anthropic_error, error_for, json_response, openai_error
 
-FAULT_KINDS = ("rate_limit", "server_error", "overloaded", "timeout", "reset", "malformed_json", "truncated")
+OUTCOME_KINDS = ("refusal", "content_filter", "pause_turn", "context_window")
+"""Faults that are answers: a 200 whose body is the provider's own refusal, filter or cut-off variant."""
+FAULT_KINDS = (
+    "rate_limit",
+    "server_error",
+    "overloaded",
+    "timeout",
+    "reset",
+    "malformed_json",
+    "truncated",
+    "loading",
+    "quota_daily",
+    "spend_limit",
+    "empty_object",
+    *OUTCOME_KINDS,
+)
+DAILY_QUOTA_ID = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+MINUTE_QUOTA_ID = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
 ENDPOINTS = ("chat", "models")
 
 
@@ -34,6 +51,8 @@ class Fault:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, not {self.kind!r}")
         if self.endpoint not in ENDPOINTS:
             raise ValueError(f"endpoint must be chat or models, not {self.endpoint!r}")
+        if self.kind in OUTCOME_KINDS and self.endpoint != "chat":
+            raise ValueError(f"kind {self.kind!r} is an answer variant: endpoint must be chat")
         if self.provider is not None and self.provider not in ("openai", "anthropic", "gemini"):
             raise ValueError(f"provider must be openai, anthropic or gemini, not {self.provider!r}")
         if self.rate is not None and not 0.0 <= self.rate <= 1.0:
@@ -91,7 +110,10 @@ async def fault_response(
             openai_type="requests",
             code="rate_limit_exceeded",
             retry_after=fault.retry_after,
+            quota_id=MINUTE_QUOTA_ID,
         )
+    if fault.kind in ("quota_daily", "spend_limit", "loading", "empty_object"):
+        return quota_or_state_response(fault.kind, api, request_id)
     if fault.kind == "server_error":
         return error_for(
             api,
@@ -136,6 +158,42 @@ async def fault_response(
     await response.write(b'{"id": "truncated", "object": "chat.completion", "choices": [')
     _abort(request)
     raise asyncio.CancelledError
+
+
+def quota_or_state_response(kind: str, api: str, request_id: str) -> web.Response:
+    """A per-day limit, a spend limit, llama.cpp's "Loading model" 503, or a bare `{}` answer."""
+    if kind == "empty_object":
+        return json_response({})
+    if kind == "loading":
+        body = {"error": {"message": "Loading model", "type": "unavailable_error", "code": 503}}
+        return json_response(body, 503)
+    if api == "anthropic":
+        message = "You have reached your specified API usage limits. You will regain access on 2026-12-01."
+        return anthropic_error(
+            429,
+            message,
+            request_id=request_id,
+            error_code="enforced_spend_limit_reached",
+            headers={"retry-after": "3600"},
+        )
+    if api == "openai" and kind == "spend_limit":
+        message = "You exceeded your current quota, please check your plan and billing details."
+        return error_for(api, 429, message, request_id=request_id, code="insufficient_quota")
+    if api == "openai":
+        # A per-day limit: no retry-after, only the hint and Go-style reset durations of hours.
+        message = (
+            "Rate limit reached for gpt-sim in organization org-sim on requests per day (RPD): "
+            "Limit 200, Used 200, Requested 1. Please try again in 6m0s."
+        )
+        headers = {
+            "x-request-id": request_id,
+            "x-ratelimit-limit-requests": "200",
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "6m0s",
+        }
+        return openai_error(429, message, type_="requests", code="rate_limit_exceeded", headers=headers)
+    message = "You exceeded your current quota, please check your plan and billing details."
+    return error_for(api, 429, message, request_id=request_id, retry_after=23.0, quota_id=DAILY_QUOTA_ID)
 
 
 def _abort(request: web.Request) -> None:

@@ -93,11 +93,17 @@ def openai_list(state: SimState) -> web.Response:
 
 
 async def openai_chat(
-    state: SimState, model: SimModel, body: dict[str, Any], request_id: str
+    state: SimState, model: SimModel, body: dict[str, Any], request_id: str, outcome: str | None = None
 ) -> web.Response:
     """POST /v1beta/openai/chat/completions for a known, live model."""
     reply = await openai_api.chat_reply(state, model, body)
-    return json_response(openai_api.completion_body(state, model, reply, gemini=True))
+    return json_response(openai_api.completion_body(state, model, reply, gemini=True, outcome=outcome))
+
+
+def no_system_prompt(model_id: str, *, wrapped: bool = True) -> web.Response:
+    """Gemma's 400 for a system prompt (it has no system role)."""
+    message = f"Developer instruction is not enabled for models/{model_id}"
+    return gemini_error(400, message, wrapped=wrapped)
 
 
 def _native_prompt(body: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
@@ -112,12 +118,14 @@ def _native_prompt(body: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
 
 
 async def generate_content(
-    state: SimState, model: SimModel, body: dict[str, Any], request_id: str
+    state: SimState, model: SimModel, body: dict[str, Any], request_id: str, outcome: str | None = None
 ) -> web.Response:
-    """POST /v1beta/models/{id}:generateContent."""
+    """POST /v1beta/models/{id}:generateContent; an `outcome` of content_filter or refusal is SAFETY."""
     messages, system = _native_prompt(body)
     if not messages:
         return gemini_error(400, "* GenerateContentRequest.contents: contents is not specified")
+    if system and not model.system_prompt:
+        return no_system_prompt(model.id, wrapped=False)
     config = body.get("generationConfig") or {}
     limit = config.get("maxOutputTokens") if isinstance(config, dict) else None
     nonce = "" if model.deterministic else uuid.uuid4().hex
@@ -137,14 +145,17 @@ async def generate_content(
     }
     if thoughts:
         usage["thoughtsTokenCount"] = thoughts
+    candidate: dict[str, Any] = {
+        "content": {"role": "model", "parts": [{"text": reply.text}]},
+        "finishReason": "STOP" if reply.finish == "stop" else "MAX_TOKENS",
+        "index": 0,
+    }
+    if outcome in ("content_filter", "refusal"):
+        candidate = {"finishReason": "SAFETY", "index": 0}
+    elif outcome is not None:
+        candidate["finishReason"] = "MAX_TOKENS"
     result = {
-        "candidates": [
-            {
-                "content": {"role": "model", "parts": [{"text": reply.text}]},
-                "finishReason": "STOP" if reply.finish == "stop" else "MAX_TOKENS",
-                "index": 0,
-            }
-        ],
+        "candidates": [candidate],
         "usageMetadata": usage,
         "modelVersion": model.id,
         "responseId": request_id,

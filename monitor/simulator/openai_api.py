@@ -18,12 +18,17 @@ SAMPLING_PARAMS = ("temperature", "top_p")
 
 
 def model_object(model: SimModel, quirk: str | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": model.id, "object": "model", "created": model.created_unix}
+    """One `/v1/models` entry; `aliases`, `created_now` and `extra` give compatible servers' fields."""
+    created = int(time.time()) if model.created_now else model.created_unix
+    item: dict[str, Any] = {"id": model.id, "object": "model", "created": created}
+    if model.aliases is not None:
+        item["aliases"] = list(model.aliases)
     if quirk == "no_created":
         del item["created"]
     item["owned_by"] = model.owned_by
     if model.shutdown_date:
         item["shutdown_date"] = model.shutdown_date
+    item.update(model.extra)
     return item
 
 
@@ -111,9 +116,30 @@ async def chat_reply(state: SimState, model: SimModel, body: dict[str, Any]) -> 
     return await generate(model, prompt_from(body["messages"]), max_tokens, state.latency_scale, nonce)
 
 
+REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
+
+
+def has_system(body: dict[str, Any]) -> bool:
+    """Whether a chat body carries a system or developer turn."""
+    return any(isinstance(m, dict) and m.get("role") in ("system", "developer") for m in body["messages"])
+
+
+def _outcome_choice(reply: Reply, outcome: str | None) -> tuple[str | None, str | None, str]:
+    """(content, refusal, finish_reason) of a reply, or of the outcome variant asked for."""
+    if outcome == "refusal":
+        return None, REFUSAL_TEXT, "stop"
+    if outcome == "content_filter":
+        return None, None, "content_filter"
+    if outcome in ("pause_turn", "context_window"):
+        return reply.text[: max(1, len(reply.text) // 2)], None, "length"
+    return reply.text, None, reply.finish
+
+
 def completion_body(
-    state: SimState, model: SimModel, reply: Reply, *, gemini: bool = False
+    state: SimState, model: SimModel, reply: Reply, *, gemini: bool = False, outcome: str | None = None
 ) -> dict[str, Any]:
+    """A chat.completion; `outcome` (a faults.OUTCOME_KINDS) turns it into that variant."""
+    content, refusal, finish = _outcome_choice(reply, outcome)
     usage: dict[str, Any] = {
         "prompt_tokens": reply.input_tokens,
         "completion_tokens": reply.output_tokens,
@@ -127,9 +153,9 @@ def completion_body(
         "choices": [
             {
                 "index": 0,
-                "finish_reason": reply.finish,
+                "finish_reason": finish,
                 "logprobs": None,
-                "message": {"role": "assistant", "content": reply.text, "refusal": None, "annotations": []},
+                "message": {"role": "assistant", "content": content, "refusal": refusal, "annotations": []},
             }
         ],
         "usage": usage,
@@ -147,7 +173,9 @@ def completion_body(
     return body
 
 
-async def chat(state: SimState, model: SimModel, body: dict[str, Any], request_id: str) -> web.Response:
+async def chat(
+    state: SimState, model: SimModel, body: dict[str, Any], request_id: str, outcome: str | None = None
+) -> web.Response:
     """POST /v1/chat/completions for a known, live model (auth, faults and lookup are done)."""
     if model.reasoning:
         rejection = reasoning_rejection(body, request_id)
@@ -157,7 +185,7 @@ async def chat(state: SimState, model: SimModel, body: dict[str, Any], request_i
     reply = await chat_reply(state, model, body)
     headers = ratelimit_headers(state, request_id)
     headers["openai-processing-ms"] = str(round((time.perf_counter() - started) * 1000))
-    return json_response(completion_body(state, model, reply), headers=headers)
+    return json_response(completion_body(state, model, reply, outcome=outcome), headers=headers)
 
 
 def not_found(model_id: str, request_id: str, api: str = "openai") -> web.Response:

@@ -5,7 +5,7 @@ Format (all keys optional)::
     rpm_limit: 600                 # requests per minute over all providers; beyond it 429 + retry-after
     latency_scale: 1.0             # multiplies every model's latency (0 = answer at once)
     openai_list_quirk: bare_array  # or data_null, no_created: mimic OpenAI-compatible servers
-    api_key: sim-key               # the one key all three providers accept
+    api_key: sim-key               # the one key all three providers accept (null: keyless)
     models:                        # replaces the default line-up; fields of SimModel
       - id: gpt-sim-base
         provider: openai           # openai | anthropic | gemini
@@ -20,7 +20,9 @@ Format (all keys optional)::
         remove_at: "2026-11-25T10:00:00Z"   # gone from the list (and chat) at that time
     faults:                        # fields of Fault
       - kind: rate_limit           # rate_limit | server_error | overloaded | timeout | reset
-        model: gpt-sim-base        #   | malformed_json | truncated
+        model: gpt-sim-base        #   | malformed_json | truncated | loading | quota_daily
+                                   #   | spend_limit | empty_object | refusal | content_filter
+                                   #   | pause_turn | context_window (docs/simulator.md)
         count: 3                   # the first 3 matching requests, or `rate: 0.1` for 10 %
         retry_after: 0.05
       - kind: server_error

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -12,13 +11,13 @@ from typing import Any
 from aiohttp import web
 
 from monitor.simulator import anthropic_api, gemini_api, openai_api
+from monitor.simulator.admit import STATE, admit, api_of, chat_fault, inject, rate_limited, read_json
 from monitor.simulator.catalog import Catalog, SimModel, default_models
-from monitor.simulator.errors import error_for, gemini_key_invalid, json_response
-from monitor.simulator.faults import Fault, FaultPlan, fault_response
+from monitor.simulator.errors import error_for, json_response
+from monitor.simulator.faults import Fault, FaultPlan
 from monitor.simulator.ratelimit import TokenBucket
 from monitor.simulator.state import OPENAI_LIST_QUIRKS, SimState
 
-STATE = web.AppKey("state", SimState)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -29,7 +28,7 @@ class Simulator:
         self,
         models: list[SimModel] | None = None,
         faults: list[Fault] | None = None,
-        api_key: str = "sim-key",
+        api_key: str | None = "sim-key",
         rpm_limit: float | None = None,
         latency_scale: float = 1.0,
         host: str = "127.0.0.1",
@@ -125,7 +124,7 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
     if request.path.startswith("/_sim/"):
         return await handler(request)
     stats = request.app[STATE].stats
-    stats.enter()
+    stats.enter("Authorization" in request.headers)
     try:
         return await handler(request)
     finally:
@@ -153,72 +152,6 @@ async def sim_stats(request: web.Request) -> web.Response:
     return json_response(request.app[STATE].snapshot())
 
 
-def bearer(request: web.Request) -> str | None:
-    value = request.headers.get("Authorization", "")
-    if value[:7].lower() == "bearer ":
-        return value[7:].strip()
-    return None
-
-
-def rate_limited(state: SimState, api: str, request_id: str) -> web.Response | None:
-    """429 with retry-after when the requests-per-minute bucket is empty."""
-    if state.limiter is None:
-        return None
-    wait = state.limiter.take()
-    if wait is None:
-        return None
-    state.stats.rate_limited += 1
-    return error_for(
-        api,
-        429,
-        "Rate limit reached for requests per min (RPM). Please try again shortly.",
-        request_id=request_id,
-        openai_type="requests",
-        code="rate_limit_exceeded",
-        retry_after=wait,
-    )
-
-
-async def read_json(request: web.Request) -> Any:
-    try:
-        return json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-async def inject(
-    state: SimState,
-    request: web.Request,
-    api: str,
-    provider: str,
-    endpoint: str,
-    model: str | None,
-    request_id: str,
-) -> web.StreamResponse | None:
-    fault = state.faults.pick(provider, endpoint, model)
-    if fault is None:
-        return None
-    return await fault_response(fault, request, api, request_id)
-
-
-def api_of(request: web.Request) -> str:
-    """Which provider a shared path (/v1/models) is addressed to, from the headers the SDKs send."""
-    if "anthropic-version" in request.headers:
-        return "anthropic"
-    if "x-goog-api-key" in request.headers or "key" in request.query:
-        return "gemini"
-    return "openai"
-
-
-def google_key(request: web.Request) -> str | None:
-    return request.headers.get("x-goog-api-key") or request.query.get("key")
-
-
-def anthropic_key(request: web.Request) -> str | None:
-    """`x-api-key` wins over `Authorization: Bearer` when both are sent."""
-    return request.headers.get("x-api-key") or bearer(request)
-
-
 async def list_models(request: web.Request) -> web.StreamResponse:
     """GET /v1/models: Anthropic with `anthropic-version`, Gemini with a Google key, else OpenAI."""
     api = api_of(request)
@@ -227,41 +160,6 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     if api == "gemini":
         return await gemini_models(request)
     return await openai_models(request)
-
-
-def _refuse(dialect: str, key: str | None, request_id: str) -> web.Response:
-    """The provider's own answer to a missing or wrong key."""
-    if dialect == "anthropic":
-        return anthropic_api.auth_error(key, request_id)
-    if dialect == "openai":
-        return openai_api.auth_error(key, request_id)
-    return gemini_key_invalid(key, wrapped=dialect == "gemini-openai")
-
-
-_KEY_READERS: dict[str, Callable[[web.Request], str | None]] = {
-    "openai": bearer,
-    "anthropic": anthropic_key,
-    "gemini": google_key,
-    "gemini-openai": bearer,
-}
-
-
-def admit(
-    request: web.Request, endpoint: str, dialect: str, *, limit: bool = True
-) -> tuple[SimState, str, web.Response | None]:
-    """Every handler's start: count the request, check its key, apply the rpm limit.
-
-    Returns the state, a request id, and the refusal to send (None when the request may go on).
-    """
-    state = request.app[STATE]
-    state.stats.count(endpoint)
-    request_id = state.next_id("req_")
-    key = _KEY_READERS[dialect](request)
-    if key != state.api_key:
-        return state, request_id, _refuse(dialect, key, request_id)
-    if limit:
-        return state, request_id, rate_limited(state, dialect, request_id)
-    return state, request_id, None
 
 
 async def get_model(request: web.Request) -> web.StreamResponse:
@@ -307,9 +205,10 @@ async def openai_chat(request: web.Request) -> web.StreamResponse:
         return openai_api.not_found(body["model"], request_id)
     if not model.chat:
         return openai_api.not_chat(model.id, request_id)
-    if failed := await inject(state, request, "openai", "openai", "chat", model.id, request_id):
+    failed, outcome = await chat_fault(state, request, "openai", "openai", model.id, request_id)
+    if failed:
         return failed
-    return await openai_api.chat(state, model, body, request_id)
+    return await openai_api.chat(state, model, body, request_id, outcome)
 
 
 async def anthropic_models(request: web.Request) -> web.StreamResponse:
@@ -339,9 +238,10 @@ async def anthropic_messages(request: web.Request) -> web.StreamResponse:
     model = state.catalog.lookup("anthropic", str(body["model"]))
     if model is None:
         return anthropic_api.not_found(str(body["model"]), request_id)
-    if failed := await inject(state, request, "anthropic", "anthropic", "chat", model.id, request_id):
+    failed, outcome = await chat_fault(state, request, "anthropic", "anthropic", model.id, request_id)
+    if failed:
         return failed
-    return await anthropic_api.messages(state, model, body, request_id)
+    return await anthropic_api.messages(state, model, body, request_id, outcome)
 
 
 async def gemini_models(request: web.Request) -> web.StreamResponse:
@@ -383,9 +283,10 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     model = state.catalog.lookup("gemini", model_id)
     if model is None or not model.chat:
         return gemini_api.not_found(model_id, request_id)
-    if failed := await inject(state, request, "gemini", "gemini", "chat", model.id, request_id):
+    failed, outcome = await chat_fault(state, request, "gemini", "gemini", model.id, request_id)
+    if failed:
         return failed
-    return await gemini_api.generate_content(state, model, body, request_id)
+    return await gemini_api.generate_content(state, model, body, request_id, outcome)
 
 
 async def gemini_openai_models(request: web.Request) -> web.StreamResponse:
@@ -408,6 +309,9 @@ async def gemini_openai_chat(request: web.Request) -> web.StreamResponse:
     model = state.catalog.lookup("gemini", model_id)
     if model is None or not model.chat:
         return gemini_api.not_found(model_id, request_id, wrapped=True)
-    if failed := await inject(state, request, "gemini-openai", "gemini", "chat", model.id, request_id):
+    if model.system_prompt is False and openai_api.has_system(body):
+        return gemini_api.no_system_prompt(model.id)
+    failed, outcome = await chat_fault(state, request, "gemini-openai", "gemini", model.id, request_id)
+    if failed:
         return failed
-    return await gemini_api.openai_chat(state, model, body, request_id)
+    return await gemini_api.openai_chat(state, model, body, request_id, outcome)

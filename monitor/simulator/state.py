@@ -21,10 +21,13 @@ class Stats:
     in_flight: int = 0
     peak_concurrency: int = 0
     rate_limited: int = 0
+    with_authorization: int = 0
     by_endpoint: dict[str, int] = field(default_factory=dict)
 
-    def enter(self) -> None:
+    def enter(self, authorization: bool = False) -> None:
+        """One provider request starts; `authorization` says it carried an Authorization header."""
         self.requests += 1
+        self.with_authorization += authorization
         self.in_flight += 1
         if self.in_flight > self.peak_concurrency:
             self.peak_concurrency = self.in_flight
@@ -42,7 +45,8 @@ class SimState:
 
     catalog: Catalog
     faults: FaultPlan
-    api_key: str
+    api_key: str | None
+    """The one key every provider accepts; None is a keyless server (llama.cpp without --api-key)."""
     latency_scale: float = 1.0
     limiter: TokenBucket | None = None
     openai_list_quirk: str | None = None
@@ -63,4 +67,5 @@ class SimState:
             "faults_injected": sum(self.faults.injected.values()),
             "faults_by_kind": dict(self.faults.injected),
             "rate_limited": self.stats.rate_limited,
+            "with_authorization": self.stats.with_authorization,
         }

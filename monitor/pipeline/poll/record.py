@@ -76,6 +76,7 @@ def apply_diff(session: Session, name: str, diff: ModelDiff, now: datetime) -> P
                     "display_name": info.display_name,
                     "created": info.created.isoformat() if info.created else None,
                     "owned_by": info.owned_by,
+                    "aliases": list(info.aliases),
                 },
             )
             events.append(event)
