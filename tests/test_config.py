@@ -60,7 +60,8 @@ def test_price_lookup_prefers_exact_then_longest_glob(write_config):
     config = load_config(write_config(GOOD))
     assert config.price_for("openai:gpt-4.1-mini") is not None
     assert config.price_for("openai:gpt-4.1-mini").input == 2.0
-    assert config.price_for("local:llama3") is None
+    assert config.price_for("openai:gpt-4.1-mini").source == "config"
+    assert config.price_for("local:llama3").estimated
 
 
 def test_config_is_found_through_the_environment_variable(write_config, monkeypatch, tmp_path):

@@ -1,4 +1,4 @@
-"""Pricing: call costs, unknown prices stay unknown, run estimates and the budget check."""
+"""Pricing: call costs, unknown prices at an upper bound, run estimates and the budget check."""
 
 from __future__ import annotations
 
@@ -45,9 +45,13 @@ def test_call_cost_uses_usd_per_million_tokens(write_config: Callable[[str], Pat
     assert call_cost(price, 1_000, 500) == (1_000 * 2.0 + 500 * 8.0) / 1_000_000
 
 
-def test_unknown_price_is_none_and_prints_unknown_never_zero(write_config: Callable[[str], Path]) -> None:
+def test_an_unpriced_model_is_priced_at_an_upper_bound_never_zero(
+    write_config: Callable[[str], Path],
+) -> None:
     config = _config(write_config)
-    assert config.price_for("sim:other") is None
+    price = config.price_for("sim:other")
+    assert price.estimated and price.source.startswith("estimated upper bound")
+    assert price.input >= 2.0 and price.output >= 8.0
     assert call_cost(None, 1_000, 500) is None
     assert add_costs([0.1, None, 0.2]) is None
     assert format_cost(None) == "unknown"
@@ -105,13 +109,14 @@ def test_budget_check_counts_what_was_spent_today(write_config: Callable[[str], 
     assert "today's remaining budget" in check.explain()
 
 
-def test_unknown_cost_with_a_budget_is_a_problem_to_confirm(
+def test_an_unpriced_model_over_budget_says_its_estimate_is_an_upper_bound(
     write_config: Callable[[str], Path], db: Database
 ) -> None:
     config = _config(write_config)
     estimate = estimate_run(config, "sim:no-price", MESSAGES, {})
     with db.session() as session:
         check = check_budget(session, config, estimate)
-    assert estimate.cost_usd is None
-    assert check.cost_unknown_with_budget
-    assert "cost unknown" in check.explain()
+    assert estimate.cost_usd > 0 and estimate.price.estimated
+    assert not check.ok
+    assert "at most $" in check.explain() and "estimated upper bound" in check.explain()
+    assert "set one in [pricing]" in check.explain()

@@ -94,6 +94,7 @@ def _suite_table(comparison: SuiteComparison) -> Table:
         ("latency p50 / p95", _latency(cand), _latency(base) if base else "-"),
         ("tokens in / out", _tokens(cand), _tokens(base) if base else "-"),
         ("cost per 1,000 samples", _cost(cand), _cost(base) if base else "-"),
+        ("prices from", cand.cost_source or "-", (base.cost_source or "-") if base else "-"),
         ("run", f"#{cand.run_id}", f"#{base.run_id}" if base else "-"),
     ]
     for label, left, right in rows:
@@ -142,4 +143,6 @@ def _tokens(stats: RunStats) -> str:
 
 
 def _cost(stats: RunStats) -> str:
-    return "cost unknown" if stats.cost_per_1k is None else f"${stats.cost_per_1k:,.4f}"
+    if stats.cost_per_1k is None:
+        return "cost unknown"
+    return ("at most " if stats.cost_estimated else "") + f"${stats.cost_per_1k:,.4f}"

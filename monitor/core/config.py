@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.core import prices
 from monitor.core.errors import ConfigError
+from monitor.core.prices import PriceConfig, ResolvedPrice
 
 CONFIG_ENV = "MODEL_MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "monitor.toml"
@@ -49,7 +51,10 @@ class ProviderConfig(_Section):
     tokens_per_minute: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=20)
+    # How long a run waits, paused, for an unreachable or overloaded provider before it stops interrupted.
+    outage_pause_s: float = Field(default=900.0, ge=0)
     watch: list[str] = Field(default_factory=list)
+    free: bool = False  # every model of this provider costs nothing (a local server)
 
     @field_validator("api_key_env")
     @classmethod
@@ -111,14 +116,6 @@ class ScheduleConfig(_Section):
 class BudgetConfig(_Section):
     max_cost_usd_per_run: float | None = Field(default=None, ge=0)
     max_cost_usd_per_day: float | None = Field(default=None, ge=0)
-
-
-class PriceConfig(_Section):
-    """USD per million tokens."""
-
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cached_input: float | None = Field(default=None, ge=0)
 
 
 class EmailConfig(_Section):
@@ -214,12 +211,13 @@ class Config(_Section):
     def reports_dir(self) -> Path:
         return self.resolve(self.reports.directory)
 
-    def price_for(self, model_key: str) -> PriceConfig | None:
-        """The price of `provider:model`: an exact entry first, then the longest matching glob."""
-        if model_key in self.pricing:
-            return self.pricing[model_key]
-        globs = [g for g in self.pricing if fnmatch.fnmatchcase(model_key, g)]
-        return self.pricing[max(globs, key=len)] if globs else None
+    def price_for(self, model_key: str) -> ResolvedPrice:
+        """The price of `provider:model` and its source: config, catalogue or upper bound (docs/pricing.md)"""
+        return prices.resolve(self.pricing, self.providers, model_key)
+
+    def upper_bound(self, model_key: str) -> ResolvedPrice:
+        """The upper-bound price standing in for the model's when nobody knows it."""
+        return prices.upper_bound(self.pricing, self.providers, model_key)
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

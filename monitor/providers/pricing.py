@@ -1,4 +1,4 @@
-"""What a call or a run costs in USD from `[pricing]`; an unknown price is None ("cost unknown"), never 0."""
+"""What a call or a run costs in USD at a model's price (config, catalogue or upper bound), and the budget."""
 
 from __future__ import annotations
 
@@ -10,20 +10,45 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.core.config import Config, PriceConfig
-from monitor.store.tables import Run
+from monitor.core.config import Config
+from monitor.core.prices import PriceConfig, ResolvedPrice
+from monitor.store.tables import Result, Run
 
 CHARS_PER_TOKEN = 4
 # Output tokens assumed per call when the suite's params set no max_tokens.
 DEFAULT_OUTPUT_TOKENS = 256
 UNKNOWN = "unknown"
+# How an upper-bound price's source begins (see Config.upper_bound).
+ESTIMATED_PREFIX = "estimated"
 
 
-def call_cost(price: PriceConfig | None, input_tokens: int | None, output_tokens: int | None) -> float | None:
-    """USD for one call; None when the price or the usage is unknown."""
+def call_cost(
+    price: PriceConfig | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    *,
+    cached_input_tokens: int | None = None,
+    cache_write_tokens: int | None = None,
+) -> float | None:
+    """USD for one call; None when the price or the usage is unknown.
+
+    `input_tokens` counts every input token; the cached reads and cache writes among them (as the provider
+    reports them) cost their own rates, the input rate when the price sets none. Reasoning tokens are part
+    of `output_tokens` in every provider's usage, so they cost the output rate.
+    """
     if price is None or input_tokens is None or output_tokens is None:
         return None
-    return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+    cached = min(cached_input_tokens or 0, input_tokens)
+    written = min(cache_write_tokens or 0, input_tokens - cached)
+    cached_rate = price.input if price.cached_input is None else price.cached_input
+    write_rate = price.input if price.cache_write is None else price.cache_write
+    usd = (
+        (input_tokens - cached - written) * price.input
+        + cached * cached_rate
+        + written * write_rate
+        + output_tokens * price.output
+    )
+    return usd / 1_000_000
 
 
 def add_costs(costs: Iterable[float | None]) -> float | None:
@@ -41,6 +66,17 @@ def format_cost(cost: float | None) -> str:
     if cost is None:
         return UNKNOWN
     return f"${cost:.4f}" if cost < 10 else f"${cost:,.2f}"
+
+
+def describe_cost(cost: float | None, source: str | None) -> str:
+    """A cost and where its price came from: '$0.0123 (config)', 'at most $1.20 (estimated upper bound …)'."""
+    if cost is None:
+        return "cost unknown"
+    if source is None:
+        return format_cost(cost)
+    if source.startswith(ESTIMATED_PREFIX):
+        return f"at most {format_cost(cost)} ({source})"
+    return f"{format_cost(cost)} ({source})"
 
 
 def estimate_tokens(messages: Sequence[dict[str, Any]]) -> int:
@@ -62,11 +98,13 @@ class RunEstimate:
     calls: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float | None
+    cost_usd: float
+    price: ResolvedPrice
 
     @property
     def cost_text(self) -> str:
-        return format_cost(self.cost_usd)
+        """'$1.23 (catalogue (…))': the estimate and where its price came from."""
+        return describe_cost(self.cost_usd, self.price.source)
 
 
 def estimate_run(
@@ -77,7 +115,7 @@ def estimate_run(
     *,
     repeat: int = 1,
 ) -> RunEstimate:
-    """Estimate calls × (chars/4 input + max_tokens output) at the configured price."""
+    """Estimate calls × (chars/4 input + max_tokens output) at the model's price (upper bound if unknown)."""
     per_call_output = output_tokens_for(params)
     calls = 0
     input_tokens = 0
@@ -85,8 +123,9 @@ def estimate_run(
         calls += repeat
         input_tokens += estimate_tokens(sample_messages) * repeat
     output_tokens = per_call_output * calls
-    cost = call_cost(config.price_for(model_key), input_tokens, output_tokens)
-    return RunEstimate(model_key, calls, input_tokens, output_tokens, cost)
+    price = config.price_for(model_key)
+    cost = (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+    return RunEstimate(model_key, calls, input_tokens, output_tokens, cost, price)
 
 
 def start_of_day(now: datetime | None = None) -> datetime:
@@ -115,7 +154,6 @@ class BudgetCheck:
 
     estimate: RunEstimate
     problems: tuple[str, ...]
-    cost_unknown_with_budget: bool
 
     @property
     def ok(self) -> bool:
@@ -139,24 +177,59 @@ def check_budget(
     per_run = max_cost_usd if max_cost_usd is not None else config.budget.max_cost_usd_per_run
     per_day = config.budget.max_cost_usd_per_day
     problems: list[str] = []
-    if estimate.cost_usd is None:
-        if per_run is not None or per_day is not None:
-            problems.append(
-                f"cost unknown: no [pricing] entry matches {estimate.model_key}, so the budget cannot be "
-                f"checked ({estimate.calls} calls, ~{estimate.input_tokens} input and "
-                f"~{estimate.output_tokens} output tokens)"
-            )
-        return BudgetCheck(estimate, tuple(problems), bool(problems))
     if per_run is not None and estimate.cost_usd > per_run:
         problems.append(
-            f"estimated cost {format_cost(estimate.cost_usd)} exceeds the per-run limit "
-            f"{format_cost(per_run)}"
+            f"estimated cost {estimate.cost_text} exceeds the per-run limit {format_cost(per_run)}"
         )
     if per_day is not None:
         remaining = per_day - spent_today(session, exclude_run=exclude_run) - pending_usd
         if estimate.cost_usd > remaining:
             problems.append(
-                f"estimated cost {format_cost(estimate.cost_usd)} exceeds today's remaining budget "
+                f"estimated cost {estimate.cost_text} exceeds today's remaining budget "
                 f"{format_cost(max(remaining, 0.0))} (of {format_cost(per_day)} per day)"
             )
-    return BudgetCheck(estimate, tuple(problems), False)
+    if problems and estimate.price.estimated:
+        problems.append(
+            f"no price is known for {estimate.model_key}: set one in [pricing] (or `free = true` on a local "
+            "provider) to check the budget against its real price"
+        )
+    return BudgetCheck(estimate, tuple(problems))
+
+
+def reprice(session: Session, config: Config, run_ids: Iterable[int] | None = None) -> int:
+    """Replace upper-bound costs by real ones for models priced since they ran (from the stored tokens).
+
+    A result's judge cost is kept: it is what the stored cost exceeds the call's upper-bound cost by.
+    Returns how many results changed; their runs' totals are summed again.
+    """
+    query = select(Result).where(Result.price_source.like(f"{ESTIMATED_PREFIX}%"))
+    if run_ids is not None:
+        query = query.where(Result.run_id.in_(list(run_ids)))
+    changed_runs: set[int] = set()
+    changed = 0
+    for result in session.scalars(query):
+        run = session.get(Run, result.run_id)
+        if run is None:
+            continue
+        price = config.price_for(run.model_key)
+        if price.estimated:
+            continue
+        if result.cost_usd is not None and result.input_tokens is not None:
+            usage = (result.input_tokens, result.output_tokens)
+            parts = {
+                "cached_input_tokens": result.cached_input_tokens,
+                "cache_write_tokens": result.cache_write_tokens,
+            }
+            bound = call_cost(config.upper_bound(run.model_key), *usage, **parts) or 0.0
+            real = call_cost(price, *usage, **parts) or 0.0
+            result.cost_usd = real + max(result.cost_usd - bound, 0.0)
+        result.price_source = price.source
+        changed_runs.add(result.run_id)
+        changed += 1
+    for run_id in changed_runs:
+        run = session.get(Run, run_id)
+        if run is not None and run.cost_usd is not None:
+            session.flush()
+            costs = session.scalars(select(Result.cost_usd).where(Result.run_id == run_id)).all()
+            run.cost_usd = add_costs(costs)
+    return changed

@@ -174,7 +174,6 @@ class Run(Base):
     suite_id: Mapped[int] = mapped_column(ForeignKey("suites.id"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     trigger: Mapped[str] = mapped_column(String(20))  # new_model | manual | drift | baseline
-    # queued | running | interrupted | done | failed | skipped
     status: Mapped[str] = mapped_column(String(20), default="queued")
     repeat: Mapped[int] = mapped_column(Integer, default=1)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -229,7 +228,14 @@ class Result(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
+    # Parts of input_tokens read from / written to the provider's prompt cache, and of output_tokens spent
+    # reasoning, when the provider reports them.
+    cached_input_tokens: Mapped[int | None] = mapped_column(Integer)
+    cache_write_tokens: Mapped[int | None] = mapped_column(Integer)
+    reasoning_tokens: Mapped[int | None] = mapped_column(Integer)
     cost_usd: Mapped[float | None] = mapped_column(Float)
+    # Where cost_usd's price came from: "config", "catalogue (…)" or "estimated upper bound (…)".
+    price_source: Mapped[str | None] = mapped_column(String(200))
     finish_reason: Mapped[str | None] = mapped_column(String(50))
     resolved_model: Mapped[str | None] = mapped_column(String(300))
     system_fingerprint: Mapped[str | None] = mapped_column(String(200))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from monitor.core.errors import MonitorError
+from monitor.providers.pricing import ESTIMATED_PREFIX
 from monitor.stats.estimate import ScoreEstimate, percentile, run_score
 from monitor.store.tables import Result, Run, Sample
 
@@ -39,6 +40,8 @@ class RunStats:
     cost_per_1k: float | None
     repeat: int
     resolved_model: str | None
+    cost_source: str | None = None  # where the prices came from: "config", "catalogue (…)", "estimated …"
+    cost_estimated: bool = False  # the cost is an upper bound standing in for an unknown price
 
 
 def is_errored(result: Result) -> bool:
@@ -77,6 +80,7 @@ def stats_from(run: Run, results: Sequence[Result], samples: dict[str, Sample]) 
     if any(_result_cost_unknown(r) for r in results):
         cost = None
     cost_per_1k = cost / len(scored) * 1000 if cost is not None and scored else None
+    sources = sorted({r.price_source for r in results if r.price_source})
     resolved = run.resolved_model or next((r.resolved_model for r in scored if r.resolved_model), None)
     return RunStats(
         run_id=run.id,
@@ -98,6 +102,8 @@ def stats_from(run: Run, results: Sequence[Result], samples: dict[str, Sample]) 
         cost_per_1k=cost_per_1k,
         repeat=run.repeat,
         resolved_model=resolved,
+        cost_source="; ".join(sources) or None,
+        cost_estimated=any(s.startswith(ESTIMATED_PREFIX) for s in sources),
     )
 
 

@@ -45,9 +45,10 @@ def apply_holm(comparisons: list[SuiteComparison], alpha: float) -> None:
 
 
 def _cost_change_pct(comparisons: Sequence[SuiteComparison]) -> float | None:
-    """Change of cost per 1,000 samples, summed over the compared suites; None when any cost is unknown."""
+    """Change of cost per 1,000 samples, summed over the compared suites; None when any cost is unknown
+    or only an upper-bound estimate (a bound says nothing about the real change)."""
     pairs = [c for c in comparisons if c.baseline is not None and c.paired is not None]
-    if not pairs:
+    if not pairs or _estimated(pairs):
         return None
     cand = [c.candidate.cost_per_1k for c in pairs]
     base = [c.baseline.cost_per_1k for c in pairs if c.baseline is not None]
@@ -58,6 +59,15 @@ def _cost_change_pct(comparisons: Sequence[SuiteComparison]) -> float | None:
     if base_total == 0:
         return 0.0 if cand_total == 0 else None
     return (cand_total / base_total - 1) * 100
+
+
+def _estimated(comparisons: Sequence[SuiteComparison]) -> bool:
+    """Whether a compared run's cost is an upper bound for a model nobody has priced yet."""
+    return any(
+        c.candidate.cost_estimated or (c.baseline is not None and c.baseline.cost_estimated)
+        for c in comparisons
+        if c.paired is not None
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -98,7 +108,9 @@ def _headline(
     parts = [f"{count} {verdict}" for verdict, count in undecided if count]
     if parts:
         text += f" ({', '.join(parts)})"
-    if cost_change is None:
+    if cost_change is None and _estimated(compared):
+        text += ", cost not priced yet (an upper-bound estimate)"
+    elif cost_change is None:
         text += ", cost unknown"
     elif round(cost_change) == 0:
         text += ", same cost"

@@ -209,6 +209,7 @@ class ModelRow:
     cost: str
     cost_per_1k: str
     latency: str
+    price_source: str
 
 
 @dataclass
@@ -252,10 +253,16 @@ def _row(role: str, stats: RunStats) -> ModelRow:
         score=_pct(stats.score.mean),
         interval=_interval(stats.score),
         outcomes=f"{stats.passed} passed, {stats.failed} failed, {stats.errored} errored",
-        cost=_money(stats.cost_usd),
-        cost_per_1k=_money(stats.cost_per_1k),
+        cost=_bound(stats) + _money(stats.cost_usd),
+        cost_per_1k=_bound(stats) + _money(stats.cost_per_1k),
         latency=f"{_ms(stats.latency_p50_ms)} / {_ms(stats.latency_p95_ms)}",
+        price_source=clean_text(stats.cost_source or "no cost recorded", 300),
     )
+
+
+def _bound(stats: RunStats) -> str:
+    """'at most ' before a cost estimated at an upper-bound price (docs/pricing.md)."""
+    return "at most " if stats.cost_estimated and stats.cost_usd is not None else ""
 
 
 def _shown(value: Any) -> str:

@@ -16,6 +16,7 @@ from monitor.pipeline.report.queries import (
     build_run_report,
 )
 from monitor.pipeline.report.render import render_event_report, render_index, render_run_report
+from monitor.providers.pricing import reprice
 from monitor.store.tables import Event, Report, Run
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def _write(config: Config, relative: str, html: str) -> Path:
 
 
 def _write_run(session: Session, config: Config, run_id: int) -> Path:
+    reprice(session, config, [run_id])
     report = build_run_report(session, run_id)
     path = _write(config, report.path, render_run_report(report))
     _record(session, "run", report.path, report.event.id if report.event else None, [run_id])
@@ -78,6 +80,7 @@ def write_event_report(db: Database, config: Config, event_id: int) -> Path:
 def write_index(db: Database, config: Config) -> Path:
     """Write `reports/index.html` from what the database holds now; returns its path."""
     with db.session() as session:
+        reprice(session, config)
         report = build_index(session, config)
         path = _write(config, report.path, render_index(report))
         _record(session, "index", report.path, None, [])

@@ -46,7 +46,8 @@ def estimate_for_run(db: Database, config: Config, run_id: int) -> pricing.RunEs
         full.calls - stored,
         round(full.input_tokens * share),
         round(full.output_tokens * share),
-        None if full.cost_usd is None else full.cost_usd * share,
+        full.cost_usd * share,
+        full.price,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from monitor.core.config import Config, PriceConfig
+from monitor.core.config import Config
 from monitor.core.errors import MonitorError
+from monitor.core.prices import PriceConfig
 from monitor.providers import pricing
 from monitor.providers.base import Provider
 from monitor.providers.limits import limiter_for

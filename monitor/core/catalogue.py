@@ -1,0 +1,118 @@
+"""The genai-prices catalogue, [pricing]'s default: a model's rates, a provider's dearest, the snapshot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genai_prices.data_snapshot import DataSnapshot
+    from genai_prices.types import Provider
+
+# The catalogue's provider for each of our provider types when no base_url says otherwise.
+DEFAULT_PROVIDER_IDS = {"openai": "openai", "anthropic": "anthropic", "gemini": "google"}
+# Whose models bound the price of a server the catalogue does not know (an unknown openai-compatible URL).
+FALLBACK_BOUND_PROVIDERS = ("openai", "anthropic", "google")
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per million tokens of one catalogue model (cache rates None when the catalogue has none)."""
+
+    model: str
+    input: float
+    output: float
+    cache_read: float | None
+    cache_write: float | None
+
+
+def _snapshot() -> DataSnapshot:
+    from genai_prices import data_snapshot
+
+    return data_snapshot.get_snapshot()
+
+
+def snapshot_label() -> str:
+    """Which catalogue priced a call: the package version names the bundled snapshot, a fetch has a date."""
+    from genai_prices import __version__
+
+    snapshot = _snapshot()
+    if snapshot.from_auto_update:
+        return f"genai-prices, snapshot of {snapshot.timestamp:%Y-%m-%d}"
+    return f"genai-prices {__version__}, bundled snapshot"
+
+
+def catalogue_provider_id(provider_type: str, base_url: str | None) -> str | None:
+    """The catalogue's provider for one of ours: by base URL when set, else by type; None when unknown."""
+    if base_url:
+        for provider in _snapshot().providers:
+            if re.match(provider.api_pattern, base_url):
+                return provider.id
+        return None
+    return DEFAULT_PROVIDER_IDS.get(provider_type)
+
+
+def _value(price: Any, *, highest: bool) -> float | None:
+    """A price as a float; of tiered prices the base one (or the highest tier, for an upper bound)."""
+    if price is None:
+        return None
+    if isinstance(price, Decimal | int | float):
+        return float(price)
+    tiers = [float(t.price) for t in price.tiers] if highest else []
+    return max([float(price.base), *tiers])
+
+
+def _rates(model: Any, *, highest: bool = False) -> Rates | None:
+    prices = model.get_prices(datetime.now(UTC))
+    input_price = _value(prices.input_mtok, highest=highest)
+    output_price = _value(prices.output_mtok, highest=highest)
+    if input_price is None or output_price is None:
+        return None
+    return Rates(
+        model.id,
+        input_price,
+        output_price,
+        _value(prices.cache_read_mtok, highest=highest),
+        _value(prices.cache_write_mtok, highest=highest),
+    )
+
+
+@cache
+def lookup(provider_id: str, model_id: str) -> Rates | None:
+    """The catalogue's current rates for a model of a catalogue provider; None when it has none."""
+    try:
+        _, model = _snapshot().find_provider_model(model_id, None, provider_id, None)
+    except LookupError:
+        return None
+    return _rates(model)
+
+
+def _bounded_models(provider: Provider) -> list[Any]:
+    """A provider's own, current models (the provider's id pattern leaves out those it resells)."""
+    match = provider.model_match
+    return [
+        m for m in provider.models if not m.deprecated and (match is None or match.is_match(m.id.lower()))
+    ]
+
+
+@cache
+def dearest(provider_ids: tuple[str, ...]) -> Rates | None:
+    """The highest input, output and cache-write rates of these providers' current models (an upper bound)."""
+    providers = [p for p in _snapshot().providers if p.id in provider_ids]
+    rates = [r for p in providers for m in _bounded_models(p) if (r := _rates(m, highest=True)) is not None]
+    if not rates:
+        return None
+    top = max(rates, key=lambda r: (r.output, r.input))
+    cache_writes = [r.cache_write for r in rates if r.cache_write is not None]
+    # Cache reads are charged at the full input rate: a bound must not rely on a discount.
+    return Rates(
+        top.model,
+        max(r.input for r in rates),
+        max(r.output for r in rates),
+        None,
+        max(cache_writes) if cache_writes else None,
+    )

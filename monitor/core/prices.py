@@ -1,0 +1,107 @@
+"""A model's price and its source: `[pricing]`, a free provider, the catalogue, or an upper bound."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.core import catalogue
+from monitor.core.errors import ConfigError
+
+
+class PriceConfig(BaseModel):
+    """USD per million tokens; cached input and cache writes cost the input rate unless set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+
+
+class ResolvedPrice(PriceConfig):
+    """A model's price with where it came from: `source` is shown next to every cost it makes."""
+
+    source: str
+    estimated: bool = False  # an upper bound standing in for an unknown price
+
+
+class PricedProvider(Protocol):
+    """What pricing needs of a `[providers.NAME]` table."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def free(self) -> bool: ...
+
+
+def configured(
+    pricing: Mapping[str, PriceConfig], providers: Mapping[str, PricedProvider], model_key: str
+) -> PriceConfig | None:
+    """`[pricing]`'s price of `provider:model`: an exact entry, then the longest matching glob, then a
+    `free = true` provider; None when the config says nothing."""
+    if model_key in pricing:
+        return pricing[model_key]
+    globs = [g for g in pricing if fnmatch.fnmatchcase(model_key, g)]
+    if globs:
+        return pricing[max(globs, key=len)]
+    provider = providers.get(model_key.partition(":")[0])
+    return PriceConfig(input=0, output=0) if provider is not None and provider.free else None
+
+
+def _catalogue_id(providers: Mapping[str, PricedProvider], model_key: str) -> str | None:
+    provider = providers.get(model_key.partition(":")[0])
+    return catalogue.catalogue_provider_id(provider.type, provider.base_url) if provider else None
+
+
+def resolve(
+    pricing: Mapping[str, PriceConfig], providers: Mapping[str, PricedProvider], model_key: str
+) -> ResolvedPrice:
+    """The price of `provider:model` and its source: the config, else the catalogue, else an upper bound
+    (docs/pricing.md): a model nobody priced yet is still evaluated, at a cost never understated."""
+    price = configured(pricing, providers, model_key)
+    if price is not None:
+        return ResolvedPrice(**price.model_dump(), source="config")
+    catalogue_id = _catalogue_id(providers, model_key)
+    rates = catalogue.lookup(catalogue_id, model_key.partition(":")[2]) if catalogue_id else None
+    if rates is None:
+        return upper_bound(pricing, providers, model_key)
+    return ResolvedPrice(
+        input=rates.input,
+        output=rates.output,
+        cached_input=rates.cache_read,
+        cache_write=rates.cache_write,
+        source=f"catalogue ({catalogue.snapshot_label()})",
+    )
+
+
+def upper_bound(
+    pricing: Mapping[str, PriceConfig], providers: Mapping[str, PricedProvider], model_key: str
+) -> ResolvedPrice:
+    """The dearest price known for the model's provider: its catalogue models and its `[pricing]` entries
+    (those of every provider we have adapters for when the catalogue does not know the server)."""
+    name = model_key.partition(":")[0]
+    catalogue_id = _catalogue_id(providers, model_key)
+    bound = catalogue.dearest((catalogue_id,) if catalogue_id else catalogue.FALLBACK_BOUND_PROVIDERS)
+    candidates = [(bound.input, bound.output, bound.cache_write, bound.model)] if bound else []
+    candidates += [
+        (p.input, p.output, p.cache_write, k) for k, p in pricing.items() if k.startswith(f"{name}:")
+    ]
+    if not candidates:
+        raise ConfigError(f"no price is known for any model of provider '{name}'")
+    top = max(candidates, key=lambda c: (c[1], c[0]))
+    top_input = max(c[0] for c in candidates)
+    return ResolvedPrice(
+        input=top_input,
+        output=max(c[1] for c in candidates),
+        # A bound relies on no discount: cache writes cost at least the input rate.
+        cache_write=max([top_input, *(c[2] for c in candidates if c[2] is not None)]),
+        source=f"estimated upper bound (the price of {top[3]})",
+        estimated=True,
+    )
