@@ -85,14 +85,14 @@ def test_max_cost_below_the_estimate_needs_yes(tmp_path: Path, simulator: Simula
     assert "per-run limit" in output
 
 
-def test_unknown_cost_with_a_budget_is_said_and_needs_yes(tmp_path: Path, simulator: Simulator) -> None:
+def test_an_upper_bound_over_the_budget_is_said_and_needs_yes(tmp_path: Path, simulator: Simulator) -> None:
     config = write_workspace(tmp_path, simulator.base_url, samples=3, price=False, budget=TINY_BUDGET)
     code, output = _cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny")
     assert code == 1
-    assert "cost unknown" in output
+    assert "estimated upper bound" in output and "--yes" in output
     code, output = _cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny", "--yes")
     assert code == 0, output
-    assert "unknown" in output
+    assert "unknown" not in output
 
 
 def test_a_scheduled_run_over_budget_is_skipped_with_its_estimate(
@@ -180,5 +180,32 @@ def test_a_scheduled_run_with_unknown_price_and_a_budget_is_skipped(
         )
     summary = asyncio.run(work_once(db, config, worker_id="w1"))
     assert summary is not None and summary.status == "skipped"
-    assert summary.estimated_cost_usd is None
-    assert summary.error is not None and "cost unknown" in summary.error
+    assert summary.estimated_cost_usd is not None and summary.estimated_cost_usd > 0
+    assert summary.error is not None and "estimated upper bound" in summary.error
+
+
+def test_a_scheduled_run_with_unknown_price_within_the_budget_is_evaluated(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    budget = "[budget]\nmax_cost_usd_per_run = 5.0\nmax_cost_usd_per_day = 25.0\n"
+    config_path = write_workspace(tmp_path, simulator.base_url, samples=3, price=False, budget=budget)
+    config, db, spec = open_workspace(config_path)
+    with db.session() as session:
+        enqueue_runs(
+            session, config, provider="sim", model_id="gpt-sim-base", trigger="new_model", suites=[spec]
+        )
+    summary = asyncio.run(work_once(db, config, worker_id="w1"))
+    assert summary is not None and summary.status == "done", summary
+    assert summary.cost_usd is not None and summary.cost_usd > 0
+
+
+def test_eval_marks_a_cost_estimated_at_an_upper_bound_price_and_names_its_source(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = write_workspace(tmp_path, simulator.base_url, samples=2, price=False)
+    code, output = _cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny", "--json")
+    assert code == 0, output
+    [summary] = json.loads(output)
+    assert summary["cost_source"].startswith("estimated upper bound")
+    code, output = _cli(config, "runs")
+    assert "≤$" in output

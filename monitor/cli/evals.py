@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 
 from monitor.cli.app import AppContext, console, err_console, json_option, main, pass_app, print_json
 from monitor.core.errors import BudgetExceeded, InputError, MonitorError
+from monitor.store.statuses import RUN_STATUSES
 
 if TYPE_CHECKING:
     from monitor.core.config import Config
@@ -37,9 +39,7 @@ def _parse_model(config: Config, text: str) -> tuple[str, str]:
 @click.option(
     "--max-cost", type=click.FloatRange(min=0), help="Per-run cost limit in USD (stops the run there)."
 )
-@click.option(
-    "--yes", is_flag=True, help="Start even when the estimate is over budget or the cost is unknown."
-)
+@click.option("--yes", is_flag=True, help="Start even when the estimate is over budget.")
 @json_option
 @pass_app
 def eval_command(
@@ -109,9 +109,7 @@ def eval_command(
 
 
 @main.command("runs")
-@click.option(
-    "--status", type=click.Choice(["queued", "running", "interrupted", "done", "failed", "skipped"])
-)
+@click.option("--status", type=click.Choice(list(RUN_STATUSES)))
 @click.option("--model", "model", help="provider:model, or a model id.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @json_option
@@ -150,13 +148,12 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
 @main.command("resume")
 @click.argument("run_id", type=int, metavar="RUN")
 @click.option("--concurrency", type=click.IntRange(1, 4096), help="Requests in flight (default: provider's).")
-@click.option(
-    "--yes", is_flag=True, help="Continue even when the estimate is over budget or the cost is unknown."
-)
+@click.option("--yes", is_flag=True, help="Continue even when the estimate is over budget.")
 @json_option
 @pass_app
 def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: bool, as_json: bool) -> None:
-    """Continue an interrupted, failed, skipped or abandoned run; stored samples are not sent again."""
+    """Continue an interrupted, failed, skipped or abandoned run, or retry the errored samples of a
+    finished one; stored answers are not sent again."""
     from monitor.pipeline.queue import claim_run, new_worker_id
     from monitor.pipeline.run.guard import guard_run
     from monitor.store.tables import Run
@@ -169,7 +166,7 @@ def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: b
             raise InputError(f"run {run_id} does not exist (see `model-monitor runs`)")
         status, holder = run.status, run.claimed_by
     if status == "done":
-        raise InputError(f"run {run_id} is done; nothing to resume")
+        raise InputError(f"run {run_id} is done with every sample answered; nothing to resume")
     check = guard_run(db, config, run_id)
     if not check.ok and not yes:
         raise BudgetExceeded(f"run {run_id}: {check.explain()}; pass --yes to continue anyway")
@@ -271,11 +268,18 @@ def _finish(summaries: list[RunSummary], as_json: bool) -> None:
     for summary in summaries:
         if summary.status in ("failed", "skipped") and summary.error:
             err_console.print(
-                f"[red]run {summary.run_id} {summary.status}:[/] {summary.error}", highlight=False
+                f"[red]run {summary.run_id} {summary.status}:[/] {escape(summary.error)}", highlight=False
+            )
+        if summary.status == "done_with_errors":
+            err_console.print(
+                f"[yellow]run {summary.run_id} is done with errors ({summary.errored} of "
+                f"{summary.samples_total} samples errored);[/] `model-monitor resume {summary.run_id}` "
+                "sends the failed calls again",
+                highlight=False,
             )
     if interrupted:
         click.get_current_context().exit(INTERRUPTED_EXIT)
-    if any(s.status == "failed" for s in summaries):
+    if any(s.status in ("failed", "done_with_errors") for s in summaries):
         click.get_current_context().exit(1)
 
 
@@ -290,11 +294,11 @@ def _summary_table(
     from rich import box
     from rich.table import Table
 
-    from monitor.providers.pricing import format_cost
+    from monitor.providers.pricing import ESTIMATED_PREFIX, format_cost
 
     table = Table(
         title=title,
-        caption="p50/p95: latency in ms",
+        caption="p50/p95: latency in ms; ≤cost: estimated at an upper-bound price (docs/pricing.md)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -320,7 +324,7 @@ def _summary_table(
         passed = f"{s.passed}/{answered}" + (f"\n{s.passed / answered:.1%}" if answered else "")
         table.add_row(
             str(s.run_id),
-            f"{s.model_key}\n{s.suite}",
+            escape(f"{s.model_key}\n{s.suite}"),
             status,
             f"{s.done}/{s.samples_total}",
             passed,
@@ -328,6 +332,6 @@ def _summary_table(
             str(s.errored),
             f"{_fmt(s.latency_p50_ms)}\n{_fmt(s.latency_p95_ms)}",
             f"{s.input_tokens:,}\n{s.output_tokens:,}",
-            format_cost(s.cost_usd),
+            ("≤" if (s.cost_source or "").startswith(ESTIMATED_PREFIX) else "") + format_cost(s.cost_usd),
         )
     console.print(table)

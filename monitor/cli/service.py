@@ -120,13 +120,14 @@ def _span(seconds: float) -> str:
 
 
 def _render_status(report: DaemonStatus) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     now = report.now
     if report.leader is not None:
         lease = report.leader
         console.print(
-            f"leader: [bold]{lease.holder}[/] since {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"leader: [bold]{escape(lease.holder)}[/] since {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC, "
             f"heartbeat {_ago(now, lease.heartbeat_at)}",
             highlight=False,
         )
@@ -147,6 +148,13 @@ def _render_status(report: DaemonStatus) -> None:
         f"{runs.get('interrupted', 0)} interrupted",
         highlight=False,
     )
+    for run_id, model_key, suite, why in report.skipped:
+        console.print(
+            f"[yellow]skipped[/] run {run_id} ({escape(model_key)} on {escape(suite)}): {escape(why)}; "
+            f"`model-monitor resume {run_id} --yes` runs it anyway",
+            highlight=False,
+            soft_wrap=True,
+        )
     failing = f" ({report.mail_failing} failing, retried later)" if report.mail_failing else ""
     console.print(f"mail: {report.mail_pending} pending{failing}", highlight=False)
     polls = Table(title="last poll per provider", title_justify="left")
@@ -156,11 +164,11 @@ def _render_status(report: DaemonStatus) -> None:
         )
     for poll in report.polls:
         if poll.started_at is None:
-            polls.add_row(poll.provider, "never", "", "", "", "", "")
+            polls.add_row(escape(poll.provider), "never", "", "", "", "", "")
             continue
-        result = "[green]ok[/]" if poll.ok else f"[red]failed[/]: {poll.error or 'unknown error'}"
+        result = "[green]ok[/]" if poll.ok else f"[red]failed[/]: {escape(poll.error or 'unknown error')}"
         polls.add_row(
-            poll.provider,
+            escape(poll.provider),
             _ago(now, poll.started_at),
             result,
             str(poll.listed),
@@ -169,10 +177,12 @@ def _render_status(report: DaemonStatus) -> None:
             str(poll.returned),
         )
     console.print(polls)
+    for problem in report.config_problems:
+        console.print(f"[yellow]config problem:[/] {escape(problem)}", highlight=False, soft_wrap=True)
     if report.healthy:
         console.print("[green]healthy[/]")
     else:
-        console.print(f"[bold red]unhealthy:[/] {report.problem}", highlight=False)
+        console.print(f"[bold red]unhealthy:[/] {escape(report.problem or '')}", highlight=False)
 
 
 @main.command()

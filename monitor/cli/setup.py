@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
 from monitor.core.errors import ConfigError, InputError, MonitorError
+
+# The baseline and watched alias `init` writes for the first of the template's providers whose key is set.
+INIT_BASELINES = (
+    ("OPENAI_API_KEY", "openai:gpt-4.1", "openai:gpt-4o"),
+    ("ANTHROPIC_API_KEY", "anthropic:claude-sonnet-4-5", None),
+)
+TEMPLATE_BASELINE = 'default = ["openai:gpt-4.1"]'
+TEMPLATE_WATCH = 'watch = ["openai:gpt-4o"]'
+
+
+def init_template(template: str, environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """The template with a baseline (and watched alias) the daemon can call: the first provider whose key
+    is set in `environ`, or none (a baseline without a key would fail every run); and that baseline."""
+    chosen = next(((b, w) for key, b, w in INIT_BASELINES if environ.get(key)), (None, None))
+    baseline, watch = chosen
+    template = template.replace(TEMPLATE_BASELINE, f"default = {json.dumps([baseline] if baseline else [])}")
+    return template.replace(TEMPLATE_WATCH, f"watch = {json.dumps([watch] if watch else [])}"), baseline
 
 
 @main.command()
@@ -25,16 +46,26 @@ def init(directory: str) -> None:
     config_path = root / "monitor.toml"
     if config_path.exists():
         raise InputError(f"{config_path} already exists; init never overwrites (edit it or pick another DIR)")
-    template = files("monitor").joinpath("init_template.toml").read_text()
+    template, baseline = init_template(
+        files("monitor").joinpath("init_template.toml").read_text(), os.environ
+    )
     root.mkdir(parents=True, exist_ok=True)
     config = parse_config(template, config_path)
     copied = copy_example_suites(config.suites_dir)
     config_path.write_text(template)
     open_database(config.database_url).dispose()
-    console.print(f"[green]wrote[/] {config_path}")
+    console.print(f"[green]wrote[/] {escape(str(config_path))}")
     for path in copied:
-        console.print(f"[green]wrote[/] {path}")
-    console.print(f"[green]created[/] {config.database_url.removeprefix('sqlite:///')}")
+        console.print(f"[green]wrote[/] {escape(str(path))}")
+    console.print(f"[green]created[/] {escape(config.database_url.removeprefix('sqlite:///'))}")
+    if baseline:
+        console.print(f"baseline: {escape(baseline)} (its provider's key is set)", highlight=False)
+    else:
+        console.print(
+            "baseline: none yet (no provider key is set); new models are evaluated but not compared "
+            "until you name one under [baseline] in monitor.toml",
+            highlight=False,
+        )
     console.print(
         "next: set the API key variables named in monitor.toml, then run [bold]model-monitor check[/]"
     )
@@ -45,7 +76,6 @@ def init(directory: str) -> None:
 @pass_app
 def check(app: AppContext, as_json: bool) -> None:
     """Validate the config and every suite; print providers, suites and problems."""
-    from rich.markup import escape
     from rich.table import Table
 
     config = app.config
@@ -59,14 +89,18 @@ def check(app: AppContext, as_json: bool) -> None:
         for row in report["providers"]:
             key_set = {True: "[green]yes[/]", False: "[yellow]no[/]", None: "not needed"}[row["key_set"]]
             providers.add_row(
-                row["name"], row["type"], row["base_url"] or "default", row["key_env"] or "-", key_set
+                *(escape(row[k] or d) for k, d in (("name", ""), ("type", ""), ("base_url", "default"))),
+                escape(row["key_env"] or "-"),
+                key_set,
             )
         console.print(providers)
         suites = Table(title=f"Suites ({config.suites_dir})")
         for column in ("suite", "samples", "graders", "version"):
             suites.add_column(column)
         for row in report["suites"]:
-            suites.add_row(row["name"], str(row["samples"]), ", ".join(row["graders"]), row["version"])
+            suites.add_row(
+                escape(row["name"]), str(row["samples"]), escape(", ".join(row["graders"])), row["version"]
+            )
         console.print(suites)
         for warning in report["warnings"]:
             console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
@@ -103,7 +137,7 @@ def _check_report(app: AppContext) -> dict[str, Any]:
     suite_dir = config.suites_dir
     paths = sorted([*suite_dir.glob("*.yaml"), *suite_dir.glob("*.yml")]) if suite_dir.is_dir() else []
     if not paths:
-        problems.append(f"no suites found in {suite_dir}")
+        warnings.append(f"no suites in {suite_dir}: models will be recorded, nothing evaluated")
     for path in paths:
         try:
             spec = load_suite(path, default_judge=config.judge.model)
@@ -123,6 +157,9 @@ def _check_report(app: AppContext) -> dict[str, Any]:
     for name in config.suites.default:
         if name not in known:
             problems.append(f"[suites.default] names '{name}', which is not a suite in {suite_dir}")
+    from monitor.providers.registry import uncallable_models
+
+    warnings.extend(f"{problem}: nothing is queued for it" for problem in uncallable_models(config))
     if config.email is not None and config.email.password_env and not _env_set(config.email.password_env):
         warnings.append(f"[email] environment variable {config.email.password_env} is not set")
     return {

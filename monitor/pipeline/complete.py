@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from monitor.core.config import Config
 from monitor.store.db import Database
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Model, Run, utcnow
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("monitor.events")
 
-FINISHED = ("done", "failed", "skipped")
+FINISHED = (*COMPLETED, "failed", "skipped")
 REPORTED_KINDS = ("new_model", "drift")
 AVAILABILITY_KINDS = ("removed_model", "returned_model", "deprecation_changed")
 

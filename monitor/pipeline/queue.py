@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from monitor.core.config import Config
 from monitor.core.errors import MonitorError
+from monitor.providers.registry import cannot_call
 from monitor.store.db import Database
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Run, utcnow
 
 if TYPE_CHECKING:
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 
     from monitor.evals.loader import SuiteSpec
 
-STATUSES = ("queued", "running", "interrupted", "done", "failed", "skipped")
 DEFAULT_STALE_AFTER_S = 120.0
 # A claim on SQLite is a compare-and-set; a lost race is retried this many times.
 _CLAIM_ATTEMPTS = 5
@@ -145,7 +146,8 @@ def enqueue_runs(
     claimed_by: str | None = None,
 ) -> list[Run]:
     """One queued run per suite (registered first); for a new model also each baseline's run on the same
-    suite version unless it already has a done, queued or running one. With `claimed_by` the model's
+    suite version unless it already has a finished, queued, running or interrupted one, or cannot be
+    called (no key, unknown provider). With `claimed_by` the model's
     runs are created already running for that worker (a manual `eval` executes them itself)."""
     from monitor.evals.register import register_suite
 
@@ -175,13 +177,15 @@ def enqueue_runs(
             base_provider, _, base_model = baseline.partition(":")
             if (base_provider, base_model) == (provider, model_id):
                 continue
+            if cannot_call(config, baseline) is not None:
+                continue  # a config problem `status` and the event report name; queueing it would only fail
             existing = session.scalar(
                 select(Run.id)
                 .where(
                     Run.provider == base_provider,
                     Run.model_id == base_model,
                     Run.suite_id == suite.id,
-                    Run.status.in_(("done", "queued", "running")),
+                    Run.status.in_((*COMPLETED, "queued", "running", "interrupted")),
                 )
                 .limit(1)
             )
@@ -253,11 +257,12 @@ def claim_next_run(
 def claim_run(
     db: Database, run_id: int, worker_id: str, *, stale_after_s: float = DEFAULT_STALE_AFTER_S
 ) -> bool:
-    """Claim one given run to resume it: queued, interrupted, failed or skipped, or running under a dead or
-    stale holder."""
+    """Claim one given run to resume it: queued, interrupted, failed, skipped or done with errors, or
+    running under a dead or stale holder."""
     with db.session() as session:
         holder = session.scalar(select(Run.claimed_by).where(Run.id == run_id))
-        options = [Run.status.in_(("queued", "interrupted", "failed", "skipped")), _claimable(stale_after_s)]
+        resumable_statuses = ("queued", "interrupted", "failed", "skipped", "done_with_errors")
+        options = [Run.status.in_(resumable_statuses), _claimable(stale_after_s)]
         if holder_is_dead(holder):
             options.append(and_(Run.status == "running", Run.claimed_by == holder))
         resumable = or_(*options)

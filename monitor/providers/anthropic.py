@@ -43,6 +43,15 @@ def _anthropic_params(extra: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def _refusal(message: Any, text: str) -> str | None:
+    """A `stop_reason: refusal` message's explanation (`stop_details`), else whatever text came first."""
+    if message.stop_reason != "refusal":
+        return None
+    details = getattr(message, "stop_details", None)
+    explanation = getattr(details, "explanation", None)
+    return explanation if isinstance(explanation, str) and explanation else text
+
+
 class AnthropicProvider:
     """`type = "anthropic"`: every listed model is a Messages model; retired ones are skipped."""
 
@@ -163,19 +172,21 @@ class AnthropicProvider:
         if not isinstance(content, list):
             raise BadResponse("the message has no content blocks", provider=self.name)
         usage = getattr(message, "usage", None)
-        input_tokens = output_tokens = None
+        input_tokens = output_tokens = cache_read = cache_write = None
         if usage is not None:
-            input_tokens = (
-                (usage.input_tokens or 0)
-                + (usage.cache_creation_input_tokens or 0)
-                + (usage.cache_read_input_tokens or 0)
-            )
+            cache_read = usage.cache_read_input_tokens
+            cache_write = usage.cache_creation_input_tokens
+            input_tokens = (usage.input_tokens or 0) + (cache_write or 0) + (cache_read or 0)
             output_tokens = usage.output_tokens
+        text = "".join(block.text for block in content if getattr(block, "type", None) == "text")
         return Completion(
-            text="".join(block.text for block in content if getattr(block, "type", None) == "text"),
+            text=text,
+            refusal=_refusal(message, text),
             finish_reason=message.stop_reason,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
+            cached_input_tokens=cache_read,
+            cache_write_tokens=cache_write,
             latency_ms=latency_ms,
             resolved_model=message.model or None,
             request_id=getattr(message, "_request_id", None),

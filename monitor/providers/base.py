@@ -18,6 +18,8 @@ class ModelInfo:
     created: datetime | None = None
     owned_by: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    """Other ids the provider lists for this same model (Mistral's `aliases`, llama.cpp's `--alias`)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,56 @@ class Completion:
     resolved_model: str | None = None
     system_fingerprint: str | None = None
     request_id: str | None = None
+    cached_input_tokens: int | None = None
+    """Of input_tokens, how many were read from the provider's prompt cache (when it says)."""
+    cache_write_tokens: int | None = None
+    """Of input_tokens, how many were written to the prompt cache (Anthropic's cache creation)."""
+    reasoning_tokens: int | None = None
+    """Of output_tokens, how many the model spent reasoning (when the provider says)."""
+    refusal: str | None = None
+    """The model's refusal text (OpenAI `message.refusal`), kept apart from `text`; None when it answered."""
+
+    @property
+    def outcome(self) -> str:
+        """How the call ended, the same for every provider: one of OUTCOMES (see `normal_finish`)."""
+        return "refusal" if self.refusal is not None else normal_finish(self.finish_reason)
+
+
+OUTCOMES = ("stop", "length", "truncated", "refusal", "content_filter", "tool_calls", "other")
+"""Normalised ends of a chat call (docs/providers.md "Outcomes")."""
+
+_FINISH_OUTCOMES = {
+    # OpenAI and every OpenAI-compatible server (Gemini's compatible endpoint included)
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    # Anthropic Messages (anthropic.types.StopReason)
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+    "pause_turn": "truncated",
+    "model_context_window_exceeded": "truncated",
+    # Gemini native finishReason
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+}
+
+
+def normal_finish(finish_reason: str | None) -> str:
+    """A raw finish/stop reason -> its outcome: none is "stop" (servers may omit it), unknown "other"."""
+    if finish_reason is None:
+        return "stop"
+    return _FINISH_OUTCOMES.get(finish_reason, "other")
 
 
 class Provider(Protocol):
@@ -114,10 +166,26 @@ class RateLimited(ProviderError):
 
 
 class Overloaded(ProviderError):
-    """5xx, 503 and 529: the provider is unwell; retry with backoff."""
+    """5xx, 503 and 529: the provider is unwell; retry with backoff.
+
+    `loading` is True for a server that is up but still loading its model (llama.cpp's 503
+    "Loading model"): it will answer once loaded, so callers wait for it rather than give up.
+    """
 
     kind = "overloaded"
     retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+        loading: bool = False,
+    ) -> None:
+        super().__init__(message, provider=provider, status=status, retry_after=retry_after)
+        self.loading = loading
 
 
 class ProviderTimeout(ProviderError):

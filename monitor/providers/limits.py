@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError, ProviderTimeout
+from monitor.providers.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -111,32 +112,40 @@ class TokenBucket:
         self._sleep = sleep
         self.updated = clock()
         self._turn = Gate(1)
+        # Callers on other threads (another event loop, a blocking model list) settle tokens too.
+        self._lock = threading.Lock()
 
     def _refill(self) -> None:
         now = self._clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
 
+    def _shortfall(self, needed: float) -> float:
+        with self._lock:
+            self._refill()
+            return needed - self.tokens
+
     async def acquire(self, amount: float = 1.0) -> None:
         await self._turn.acquire()
         try:
             needed = min(amount, self.capacity)
-            self._refill()
-            while needed - self.tokens > _ROUNDING:
-                await self._sleep((needed - self.tokens) / self.rate)
-                self._refill()
-            self.tokens -= amount
+            while (short := self._shortfall(needed)) > _ROUNDING:
+                await self._sleep(short / self.rate)
+            self.adjust(amount)
         finally:
             self._turn.release()
 
     def adjust(self, amount: float) -> None:
         """Take (positive) or give back (negative) tokens once the real usage is known."""
-        self._refill()
-        self.tokens = min(self.capacity, self.tokens - amount)
+        with self._lock:
+            self._refill()
+            self.tokens = min(self.capacity, self.tokens - amount)
 
 
 class Limiter(abc.ABC):
     """What every caller of a provider account goes through (in-process today; a database one later)."""
+
+    breaker: CircuitBreaker
 
     @abc.abstractmethod
     async def acquire(self, estimated_tokens: int = 0) -> None:
@@ -194,11 +203,13 @@ class ProviderLimiter(Limiter):
             else None
         )
         self._paused_until = 0.0
+        self.breaker = CircuitBreaker(clock=clock, sleep=sleep)
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     async def acquire(self, estimated_tokens: int = 0) -> None:
+        await self.breaker.admit()
         await self._slots.acquire()
         try:
             wait = self._paused_until - self._clock()
@@ -318,11 +329,14 @@ def limited_list_call(limiter: Limiter, call: Callable[[], T]) -> T:
     """One blocking list request through the account's limiter; its 429 pauses every caller of the account."""
     limiter.wait_blocking()
     try:
-        return call()
+        result = call()
     except ProviderError as error:
+        limiter.breaker.record(error)
         if error.kind == "rate_limited" and error.retry_after:
             limiter.pause(error.retry_after)
         raise
+    limiter.breaker.record(None)
+    return result
 
 
 async def limited_complete(
@@ -334,11 +348,15 @@ async def limited_complete(
             async with asyncio.timeout(timeout_s):
                 completion = await provider.complete(request)
         except TimeoutError:
-            raise ProviderTimeout(f"no answer within {timeout_s:g}s", provider=provider.name) from None
+            timeout = ProviderTimeout(f"no answer within {timeout_s:g}s", provider=provider.name)
+            limiter.breaker.record(timeout)
+            raise timeout from None
         except ProviderError as error:
+            limiter.breaker.record(error)
             if error.kind == "rate_limited" and error.retry_after:
                 limiter.pause(error.retry_after)
             raise
+    limiter.breaker.record(None)
     used: int | None = None
     if completion.input_tokens is not None and completion.output_tokens is not None:
         used = completion.input_tokens + completion.output_tokens

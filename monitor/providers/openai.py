@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,111 +12,29 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from monitor.core.config import ProviderConfig
-from monitor.providers.base import (
-    BadResponse,
-    ChatRequest,
-    Completion,
-    ModelInfo,
-)
-from monitor.providers.http import decode_body, get_json, map_sdk_error, parse_created
+from monitor.providers.base import BadResponse, ChatRequest, Completion, ModelInfo
+from monitor.providers.http import decode_body, get_json, map_sdk_error
 from monitor.providers.limits import limited_list_call, limiter_for
+from monitor.providers.openai_models import (
+    is_compatible_chat_model,
+    is_openai_chat_model,
+    is_reasoning_model,
+    merge_aliases,
+    model_info_from_item,
+)
 from monitor.providers.retry import list_deadline, with_retries
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "no-key"
-"""Sent to keyless OpenAI-compatible servers (Ollama, local vLLM): the SDK insists on some key."""
+"""The SDK client's key for keyless servers (Ollama, llama.cpp): the SDK insists on one, never sent."""
+NO_AUTH_HEADERS = {"Authorization": openai.Omit()}
+"""Per-request headers that make the SDK send no `Authorization` at all (keyless servers)."""
 
 MAX_LIST_PAGES = 100
 
-# providers.md §1.1: chat ids start like this...
-_OPENAI_CHAT_ID = re.compile(r"^(gpt-|chatgpt-|o\d|ft:(gpt-|o\d))")
-# ...and do not contain any of these (other modalities, Responses-only, legacy completions).
-_OPENAI_NOT_CHAT = (
-    "embedding",
-    "tts",
-    "transcribe",
-    "whisper",
-    "realtime",
-    "audio",
-    "image",
-    "dall-e",
-    "sora",
-    "moderation",
-    "search",
-    "instruct",
-    "davinci",
-    "babbage",
-    "computer-use",
-    "deep-research",
-    "codex",
-)
-# OpenAI-compatible servers: obvious non-chat ids (embeddings, speech, rerankers, safety classifiers).
-_COMPATIBLE_NOT_CHAT = (
-    "embed",
-    "whisper",
-    "rerank",
-    "moderation",
-    "guard",
-    "transcribe",
-    "dall-e",
-    "gpt-image",
-    "sora",
-    "imagen",
-    "stable-diffusion",
-    "sdxl",
-    "flux",
-)
-_COMPATIBLE_TTS = re.compile(r"(^|[-_/.:])tts($|[-_/.:\d])")
-_COMPATIBLE_NOT_CHAT_TYPES = {"embedding", "image", "moderation", "rerank", "audio", "transcribe"}
-_REASONING_ID = re.compile(r"^(?:ft:)?(?:o\d|gpt-(\d+))")
 _SAMPLING_PARAMS = ("temperature", "top_p")
 _ADJUSTABLE = 2
 """Rejections a chat call can learn from: sampling parameters, and max_tokens -> max_completion_tokens."""
-
-
-def is_reasoning_model(model_id: str) -> bool:
-    """o-series (`o1`, `o3-mini`, `o4-mini`...) and `gpt-N` with N >= 5: no sampling params."""
-    match = _REASONING_ID.match(model_id)
-    if not match:
-        return False
-    major = match.group(1)
-    return major is None or int(major) >= 5
-
-
-def is_openai_chat_model(model_id: str) -> bool:
-    """providers.md §1.1 steps 1-2: chat-looking id, no other-modality marker, not a `-pro` model."""
-    if not _OPENAI_CHAT_ID.match(model_id):
-        return False
-    if any(marker in model_id for marker in _OPENAI_NOT_CHAT):
-        return False
-    return not (model_id.endswith("-pro") or "-pro-" in model_id)
-
-
-def is_compatible_chat_model(info: ModelInfo) -> bool:
-    """Drop obvious embedding/speech/rerank/moderation/guard models; honour `type` and capabilities."""
-    lowered = info.id.lower()
-    if any(marker in lowered for marker in _COMPATIBLE_NOT_CHAT) or _COMPATIBLE_TTS.search(lowered):
-        return False
-    kind = info.raw.get("type")
-    if isinstance(kind, str) and kind.lower() in _COMPATIBLE_NOT_CHAT_TYPES:
-        return False
-    capabilities = info.raw.get("capabilities")
-    return not (isinstance(capabilities, dict) and capabilities.get("completion_chat") is False)
-
-
-def model_info_from_item(item: Any, *, provider: str) -> ModelInfo:
-    """One `/models` entry (a dict with a string `id`) -> ModelInfo; anything else is a BadResponse."""
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-        raise BadResponse("a model list entry has no string 'id'", provider=provider)
-    name = item.get("display_name") or item.get("name")
-    owner = item.get("owned_by")
-    return ModelInfo(
-        id=item["id"],
-        display_name=name if isinstance(name, str) else None,
-        created=parse_created(item.get("created")),
-        owned_by=owner if isinstance(owner, str) else None,
-        raw=item,
-    )
 
 
 class OpenAIChat:
@@ -149,6 +66,7 @@ class OpenAIChat:
         self._completion_tokens: set[str] = set()
 
     def _async_client(self) -> openai.AsyncOpenAI:
+        """The SDK client; with no key it sends no `Authorization` (see NO_AUTH_HEADERS)."""
         if self._client is None:
             self._client = openai.AsyncOpenAI(
                 api_key=self._key or NO_KEY,
@@ -175,6 +93,8 @@ class OpenAIChat:
             kwargs["extra_body"] = extra
         if request.timeout_s is not None:
             kwargs["timeout"] = request.timeout_s
+        if not self._key:
+            kwargs["extra_headers"] = NO_AUTH_HEADERS
         return kwargs
 
     def _learn(self, model: str, param: str | None, kwargs: dict[str, Any]) -> bool:
@@ -222,11 +142,19 @@ class OpenAIChat:
         if usage and usage.total_tokens is not None and input_tokens is not None:
             # Gemini's compatible endpoint leaves thinking tokens out of completion_tokens.
             output_tokens = max(output_tokens or 0, usage.total_tokens - input_tokens)
+        cached = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None)
+        reasoning = getattr(getattr(usage, "completion_tokens_details", None), "reasoning_tokens", None)
+        if reasoning is None and usage and output_tokens and output_tokens > (usage.completion_tokens or 0):
+            reasoning = output_tokens - (usage.completion_tokens or 0)  # Gemini's thinking, counted above
+        refusal = getattr(message, "refusal", None) if message is not None else None
         return Completion(
             text=(message.content if message is not None else None) or "",
+            refusal=refusal if isinstance(refusal, str) and refusal else None,
             finish_reason=choice.finish_reason,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
+            cached_input_tokens=cached if isinstance(cached, int) else None,
+            reasoning_tokens=reasoning if isinstance(reasoning, int) else None,
             latency_ms=latency_ms,
             resolved_model=response.model or None,
             system_fingerprint=response.system_fingerprint,
@@ -281,15 +209,20 @@ class OpenAIProvider:
                 timeout=self._cfg.timeout_s,
                 max_retries=0,
             )
+        started = time.time()
         try:
-            body = decode_body(self._sync.models.with_raw_response.list().content)
+            raw = self._sync.models.with_raw_response.list(
+                extra_headers=None if self._key else NO_AUTH_HEADERS
+            )
+            body = decode_body(raw.content)
         except (openai.OpenAIError, ValueError) as exc:
             raise map_sdk_error(openai, exc, provider=self.name, secrets=(self._key,)) from None
         # Plain JSON, not a pydantic model per entry: that parse cost more CPU than the whole diff.
         items = body.get("data") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise BadResponse("the model list is not a JSON object with a 'data' array", provider=self.name)
-        return [model_info_from_item(item, provider=self.name) for item in items]
+        listed_at = (started, time.time())
+        return [model_info_from_item(item, provider=self.name, listed_at=listed_at) for item in items]
 
     def _list_compatible(self) -> list[ModelInfo]:
         import requests
@@ -306,6 +239,7 @@ class OpenAIProvider:
                 raise BadResponse("the model list's 'links.next' does not advance", provider=self.name)
             seen_urls.add(url)
             page_url = url
+            started = time.time()
             body = with_retries(
                 functools.partial(
                     limited_list_call,
@@ -325,11 +259,12 @@ class OpenAIProvider:
                 what=f"{self.name}: list models",
             )
             items, next_url = self._page_items(body)
+            listed_at = (started, time.time())
             for item in items:
-                info = model_info_from_item(item, provider=self.name)
+                info = model_info_from_item(item, provider=self.name, listed_at=listed_at)
                 found.setdefault(info.id, info)
             url = urljoin(page_url, next_url) if next_url else None
-        return list(found.values())
+        return merge_aliases(list(found.values()))
 
     def _page_items(self, body: Any) -> tuple[list[Any], str | None]:
         """Accept `{"data": [...]}`, `{"data": null}` and a bare array; `links.next` pages on."""

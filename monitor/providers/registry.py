@@ -1,4 +1,4 @@
-"""Provider type -> adapter: one lazy factory per type, so the SDKs load only when a provider is used."""
+"""Provider type -> adapter (one lazy factory per type, SDKs load on use); whether a model can be called."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from monitor.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from monitor.core.config import ProviderConfig
+    from monitor.core.config import Config, ProviderConfig
     from monitor.providers.base import Provider
 
 Factory = Callable[[str, "ProviderConfig", "str | None"], "Provider"]
@@ -75,3 +75,28 @@ def get_provider(name: str, cfg: ProviderConfig) -> Provider:
             f"[providers.{name}] type {cfg.type!r} needs the '{package}' package "
             f"({exc}); pip install {package}"
         ) from None
+
+
+def cannot_call(config: Config, model_key: str) -> str | None:
+    """Why `model_key` cannot be called with this config and environment (unknown provider, no key), or None.
+
+    Checked without importing an SDK, so planning and `status` can ask it of every baseline and judge.
+    """
+    name, _, _model = model_key.partition(":")
+    cfg = config.providers.get(name)
+    if cfg is None:
+        configured = ", ".join(sorted(config.providers)) or "none"
+        return f"{model_key}: provider '{name}' is not in [providers] (configured: {configured})"
+    try:
+        provider_api_key(name, cfg)
+    except ConfigError as exc:
+        return f"{model_key}: {exc}"
+    return None
+
+
+def uncallable_models(config: Config) -> list[str]:
+    """One line per configured baseline or judge model that cannot be called (see `cannot_call`)."""
+    baselines = [*config.baseline.default, *(m for ms in config.baseline.suites.values() for m in ms)]
+    judges = [config.judge.model] if config.judge.model else []
+    keys = dict.fromkeys([*baselines, *judges])
+    return [reason for key in keys if (reason := cannot_call(config, key)) is not None]

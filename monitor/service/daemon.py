@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.core.config import Config
 from monitor.core.errors import MonitorError
+from monitor.providers.registry import uncallable_models
 from monitor.service.jobs import Runtime, serving
 from monitor.service.schedule import build_scheduler, install_jobs, job_triggers
 from monitor.store.db import Database
@@ -101,6 +102,8 @@ class Daemon:
         log.info(
             "daemon %s starting (database %s)", self.options.worker_id, _safe_url(self.config.database_url)
         )
+        for problem in uncallable_models(self.config):
+            log.warning("config problem: %s; nothing is queued for it until that is fixed", problem)
         standby_said = False
         stuck: list[str] = []
         while not self.shutdown.is_set():

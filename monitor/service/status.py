@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy import Float, Unicode, column, func, inspect, select, table
 
 from monitor.core.config import Config
+from monitor.providers.registry import uncallable_models
 from monitor.service.schedule import JOBS_TABLE
 from monitor.store.db import Database
 from monitor.store.lease import LeaseState, read_lease
 from monitor.store.tables import OutboxMessage, ProviderPoll, Run, utcnow
+
+SKIPPED_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ class DaemonStatus:
     mail_pending: int = 0
     mail_failing: int = 0
     polls: list[PollInfo] = field(default_factory=list)
+    # Runs the cost guard skipped (newest first): (run id, model, suite, why); `resume ID --yes` runs one.
+    skipped: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # Baselines and judges that cannot be called (no key, unknown provider): nothing is queued for them.
+    config_problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -101,6 +108,12 @@ def collect_status(db: Database, config: Config, now: datetime | None = None) ->
                 .group_by(Run.status)
             ).all()
         )
+        skipped = [
+            (run.id, run.model_key, run.suite.name, run.error or "over budget")
+            for run in session.scalars(
+                select(Run).where(Run.status == "skipped").order_by(Run.id.desc()).limit(SKIPPED_SHOWN)
+            )
+        ]
         mail_pending = session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
         )
@@ -127,4 +140,6 @@ def collect_status(db: Database, config: Config, now: datetime | None = None) ->
         mail_pending=int(mail_pending or 0),
         mail_failing=int(mail_failing or 0),
         polls=_last_polls(db, list(config.providers)),
+        skipped=skipped,
+        config_problems=uncallable_models(config),
     )

@@ -17,6 +17,9 @@ from monitor.pipeline.compare.selection import (
     suites_with_done_runs,
 )
 from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
+from monitor.providers.pricing import reprice
+from monitor.providers.registry import cannot_call
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Run
 
 if TYPE_CHECKING:
@@ -28,13 +31,15 @@ if TYPE_CHECKING:
 def compare_models(
     session: Session, config: Config, candidate: str, baseline: str, suites: Sequence[str] | None = None
 ) -> EventComparison:
-    """The candidate's and the baseline's latest done runs on the same suite version, suite by suite.
+    """The candidate's and the baseline's latest done runs on the same suite version, suite by suite (upper-
+    bound costs of models priced since are repriced first).
 
     Without `suites`, every suite both models have finished on one version. A named suite with no
     such pair of runs is an error that says what exists.
     """
     parse_model_key(candidate)
     parse_model_key(baseline)
+    reprice(session, config)
     alpha = config.stats.alpha
     names = list(dict.fromkeys(suites)) if suites else suites_with_done_runs(session, candidate)
     if not names:
@@ -60,19 +65,21 @@ def compare_models(
 def compare_event(session: Session, config: Config, event_id: int) -> EventComparison:
     """The event's model against the configured baseline on each suite it ran (same suite version).
 
-    Per suite, the first baseline in `config.baseline.for_suite(suite)` with a finished run on the
-    same version is used, preferring a run made for this event. A drift event, or a candidate that
+    Upper-bound costs of models priced since are repriced first. Per suite, the first baseline in
+    `config.baseline.for_suite(suite)` with a finished run on the same version is used, preferring a
+    run made for this event. A drift event, or a candidate that
     is itself the baseline, is compared with its own previous finished run on that version.
     """
     event = session.get(Event, event_id)
     if event is None:
         raise MonitorError(f"event {event_id} does not exist")
     candidate = event.model_key
+    reprice(session, config)
     alpha = config.stats.alpha
     event_runs = list(session.scalars(select(Run).where(Run.event_id == event_id).order_by(Run.id.desc())))
     own = [r for r in event_runs if r.model_key == candidate]
     latest: dict[int, Run] = {}
-    for run in sorted(own, key=lambda r: (r.status == "done", r.id)):
+    for run in sorted(own, key=lambda r: (r.status in COMPLETED, r.id)):
         latest[run.suite_id] = run
     comparisons: list[SuiteComparison] = []
     used: list[str] = []
@@ -94,9 +101,11 @@ def _event_suite(
     self_compare: bool,
 ) -> SuiteComparison:
     candidate = run.model_key
-    if run.status != "done":
+    if run.status not in COMPLETED:
         stats = run_stats(session, run.id)
         reason = f"run {run.status}" + (f": {run.error}" if run.error else "")
+        if run.status == "skipped":
+            reason += f"; `model-monitor resume {run.id} --yes` runs it anyway"
         return SuiteComparison(run.suite.name, run.suite.version, stats, None, None, [], True, reason)
     baselines = [] if self_compare else config.baseline.for_suite(run.suite.name)
     candidates_for_baseline = [b for b in baselines if b != candidate] or [candidate]
@@ -113,4 +122,7 @@ def _event_suite(
         note = f"no earlier finished run of {candidate} on this suite version"
     else:
         note = f"no finished baseline run on suite version {run.suite.version} ({', '.join(baselines)})"
+        problems = [p for b in candidates_for_baseline if (p := cannot_call(config, b)) is not None]
+        if problems:
+            note += "; the baseline cannot be called: " + "; ".join(problems)
     return SuiteComparison(run.suite.name, run.suite.version, stats, None, None, [], True, note)

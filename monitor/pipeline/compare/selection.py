@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from monitor.core.errors import InputError
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Run, Suite
 
 if TYPE_CHECKING:
@@ -31,7 +32,10 @@ def done_runs(
         select(Run)
         .join(Suite, Run.suite_id == Suite.id)
         .where(
-            Run.provider == provider, Run.model_id == model_id, Run.status == "done", Suite.name == suite_name
+            Run.provider == provider,
+            Run.model_id == model_id,
+            Run.status.in_(COMPLETED),
+            Suite.name == suite_name,
         )
         .order_by(Run.finished_at.desc().nulls_last(), Run.id.desc())
     )
@@ -54,7 +58,7 @@ def suites_with_done_runs(session: Session, model_key: str) -> list[str]:
     query = (
         select(Suite.name)
         .join(Run, Run.suite_id == Suite.id)
-        .where(Run.provider == provider, Run.model_id == model_id, Run.status == "done")
+        .where(Run.provider == provider, Run.model_id == model_id, Run.status.in_(COMPLETED))
         .distinct()
     )
     return sorted(session.scalars(query))
@@ -85,7 +89,7 @@ def baseline_run(session: Session, baseline: str, run: Run, event_runs: Sequence
             other.id != run.id
             and other.model_key == baseline
             and other.suite_id == run.suite_id
-            and other.status == "done"
+            and other.status in COMPLETED
             and baseline != run.model_key
         ):
             return other

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Model, Run, Suite
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def known_models(
         runs = (
             select(Run.provider, Run.model_id, Suite.name, Run.score, Run.finished_at, Run.id)
             .join(Suite, Suite.id == Run.suite_id)
-            .where(Run.status == "done")
+            .where(Run.status.in_(COMPLETED))
         )
         if provider is not None:
             query = query.where(Model.provider == provider)

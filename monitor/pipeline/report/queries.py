@@ -27,6 +27,7 @@ from monitor.pipeline.report.views import (
     SampleRow,
     SuiteBoard,
 )
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Report, Result, Run, Sample, Suite
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 SAME_POLL_WINDOW = timedelta(minutes=5)
 RECENT_EVENTS = 30
 # Statuses whose runs have (or had) results worth a report.
-REPORTABLE_STATUSES = ("running", "interrupted", "done", "failed")
+REPORTABLE_STATUSES = ("running", "interrupted", *COMPLETED, "failed")
 
 
 def _event_info(event: Event) -> EventInfo:
@@ -246,7 +247,9 @@ def build_run_report(session: Session, run_id: int) -> RunReport:
 
 def _model_colors(session: Session, config: Config) -> dict[str, str]:
     """One colour per model across every chart: baselines first, then the rest by name."""
-    done = session.execute(select(Run.provider, Run.model_id).where(Run.status == "done").distinct()).all()
+    done = session.execute(
+        select(Run.provider, Run.model_id).where(Run.status.in_(COMPLETED)).distinct()
+    ).all()
     keys = sorted(f"{provider}:{model_id}" for provider, model_id in done)
     baselines = [b for b in config.baseline.default if b in keys]
     ordered = list(dict.fromkeys(baselines + keys))
@@ -263,7 +266,7 @@ def _board(session: Session, config: Config, name: str, colors: dict[str, str]) 
         session.scalars(
             select(Run)
             .join(Suite, Run.suite_id == Suite.id)
-            .where(Suite.name == name, Run.status == "done")
+            .where(Suite.name == name, Run.status.in_(COMPLETED))
             .order_by(Run.finished_at.nulls_first(), Run.id)
         )
     )

@@ -55,6 +55,7 @@ class RunExecution:
         self.timeout_s = pcfg.timeout_s
         self.halt = asyncio.Event()
         self.fatal: str | None = None
+        self.paused: str | None = None
         self.caller = SampleCaller(
             spec,
             provider,
@@ -67,6 +68,8 @@ class RunExecution:
             judges=judges,
             should_stop=self.halt.is_set,
             on_fatal=self.fail,
+            outage_pause_s=pcfg.outage_pause_s,
+            on_paused_too_long=self.stop_paused,
         )
         self.writer = ResultWriter(db, run.id, worker_id, on_flush=self._flushed)
 
@@ -74,6 +77,12 @@ class RunExecution:
         """Fail the run with the first reason given and stop taking work."""
         if self.fatal is None:
             self.fatal = reason
+            self.halt.set()
+
+    def stop_paused(self, reason: str) -> None:
+        """Stop the run, interrupted and resumable: its provider stayed unreachable past the pause bound."""
+        if self.paused is None and self.fatal is None:
+            self.paused = reason
             self.halt.set()
 
     def _flushed(self) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from monitor.core.config import PriceConfig
+from monitor.core.prices import PriceConfig
 from monitor.evals.graders import grade_sample
 from monitor.providers import pricing
-from monitor.providers.base import ChatRequest, Completion, Provider
+from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError
+from monitor.providers.breaker import OUTAGE_KINDS
 from monitor.providers.limits import Limiter, limited_complete
 from monitor.providers.retry import GaveUp, RetryPolicy, call_with_retries
 from monitor.store.tables import utcnow
@@ -27,6 +29,12 @@ log = logging.getLogger(__name__)
 FATAL_KINDS = frozenset({"auth", "quota", "not_found"})
 # An empty answer cut off by the token limit is a budget problem, not a wrong answer: an error.
 TRUNCATED_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+# Answers that are not the model's answer (docs/running.md "Outcomes"): stored as errors, never graded.
+UNGRADED_OUTCOMES = {
+    "refusal": "the model refused to answer",
+    "content_filter": "the provider's content filter withheld or cut the answer",
+    "truncated": "the answer was cut off before it ended (context window full or turn paused)",
+}
 _CHAT_PARAMS = ("max_tokens", "temperature", "seed")
 
 
@@ -95,6 +103,9 @@ class SampleCaller:
         judges: dict[str, Any],
         should_stop: Callable[[], bool],
         on_fatal: Callable[[str], None],
+        outage_pause_s: float = 900.0,
+        on_paused_too_long: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = spec
         self.provider = provider
@@ -107,11 +118,48 @@ class SampleCaller:
         self.judges = judges
         self.should_stop = should_stop
         self.on_fatal = on_fatal
+        self.outage_pause_s = outage_pause_s
+        self.on_paused_too_long = on_paused_too_long or on_fatal
+        self.clock = clock
+        self.outage_since: float | None = None
 
     async def _call(self, item: WorkItem) -> Completion:
         return await limited_complete(
             self.provider, item.request, self.limiter, tokens=item.tokens, timeout_s=self.timeout_s
         )
+
+    async def _answer(self, item: WorkItem) -> tuple[Completion, int]:
+        """The call with its retries; while the provider is down it waits for it, not giving up, for up to
+        `outage_pause_s` (the account's breaker lets one probe through at a time meanwhile)."""
+        while True:
+            try:
+                answer = await call_with_retries(
+                    lambda: self._call(item), self.policy, should_stop=self.should_stop
+                )
+            except GaveUp as gave_up:
+                if not self._waits_out(gave_up.error):
+                    raise
+                await self.limiter.breaker.step()
+                continue
+            self.outage_since = None
+            return answer
+
+    def _waits_out(self, error: ProviderError) -> bool:
+        """Whether a sample that gave up on `error` should try again once the provider is back."""
+        breaker = self.limiter.breaker
+        if error.kind not in OUTAGE_KINDS or not breaker.in_outage or self.should_stop():
+            return False
+        now = self.clock()
+        if self.outage_since is None:
+            self.outage_since = now
+            log.warning("run %d paused: %s (waiting for it to answer again)", self.run_id, error)
+        if now - self.outage_since >= self.outage_pause_s:
+            self.on_paused_too_long(
+                f"paused {now - self.outage_since:.0f}s for an unreachable provider ({error}); "
+                f"`model-monitor resume {self.run_id}` continues it"
+            )
+            return False
+        return True
 
     async def row(self, item: WorkItem) -> dict[str, Any] | None:
         """The result row of one item; None when a stop cut its retries short (it stays to do)."""
@@ -123,9 +171,7 @@ class SampleCaller:
             "created_at": utcnow(),
         }
         try:
-            completion, attempts = await call_with_retries(
-                lambda: self._call(item), self.policy, should_stop=self.should_stop
-            )
+            completion, attempts = await self._answer(item)
         except GaveUp as gave_up:
             error = gave_up.error
             if error.retryable and self.should_stop():
@@ -143,23 +189,51 @@ class SampleCaller:
                 latency_ms=None,
                 input_tokens=None,
                 output_tokens=None,
+                cached_input_tokens=None,
+                cache_write_tokens=None,
+                reasoning_tokens=None,
                 cost_usd=None if self.price is None else 0.0,
+                price_source=getattr(self.price, "source", None),
                 finish_reason=None,
                 resolved_model=None,
                 system_fingerprint=None,
             )
             return row
-        cost = pricing.call_cost(self.price, completion.input_tokens, completion.output_tokens)
+        cost = pricing.call_cost(
+            self.price,
+            completion.input_tokens,
+            completion.output_tokens,
+            cached_input_tokens=completion.cached_input_tokens,
+            cache_write_tokens=completion.cache_write_tokens,
+        )
         row.update(
             output=completion.text,
             attempts=attempts,
             latency_ms=completion.latency_ms,
             input_tokens=completion.input_tokens,
             output_tokens=completion.output_tokens,
+            cached_input_tokens=completion.cached_input_tokens,
+            cache_write_tokens=completion.cache_write_tokens,
+            reasoning_tokens=completion.reasoning_tokens,
+            price_source=getattr(self.price, "source", None),
             finish_reason=completion.finish_reason,
             resolved_model=completion.resolved_model,
             system_fingerprint=completion.system_fingerprint,
         )
+        if completion.outcome in UNGRADED_OUTCOMES:
+            row.update(
+                output=completion.refusal if completion.refusal is not None else completion.text,
+                score=None,
+                passed=None,
+                grades=[],
+                error_kind=completion.outcome,
+                error_message=(
+                    f"{UNGRADED_OUTCOMES[completion.outcome]} (finish_reason={completion.finish_reason}); "
+                    "the output keeps what the model sent, and it is not graded"
+                ),
+                cost_usd=cost,
+            )
+            return row
         if not completion.text.strip() and completion.finish_reason in TRUNCATED_REASONS:
             row.update(
                 score=None,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from monitor.core.errors import MonitorError
 from monitor.providers import pricing
 from monitor.store.db import Database
+from monitor.store.statuses import ANSWER_ERROR_KINDS, COMPLETED
 from monitor.store.tables import Result, Run, Sample, utcnow
 
 
@@ -38,13 +39,19 @@ class RunSummary:
     cost_usd: float | None
     estimated_cost_usd: float | None
     error: str | None = None
+    # Where the price of the run's calls came from (config, catalogue, estimated upper bound).
+    cost_source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def finish_run(db: Database, run_id: int, status: str, error: str | None, *, price_known: bool) -> RunSummary:
-    """Compute the run's totals from its stored results, write them with the final status."""
+def finish_run(db: Database, run_id: int, status: str, error: str | None) -> RunSummary:
+    """Compute the run's totals from its stored results, write them with the final status.
+
+    A run `done` with errored samples (other than the model's own refusals and cut-off answers) is
+    stored `done_with_errors`: `resume` retries exactly those.
+    """
     from monitor.stats.estimate import percentile, run_score
 
     with db.session() as session:
@@ -77,16 +84,19 @@ def finish_run(db: Database, run_id: int, status: str, error: str | None, *, pri
         costs = [r.cost_usd for r in rows]
         models = Counter(r.resolved_model for r in answered if r.resolved_model)
         fingerprints = Counter(r.system_fingerprint for r in answered if r.system_fingerprint)
+        errored = sum(1 for r in rows if r.error_kind is not None)
+        if status == "done" and any(r.error_kind not in (None, *ANSWER_ERROR_KINDS) for r in rows):
+            status = "done_with_errors"
         values = {
             "status": status,
             "error": error,
-            "finished_at": utcnow() if status in ("done", "failed", "interrupted") else None,
+            "finished_at": utcnow() if status in (*COMPLETED, "failed", "interrupted") else None,
             "samples_total": run.suite.sample_count * max(1, run.repeat),
             "passed": sum(1 for r in answered if r.passed),
             "failed": sum(1 for r in answered if r.passed is False),
-            "errored": sum(1 for r in rows if r.error_kind is not None),
+            "errored": errored,
             "score": estimate.mean,
-            "cost_usd": pricing.add_costs(costs) if rows else (0.0 if price_known else None),
+            "cost_usd": pricing.add_costs(costs) if rows else 0.0,  # nothing sent, nothing spent
             "input_tokens": sum(r.input_tokens or 0 for r in rows),
             "output_tokens": sum(r.output_tokens or 0 for r in rows),
             "latency_p50_ms": percentile(latencies, 50),
@@ -120,6 +130,12 @@ def summarize_run(db: Database, run_id: int) -> RunSummary:
             )
         }
         done = session.scalar(select(func.count(Result.id)).where(Result.run_id == run_id)) or 0
+        source = session.scalar(
+            select(Result.price_source)
+            .where(Result.run_id == run_id, Result.price_source.is_not(None))
+            .order_by(Result.id.desc())
+            .limit(1)
+        )
         estimate = run_score(((key, score, False) for key, score in rows), groups)
         return RunSummary(
             run_id=run.id,
@@ -142,4 +158,5 @@ def summarize_run(db: Database, run_id: int) -> RunSummary:
             cost_usd=run.cost_usd,
             estimated_cost_usd=run.estimated_cost_usd,
             error=run.error,
+            cost_source=source,
         )

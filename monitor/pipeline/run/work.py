@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,13 @@ from monitor.pipeline.run.totals import RunSummary, finish_run, summarize_run
 from monitor.providers.base import Provider
 from monitor.providers.limits import limiter_for
 from monitor.store.db import Database
+from monitor.store.statuses import ANSWER_ERROR_KINDS
 from monitor.store.tables import Result, Run, Suite, utcnow
 
 if TYPE_CHECKING:
     from monitor.evals.loader import SuiteSpec
+
+log = logging.getLogger(__name__)
 
 
 def _prepare(
@@ -36,7 +40,13 @@ def _prepare(
             raise MonitorError(f"run {run_id} does not exist")
         suite = run.suite
         if retry_errors:
-            session.execute(delete(Result).where(Result.run_id == run_id, Result.error_kind.is_not(None)))
+            session.execute(
+                delete(Result).where(
+                    Result.run_id == run_id,
+                    Result.error_kind.is_not(None),
+                    Result.error_kind.not_in(ANSWER_ERROR_KINDS),
+                )
+            )
         rows = session.execute(
             select(
                 Result.sample_key,
@@ -84,11 +94,8 @@ async def execute_run(
     run early: in-flight calls get a short grace, everything finished is written, status interrupted.
     """
     run, suite, stored, seeded = await asyncio.to_thread(_prepare, db, run_id, worker_id, retry_errors)
-    price_known = config.price_for(run.model_key) is not None
     if run.provider not in config.providers:
-        return finish_run(
-            db, run_id, "failed", f"provider '{run.provider}' is not in [providers]", price_known=price_known
-        )
+        return finish_run(db, run_id, "failed", f"provider '{run.provider}' is not in [providers]")
     try:
         spec = (
             spec
@@ -96,16 +103,20 @@ async def execute_run(
             else resolve_suite_spec(db, config, suite)
         )
     except MonitorError as exc:
-        return finish_run(db, run_id, "failed", str(exc), price_known=price_known)
+        return finish_run(db, run_id, "failed", str(exc))
     own_provider = provider is None
     if provider is None:
         from monitor.providers.registry import get_provider
 
-        provider = get_provider(run.provider, config.providers[run.provider])
+        try:
+            provider = get_provider(run.provider, config.providers[run.provider])
+        except MonitorError as exc:  # no key, no SDK: a config problem, not a crash of the worker
+            log.error("run %d cannot start: %s", run_id, exc)
+            return await asyncio.to_thread(finish_run, db, run_id, "failed", str(exc))
     try:
         judge, judges, judge_providers = make_judges(db, config, spec)
     except MonitorError as exc:
-        return finish_run(db, run_id, "failed", str(exc), price_known=price_known)
+        return finish_run(db, run_id, "failed", str(exc))
     pcfg = config.providers[run.provider]
     slots = concurrency or pcfg.max_concurrency
     seeded.total = len(spec.samples) * max(1, run.repeat)
@@ -135,7 +146,6 @@ async def execute_run(
             run_id,
             status,
             None if status == "interrupted" else f"{type(exc).__name__}: {exc}",
-            price_known=price_known,
         )
         raise
     finally:
@@ -145,8 +155,8 @@ async def execute_run(
             await judge_provider.aclose()
     if status == "lost":
         return await asyncio.to_thread(summarize_run, db, run_id)
-    error = execution.fatal if status == "failed" else None
-    return await asyncio.to_thread(finish_run, db, run_id, status, error, price_known=price_known)
+    error = execution.fatal if status == "failed" else execution.paused
+    return await asyncio.to_thread(finish_run, db, run_id, status, error)
 
 
 async def work_once(
@@ -162,7 +172,7 @@ async def work_once(
     try:
         check = await asyncio.to_thread(guard_run, db, config, run_id)
     except MonitorError as exc:
-        return finish_run(db, run_id, "failed", str(exc), price_known=False)
+        return finish_run(db, run_id, "failed", str(exc))
     if not check.ok:
         with db.session() as session:
             session.execute(

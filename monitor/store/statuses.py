@@ -1,0 +1,11 @@
+"""The run statuses every stage shares (no SQLAlchemy here: the CLI's option choices import it)."""
+
+RUN_STATUSES = ("queued", "running", "interrupted", "done", "done_with_errors", "failed", "skipped")
+"""Every status a run can have; `done_with_errors` went through every sample but some ended in an error."""
+COMPLETED = ("done", "done_with_errors")
+"""Runs that went through every sample: compared, reported and counted as a model's result."""
+ANSWER_ERROR_KINDS = ("refusal", "content_filter", "truncated", "token_budget")
+"""Error kinds that are the model's own answer (refused, filtered, cut off): not holes in a run.
+
+They are counted apart like every error, but a run with only these is `done`, and `resume` does not
+send them again (the model would most likely answer the same way)."""
