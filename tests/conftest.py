@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from monitor.store.db import Database, open_database
 
-pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.smtp"]
+pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.smtp", "tests.fixtures.llamacpp"]
 
 PG_ENV = "MODEL_MONITOR_TEST_PG_URL"
 
