@@ -18,6 +18,7 @@ from monitor.providers.base import (
 from monitor.providers.http import decode_body, map_sdk_error, parse_created
 from monitor.providers.limits import limited_list_call, limiter_for
 from monitor.providers.retry import list_deadline, with_retries
+from monitor.providers.tls import tls_context
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_MAX_TOKENS = 1024
@@ -69,14 +70,22 @@ class AnthropicProvider:
     def _sync_client(self) -> anthropic.Anthropic:
         if self._sync is None:
             self._sync = anthropic.Anthropic(
-                api_key=self._key, base_url=self.base_url, timeout=self._cfg.timeout_s, max_retries=0
+                api_key=self._key,
+                base_url=self.base_url,
+                timeout=self._cfg.timeout_s,
+                max_retries=0,
+                http_client=anthropic.DefaultHttpxClient(verify=tls_context()),
             )
         return self._sync
 
     def _async_client(self) -> anthropic.AsyncAnthropic:
         if self._async is None:
             self._async = anthropic.AsyncAnthropic(
-                api_key=self._key, base_url=self.base_url, timeout=self._cfg.timeout_s, max_retries=0
+                api_key=self._key,
+                base_url=self.base_url,
+                timeout=self._cfg.timeout_s,
+                max_retries=0,
+                http_client=anthropic.DefaultAsyncHttpxClient(verify=tls_context()),
             )
         return self._async
 

@@ -23,6 +23,7 @@ from monitor.providers.openai_models import (
     model_info_from_item,
 )
 from monitor.providers.retry import list_deadline, with_retries
+from monitor.providers.tls import tls_context
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "no-key"
@@ -73,6 +74,7 @@ class OpenAIChat:
                 base_url=self._base_url,
                 timeout=self._timeout_s,
                 max_retries=0,
+                http_client=openai.DefaultAsyncHttpxClient(verify=tls_context()),
             )
         return self._client
 
@@ -208,6 +210,7 @@ class OpenAIProvider:
                 base_url=self.base_url,
                 timeout=self._cfg.timeout_s,
                 max_retries=0,
+                http_client=openai.DefaultHttpxClient(verify=tls_context()),
             )
         started = time.time()
         try:
