@@ -87,14 +87,32 @@ def test_a_free_provider_costs_nothing_in_one_line(
     assert call_cost(glob.price_for("local:gemma-3-270m"), 1000, 1000) == 0
 
 
-def test_an_unknown_model_is_bounded_by_its_providers_dearest_model(config: Config) -> None:
-    bound = config.price_for("openai:gpt-9-preview")
+def test_a_new_model_of_a_known_line_is_priced_like_the_dearest_of_its_newest_versions(
+    config: Config,
+) -> None:
+    estimate = config.price_for("openai:gpt-9")
+    assert estimate.estimated
+    assert estimate.source == "estimated: priced like gpt-5.5, the dearest of the newest gpt-# models"
+    newest = [config.price_for(f"openai:gpt-5.{minor}") for minor in (3, 4, 5)]
+    # At least each of them at its base rate (the estimate takes their highest, long-context tier).
+    assert all(estimate.input >= p.input and estimate.output >= p.output for p in newest)
+    assert estimate.output < config.price_for("openai:mystery").output  # not o1-pro's outlier price
+    assert estimate.cached_input is None  # cached input is charged at the full input rate
+    opus = config.price_for("claude:claude-opus-9")
+    assert opus.estimated and "claude-opus-#" in opus.source
+
+
+def test_a_pro_model_is_priced_like_the_pro_line_not_the_plain_one(config: Config) -> None:
+    assert config.price_for("openai:gpt-9-pro").output > config.price_for("openai:gpt-9").output
+
+
+def test_an_unknown_model_of_no_known_line_is_bounded_by_its_providers_dearest_model(config: Config) -> None:
+    bound = config.price_for("openai:mystery")
     assert bound.estimated and bound.source.startswith("estimated upper bound")
-    known = [config.price_for(k) for k in ("openai:gpt-4.1", "openai:gpt-4o", "openai:o3")]
+    known = [
+        config.price_for(k) for k in ("openai:gpt-4.1", "openai:gpt-4o", "openai:o3", "openai:gpt-9-pro")
+    ]
     assert all(bound.input >= p.input and bound.output >= p.output for p in known)
-    assert bound.cached_input is None  # cached input is bounded at the full input rate
-    claude = config.price_for("claude:claude-opus-9")
-    assert claude.estimated and claude.output >= config.price_for("claude:claude-opus-4-1").output
 
 
 def test_a_server_the_catalogue_does_not_know_gets_the_bound_of_every_adapter(config: Config) -> None:
@@ -217,7 +235,7 @@ def _estimated_run(db: Database, config: Config, model_id: str) -> int:
 def test_a_run_costed_at_the_bound_shows_it_and_is_repriced_once_a_price_is_known(
     db: Database, config: Config, write_config: Callable[[str], Path]
 ) -> None:
-    run_id = _estimated_run(db, config, "gpt-9-preview")
+    run_id = _estimated_run(db, config, "mystery-9")
     with db.session() as session:
         assert reprice(session, config) == 0  # still unknown: the bound stays
         stats = run_stats(session, run_id)
@@ -225,14 +243,14 @@ def test_a_run_costed_at_the_bound_shows_it_and_is_repriced_once_a_price_is_know
     row: ModelRow = _row("candidate", stats)
     assert row.cost.startswith("at most $") and row.price_source.startswith("estimated upper bound")
 
-    priced = load_config(write_config(CONFIG + '\n[pricing."openai:gpt-9-preview"]\ninput = 1\noutput = 4\n'))
+    priced = load_config(write_config(CONFIG + '\n[pricing."openai:mystery-9"]\ninput = 1\noutput = 4\n'))
     with db.session() as session:
         assert reprice(session, priced) == 2
     with db.session() as session:
         stats = run_stats(session, run_id)
         run = session.get(Run, run_id)
         assert run is not None
-        real = call_cost(priced.price_for("openai:gpt-9-preview"), 1000, 200, cached_input_tokens=400)
+        real = call_cost(priced.price_for("openai:mystery-9"), 1000, 200, cached_input_tokens=400)
         assert real is not None
         assert run.cost_usd == pytest.approx(2 * (real + 0.001))
     assert (stats.cost_source, stats.cost_estimated) == ("config", False)
@@ -242,7 +260,7 @@ def test_a_run_costed_at_the_bound_shows_it_and_is_repriced_once_a_price_is_know
 def test_compare_names_the_sources_and_reads_no_cost_change_into_a_bound(
     db: Database, config: Config, write_config: Callable[[str], Path]
 ) -> None:
-    cand = _estimated_run(db, config, "gpt-9-preview")
+    cand = _estimated_run(db, config, "mystery-9")
     with db.session() as session:
         base = session.get(Run, cand)
         assert base is not None
@@ -275,21 +293,21 @@ def test_compare_names_the_sources_and_reads_no_cost_change_into_a_bound(
                 )
             )
     with db.session() as session:
-        result = compare_models(session, config, "openai:gpt-9-preview", "openai:gpt-4.1")
+        result = compare_models(session, config, "openai:mystery-9", "openai:gpt-4.1")
     (suite,) = result.suites
     assert suite.candidate.cost_estimated
     assert suite.baseline is not None and (suite.baseline.cost_source or "").startswith("catalogue")
     # A bound says nothing about the real change in cost.
     assert result.cost_change_pct is None
-    assert "cost not priced yet (an upper-bound estimate)" in result.headline
+    assert "cost not priced yet (an estimate)" in result.headline
 
 
 def test_a_run_report_reprices_and_names_the_source(
     db: Database, config: Config, write_config: Callable[[str], Path]
 ) -> None:
-    run_id = _estimated_run(db, config, "gpt-9-preview")
+    run_id = _estimated_run(db, config, "mystery-9")
     html = write_run_report(db, config, run_id).read_text("utf-8")
     assert "at most $" in html and "estimated upper bound" in html
-    priced = load_config(write_config(CONFIG + '\n[pricing."openai:gpt-9-preview"]\ninput = 1\noutput = 4\n'))
+    priced = load_config(write_config(CONFIG + '\n[pricing."openai:mystery-9"]\ninput = 1\noutput = 4\n'))
     html = write_run_report(db, priced, run_id).read_text("utf-8")
     assert "prices: config" in html and "at most $" not in html

@@ -145,4 +145,6 @@ def _tokens(stats: RunStats) -> str:
 def _cost(stats: RunStats) -> str:
     if stats.cost_per_1k is None:
         return "cost unknown"
-    return ("at most " if stats.cost_estimated else "") + f"${stats.cost_per_1k:,.4f}"
+    from monitor.providers.pricing import estimate_prefix
+
+    return estimate_prefix(stats.cost_source) + f"${stats.cost_per_1k:,.4f}"

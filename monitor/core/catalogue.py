@@ -52,7 +52,9 @@ def catalogue_provider_id(provider_type: str, base_url: str | None) -> str | Non
         for provider in _snapshot().providers:
             if re.match(provider.api_pattern, base_url):
                 return provider.id
-        return None
+        if provider_type == "openai-compatible":
+            return None
+    # A first-party type behind a proxy or gateway URL still serves (and bills) that provider's models.
     return DEFAULT_PROVIDER_IDS.get(provider_type)
 
 
@@ -113,6 +115,47 @@ def dearest(provider_ids: tuple[str, ...]) -> Rates | None:
         top.model,
         max(r.input for r in rates),
         max(r.output for r in rates),
+        None,
+        max(cache_writes) if cache_writes else None,
+    )
+
+
+_VERSION = re.compile(r"\d+(?:[.-]\d+)*")
+NEWEST_OF_LINE = 3
+"""A new model of a line is priced like the dearest of the line's three newest versions."""
+
+
+def model_line(model_id: str) -> str:
+    """A model's line: its id with version numbers and dates folded ('gpt-5.5' and 'gpt-9' -> 'gpt-#')."""
+    return _VERSION.sub("#", model_id.lower())
+
+
+def _version(model_id: str) -> tuple[int, ...]:
+    found = _VERSION.search(model_id)
+    return tuple(int(part) for part in re.split(r"[.-]", found.group())) if found else ()
+
+
+@cache
+def line_bound(provider_ids: tuple[str, ...], model_id: str) -> Rates | None:
+    """The highest rates among the NEWEST_OF_LINE newest current models of `model_id`'s line; None when
+    the catalogue has no model of that line (then only the provider's dearest model is a bound)."""
+    line = model_line(model_id)
+    providers = [p for p in _snapshot().providers if p.id in provider_ids]
+    members = [
+        r
+        for p in providers
+        for m in _bounded_models(p)
+        if model_line(m.id) == line and (r := _rates(m, highest=True)) is not None
+    ]
+    if not members:
+        return None
+    newest = sorted(members, key=lambda r: _version(r.model), reverse=True)[:NEWEST_OF_LINE]
+    top = max(newest, key=lambda r: (r.output, r.input))
+    cache_writes = [r.cache_write for r in newest if r.cache_write is not None]
+    return Rates(
+        top.model,
+        max(r.input for r in newest),
+        max(r.output for r in newest),
         None,
         max(cache_writes) if cache_writes else None,
     )

@@ -84,15 +84,22 @@ def resolve(
 def upper_bound(
     pricing: Mapping[str, PriceConfig], providers: Mapping[str, PricedProvider], model_key: str
 ) -> ResolvedPrice:
-    """The dearest price known for the model's provider: its catalogue models and its `[pricing]` entries
-    (those of every provider we have adapters for when the catalogue does not know the server)."""
-    name = model_key.partition(":")[0]
+    """A price for a model nobody priced yet (docs/pricing.md): the dearest of the newest known models of
+    its line (its id without versions: 'gpt-9' is priced like the newest 'gpt-#' models), from the
+    catalogue and `[pricing]`; with no model of that line, the dearest model of its provider (of every
+    provider we have adapters for when the catalogue does not know the server)."""
+    name, _, model_id = model_key.partition(":")
     catalogue_id = _catalogue_id(providers, model_key)
-    bound = catalogue.dearest((catalogue_id,) if catalogue_id else catalogue.FALLBACK_BOUND_PROVIDERS)
+    provider_ids = (catalogue_id,) if catalogue_id else catalogue.FALLBACK_BOUND_PROVIDERS
+    line = catalogue.model_line(model_id)
+    bound = catalogue.line_bound(provider_ids, model_id)
+    own = [k for k in pricing if k.startswith(f"{name}:")]
+    if bound is not None:
+        own = [k for k in own if catalogue.model_line(k.partition(":")[2]) == line]
+    else:
+        bound = catalogue.dearest(provider_ids)
     candidates = [(bound.input, bound.output, bound.cache_write, bound.model)] if bound else []
-    candidates += [
-        (p.input, p.output, p.cache_write, k) for k, p in pricing.items() if k.startswith(f"{name}:")
-    ]
+    candidates += [(pricing[k].input, pricing[k].output, pricing[k].cache_write, k) for k in own]
     if not candidates:
         raise ConfigError(f"no price is known for any model of provider '{name}'")
     top = max(candidates, key=lambda c: (c[1], c[0]))
@@ -102,6 +109,10 @@ def upper_bound(
         output=max(c[1] for c in candidates),
         # A bound relies on no discount: cache writes cost at least the input rate.
         cache_write=max([top_input, *(c[2] for c in candidates if c[2] is not None)]),
-        source=f"estimated upper bound (the price of {top[3]})",
+        source=(
+            f"estimated: priced like {top[3]}, the dearest of the newest {line} models"
+            if catalogue.line_bound(provider_ids, model_id) is not None
+            else f"estimated upper bound (the price of {top[3]})"
+        ),
         estimated=True,
     )

@@ -20,6 +20,7 @@ DEFAULT_OUTPUT_TOKENS = 256
 UNKNOWN = "unknown"
 # How an upper-bound price's source begins (see Config.upper_bound).
 ESTIMATED_PREFIX = "estimated"
+UPPER_BOUND_PREFIX = "estimated upper bound"
 
 
 def call_cost(
@@ -68,15 +69,21 @@ def format_cost(cost: float | None) -> str:
     return f"${cost:.4f}" if cost < 10 else f"${cost:,.2f}"
 
 
+def estimate_prefix(source: str | None) -> str:
+    """'at most ' before a cost at an upper-bound price, 'about ' at a price estimated from the model's
+    line, '' at a known price (docs/pricing.md)."""
+    if source is None or not source.startswith(ESTIMATED_PREFIX):
+        return ""
+    return "at most " if source.startswith(UPPER_BOUND_PREFIX) else "about "
+
+
 def describe_cost(cost: float | None, source: str | None) -> str:
     """A cost and where its price came from: '$0.0123 (config)', 'at most $1.20 (estimated upper bound …)'."""
     if cost is None:
         return "cost unknown"
     if source is None:
         return format_cost(cost)
-    if source.startswith(ESTIMATED_PREFIX):
-        return f"at most {format_cost(cost)} ({source})"
-    return f"{format_cost(cost)} ({source})"
+    return f"{estimate_prefix(source)}{format_cost(cost)} ({source})"
 
 
 def estimate_tokens(messages: Sequence[dict[str, Any]]) -> int:

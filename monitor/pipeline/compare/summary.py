@@ -109,7 +109,7 @@ def _headline(
     if parts:
         text += f" ({', '.join(parts)})"
     if cost_change is None and _estimated(compared):
-        text += ", cost not priced yet (an upper-bound estimate)"
+        text += ", cost not priced yet (an estimate)"
     elif cost_change is None:
         text += ", cost unknown"
     elif round(cost_change) == 0:

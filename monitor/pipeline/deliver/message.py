@@ -25,6 +25,7 @@ from monitor.pipeline.deliver.chart_png import (
     score_bars_png,
 )
 from monitor.pipeline.report.render import TEMPLATES_DIR
+from monitor.providers.pricing import estimate_prefix
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -261,8 +262,8 @@ def _row(role: str, stats: RunStats) -> ModelRow:
 
 
 def _bound(stats: RunStats) -> str:
-    """'at most ' before a cost estimated at an upper-bound price (docs/pricing.md)."""
-    return "at most " if stats.cost_estimated and stats.cost_usd is not None else ""
+    """'at most ' / 'about ' before a cost at an estimated price (docs/pricing.md)."""
+    return estimate_prefix(stats.cost_source) if stats.cost_usd is not None else ""
 
 
 def _shown(value: Any) -> str:

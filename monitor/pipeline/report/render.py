@@ -18,6 +18,7 @@ from monitor.pipeline.report.formats import (
     fmt_usd,
 )
 from monitor.pipeline.report.text import FLIP_TEXT_LIMIT, RUN_TEXT_LIMIT, clip
+from monitor.providers.pricing import estimate_prefix
 
 if TYPE_CHECKING:
     import jinja2
@@ -55,6 +56,7 @@ def environment() -> jinja2.Environment:
         when=fmt_time,
         score=fmt_score,
         clip=clip,
+        estimate_prefix=estimate_prefix,
     )
     env.globals.update(
         FLIPS_SHOWN=FLIPS_SHOWN,
