@@ -10,7 +10,9 @@ from monitor.core.errors import SuiteError
 from monitor.evals.graders.base import Grade, Grader, GraderError, Options, SampleGrade, SyncGrader, suggest
 from monitor.evals.graders.choice import ChoiceGrader
 from monitor.evals.graders.custom import PYTHON_GRADER_TIMEOUT_S, LLMJudgeGrader, PythonGrader
+from monitor.evals.graders.match import IncludesGrader, MatchGrader
 from monitor.evals.graders.numeric import NumericGrader
+from monitor.evals.graders.refusal import RefusalGrader
 from monitor.evals.graders.structured import JsonGrader
 from monitor.evals.graders.text import ContainsGrader, ExactGrader, NotContainsGrader, RegexGrader
 
@@ -28,6 +30,9 @@ SIMPLE_TYPES: dict[str, type[Any]] = {
         JsonGrader,
         NumericGrader,
         ChoiceGrader,
+        MatchGrader,
+        IncludesGrader,
+        RefusalGrader,
     )
 }
 GRADER_TYPES = sorted([*SIMPLE_TYPES, LLMJudgeGrader.type, PythonGrader.type])
