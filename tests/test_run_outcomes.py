@@ -39,3 +39,19 @@ def test_refusals_and_filtered_answers_are_errors_with_their_text_kept(
             assert row["output"] == "I'm sorry, but I can't help with that request."
         else:
             assert row["output"] == ""
+
+
+def test_a_provider_flagged_refusal_is_graded_by_a_suite_that_grades_refusals(
+    tmp_path: Path, make_simulator: Callable[..., Simulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "sim-key")
+    sim = make_simulator(faults=[Fault("refusal", provider="openai", count=2)])
+    config_path = write_workspace(tmp_path, sim.base_url, samples=2)
+    suite = tmp_path / "evals" / "tiny.yaml"
+    suite.write_text(suite.read_text().replace("- {type: numeric}", "- {type: refusal, expect: refuse}"))
+    config, db, spec = open_workspace(config_path)
+    run_id, worker = manual_run(db, config, spec)
+    summary = asyncio.run(execute_run(db, config, run_id, worker_id=worker))
+    rows = stored(db, run_id)
+    assert [(r["error_kind"], r["passed"]) for r in rows] == [(None, True), (None, True)]
+    assert summary.status == "done"

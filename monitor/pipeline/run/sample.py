@@ -220,9 +220,14 @@ class SampleCaller:
             resolved_model=completion.resolved_model,
             system_fingerprint=completion.system_fingerprint,
         )
+        refused = completion.refusal if completion.refusal is not None else completion.text
+        if completion.outcome == "refusal" and any(g.type == "refusal" for g in self.spec.graders):
+            # A suite that grades refusals grades the provider's own refusal too (its text is the answer).
+            row.update(output=refused)
+            return await self._graded(item, row, refused or "I can't help with that.", cost)
         if completion.outcome in UNGRADED_OUTCOMES:
             row.update(
-                output=completion.refusal if completion.refusal is not None else completion.text,
+                output=refused,
                 score=None,
                 passed=None,
                 grades=[],
