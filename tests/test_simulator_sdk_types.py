@@ -18,6 +18,7 @@ from anthropic.types import Message, ModelInfo
 from anthropic.types.shared import ErrorResponse
 from openai.types import Model
 from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
 from openai.types.shared import ErrorObject
 
 from monitor.simulator import Fault, SimModel, Simulator
@@ -26,6 +27,7 @@ KEY = "sim-sdk-types-key"
 MODELS = [
     SimModel("gpt-sim-base", "openai"),
     SimModel("o9-sim", "openai", reasoning=True),
+    SimModel("gpt-sim-pro", "openai", reasoning=True, responses_only=True),
     SimModel("gpt-sim-old", "openai", shutdown_date="2027-01-01"),
     SimModel("claude-sim-a", "anthropic", created=datetime(2026, 1, 2, tzinfo=UTC)),
     SimModel("claude-sim-think", "anthropic", reasoning=True),
@@ -40,6 +42,7 @@ MESSAGE = {
     "max_tokens": 200,
     "messages": [{"role": "user", "content": "What is 2 + 3?"}],
 }
+RESPONSES = {"model": "gpt-sim-base", "input": "What is 2 + 3?", "max_output_tokens": 100}
 OPENAI_OUTCOMES = [None, "refusal", "content_filter", "context_window"]
 ANTHROPIC_OUTCOMES = [None, "refusal", "pause_turn", "context_window"]
 
@@ -84,6 +87,33 @@ def test_openai_chat_completions_are_sdk_chat_completions(
     response = requests.post(f"{sim.base_url}/v1/chat/completions", json=CHAT, headers=OPENAI, timeout=30)
     assert response.status_code == 200
     strict(ChatCompletion, response.text)
+
+
+@pytest.mark.parametrize("outcome", OPENAI_OUTCOMES)
+@pytest.mark.parametrize("model", ["gpt-sim-base", "gpt-sim-pro"])
+def test_openai_responses_are_sdk_responses(
+    make_simulator: Callable[..., Simulator], outcome: str | None, model: str
+) -> None:
+    sim = fault_sim(make_simulator, outcome, "openai")
+    body = {**RESPONSES, "model": model}
+    response = requests.post(f"{sim.base_url}/v1/responses", json=body, headers=OPENAI, timeout=30)
+    assert response.status_code == 200
+    parsed = strict(Response, response.text)
+    assert parsed.status == ("completed" if outcome in (None, "refusal") else "incomplete")  # type: ignore[attr-defined]
+
+
+def test_a_responses_only_model_on_chat_completions_is_the_sdk_404(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator(api_key=KEY, models=MODELS)
+    body = {**CHAT, "model": "gpt-sim-pro"}
+    response = requests.post(f"{sim.base_url}/v1/chat/completions", json=body, headers=OPENAI, timeout=30)
+    assert response.status_code == 404
+    error = strict(ErrorObject, json.dumps(response.json()["error"]))
+    assert error.message == (  # type: ignore[attr-defined]
+        "This model is only supported in v1/responses and not in v1/chat/completions."
+    )
+    assert error.param == "model" and error.code is None  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("outcome", OPENAI_OUTCOMES)

@@ -22,6 +22,7 @@ from monitor.providers.openai_models import (
     merge_aliases,
     model_info_from_item,
 )
+from monitor.providers.openai_responses import OpenAIResponses, is_responses_only_model, says_responses_only
 from monitor.providers.retry import list_deadline, with_retries
 from monitor.providers.tls import tls_context
 
@@ -44,6 +45,10 @@ class OpenAIChat:
     Parameters are decided up front by rule; a 400 naming `temperature`/`top_p` (dropped) or
     `max_tokens` (renamed `max_completion_tokens`) is retried once without it and remembered for
     that model, so later calls send the accepted form straight away.
+
+    Models that answer only on `/v1/responses` go there: by id when `responses_by_id` (the known
+    families, see openai_responses), and once chat completions has said "only supported in
+    v1/responses" for a model (the same request is retried there at once and the model remembered).
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class OpenAIChat:
         timeout_s: float,
         token_param: str,
         is_reasoning: Callable[[str], bool],
+        responses_by_id: bool = False,
     ) -> None:
         self._provider = provider
         self._base_url = base_url
@@ -65,6 +71,17 @@ class OpenAIChat:
         self._client: openai.AsyncOpenAI | None = None
         self._no_sampling: set[str] = set()
         self._completion_tokens: set[str] = set()
+        self._responses_by_id = responses_by_id
+        self._responses = OpenAIResponses(provider=provider, api_key=api_key)
+        self.apis: dict[str, str] = {}
+        """model id -> "chat" | "responses", as learned (or hinted, see `OpenAIProvider.use_apis`)."""
+
+    def uses_responses(self, model: str) -> bool:
+        """Whether calls to `model` go to `/v1/responses`: learned or hinted first, else the id rule."""
+        known = self.apis.get(model)
+        if known is not None:
+            return known == "responses"
+        return self._responses_by_id and is_responses_only_model(model)
 
     def _async_client(self) -> openai.AsyncOpenAI:
         """The SDK client; with no key it sends no `Authorization` (see NO_AUTH_HEADERS)."""
@@ -116,6 +133,8 @@ class OpenAIChat:
 
     async def complete(self, request: ChatRequest) -> Completion:
         client = self._async_client()
+        if self.uses_responses(request.model):
+            return await self._on_responses(client, request)
         kwargs = self.request_kwargs(request)
         secrets = (self._key,)
         # One first try plus at most one retry per parameter a 400 can name (each is learned once).
@@ -126,12 +145,27 @@ class OpenAIChat:
             except openai.BadRequestError as exc:
                 if attempt < _ADJUSTABLE and self._learn(request.model, exc.param, kwargs):
                     continue
+                if says_responses_only(exc):
+                    return await self._learned_responses(client, request)
                 raise map_sdk_error(openai, exc, provider=self._provider, secrets=secrets) from None
             except (openai.OpenAIError, ValueError) as exc:
+                if says_responses_only(exc):
+                    return await self._learned_responses(client, request)
                 raise map_sdk_error(openai, exc, provider=self._provider, secrets=secrets) from None
             latency_ms = (time.perf_counter() - started) * 1000.0
+            self.apis.setdefault(request.model, "chat")
             return self._completion(response, latency_ms)
         raise BadResponse("the chat request kept being rejected", provider=self._provider)
+
+    async def _learned_responses(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Completion:
+        """Chat completions said the model is Responses-only: remember that and ask there now."""
+        self.apis[request.model] = "responses"
+        return await self._on_responses(client, request)
+
+    async def _on_responses(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Completion:
+        # The known Responses-only families all reason (no sampling params); learned ones may not.
+        reasoning = self._is_reasoning(request.model) or is_responses_only_model(request.model)
+        return await self._responses.complete(client, request, reasoning=reasoning)
 
     def _completion(self, response: Any, latency_ms: float) -> Completion:
         if not isinstance(response, ChatCompletion) or not response.choices:
@@ -185,6 +219,7 @@ class OpenAIProvider:
             timeout_s=cfg.timeout_s,
             token_param="max_tokens" if self.compatible else "max_completion_tokens",
             is_reasoning=(lambda _model: False) if self.compatible else is_reasoning_model,
+            responses_by_id=not self.compatible,
         )
         self._sync: openai.OpenAI | None = None
         self._session: Any = None
@@ -192,6 +227,14 @@ class OpenAIProvider:
     def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
         """The chat parameters this adapter would send now (for tests and `--debug`)."""
         return self._chat.request_kwargs(request)
+
+    def use_apis(self, apis: dict[str, str]) -> None:
+        """Known endpoints (`models.api`: model id -> "chat" | "responses"), trusted before the id rule."""
+        self._chat.apis.update({m: api for m, api in apis.items() if api in ("chat", "responses")})
+
+    def learned_apis(self) -> dict[str, str]:
+        """Which API each model called so far answered on, for the caller to store in `models.api`."""
+        return dict(self._chat.apis)
 
     def list_models(self) -> list[ModelInfo]:
         if self.compatible:
@@ -287,7 +330,7 @@ class OpenAIProvider:
     def is_chat_model(self, info: ModelInfo) -> bool:
         if self.compatible:
             return is_compatible_chat_model(info)
-        return is_openai_chat_model(info.id)
+        return is_openai_chat_model(info.id) or is_responses_only_model(info.id)
 
     async def complete(self, request: ChatRequest) -> Completion:
         return await self._chat.complete(request)

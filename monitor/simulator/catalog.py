@@ -24,6 +24,7 @@ class SimModel:
     created: datetime | None = None
     reasoning: bool = False
     chat: bool = True
+    responses_only: bool = False
     system_fingerprint: str | None = None
     release_after_polls: int | None = None
     remove_after_polls: int | None = None

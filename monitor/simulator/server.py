@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from monitor.simulator import anthropic_api, gemini_api, openai_api
+from monitor.simulator import anthropic_api, gemini_api, openai_api, responses_api
 from monitor.simulator.admit import STATE, admit, api_of, chat_fault, inject, rate_limited, read_json
 from monitor.simulator.catalog import Catalog, SimModel, default_models
 from monitor.simulator.errors import error_for, json_response
@@ -139,6 +139,7 @@ def build_app(state: SimState) -> web.Application:
     app.router.add_get("/v1/models/{name}", get_model)
     app.router.add_post("/v1/models/{name}", gemini_generate)
     app.router.add_post("/v1/chat/completions", openai_chat)
+    app.router.add_post("/v1/responses", openai_responses)
     app.router.add_post("/v1/messages", anthropic_messages)
     app.router.add_get("/v1beta/models", gemini_models)
     app.router.add_get("/v1beta/models/{name}", gemini_get_model)
@@ -205,10 +206,29 @@ async def openai_chat(request: web.Request) -> web.StreamResponse:
         return openai_api.not_found(body["model"], request_id)
     if not model.chat:
         return openai_api.not_chat(model.id, request_id)
+    if model.responses_only:
+        return responses_api.responses_only(request_id)
     failed, outcome = await chat_fault(state, request, "openai", "openai", model.id, request_id)
     if failed:
         return failed
     return await openai_api.chat(state, model, body, request_id, outcome)
+
+
+async def openai_responses(request: web.Request) -> web.StreamResponse:
+    """POST /v1/responses: every OpenAI chat model answers here (Responses-only ones only here)."""
+    state, request_id, refused = admit(request, "openai.responses", "openai")
+    if refused:
+        return refused
+    body = await read_json(request)
+    if bad := responses_api.validate(body, request_id):
+        return bad
+    model = state.catalog.lookup("openai", body["model"])
+    if model is None or not model.chat:
+        return openai_api.not_found(body["model"], request_id)
+    failed, outcome = await chat_fault(state, request, "openai", "openai", model.id, request_id)
+    if failed:
+        return failed
+    return await responses_api.respond(state, model, body, request_id, outcome)
 
 
 async def anthropic_models(request: web.Request) -> web.StreamResponse:

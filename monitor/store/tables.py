@@ -77,6 +77,8 @@ class Model(Base):
     removed_at: Mapped[datetime | None]
     missing_polls: Mapped[int] = mapped_column(Integer, default=0)
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    api: Mapped[str | None] = mapped_column(String(20))
+    """The OpenAI endpoint the model answers on, "chat" or "responses", once a call has shown it."""
 
     @property
     def key(self) -> str:

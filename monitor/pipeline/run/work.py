@@ -22,7 +22,7 @@ from monitor.providers.base import Provider
 from monitor.providers.limits import limiter_for
 from monitor.store.db import Database
 from monitor.store.statuses import ANSWER_ERROR_KINDS
-from monitor.store.tables import Result, Run, Suite, utcnow
+from monitor.store.tables import Model, Result, Run, Suite, utcnow
 
 if TYPE_CHECKING:
     from monitor.evals.loader import SuiteSpec
@@ -74,6 +74,36 @@ def _prepare(
     return run, suite, stored, progress
 
 
+def _load_apis(db: Database, provider_name: str, provider: Provider) -> None:
+    """Tell an adapter that can choose an endpoint (OpenAI: chat or Responses) what earlier runs learned."""
+    use_apis = getattr(provider, "use_apis", None)
+    if use_apis is None:
+        return
+    with db.session() as session:
+        rows = session.execute(
+            select(Model.model_id, Model.api).where(Model.provider == provider_name, Model.api.is_not(None))
+        ).all()
+    use_apis({model_id: api for model_id, api in rows})
+
+
+def _store_apis(db: Database, provider_name: str, provider: Provider) -> None:
+    """Keep what the adapter learned (a model that answers only on Responses) in `models.api`."""
+    learned_apis = getattr(provider, "learned_apis", None)
+    if learned_apis is None:
+        return
+    with db.session() as session:
+        for model_id, api in learned_apis().items():
+            session.execute(
+                update(Model)
+                .where(
+                    Model.provider == provider_name,
+                    Model.model_id == model_id,
+                    Model.api.is_distinct_from(api),
+                )
+                .values(api=api)
+            )
+
+
 async def execute_run(
     db: Database,
     config: Config,
@@ -113,6 +143,7 @@ async def execute_run(
         except MonitorError as exc:  # no key, no SDK: a config problem, not a crash of the worker
             log.error("run %d cannot start: %s", run_id, exc)
             return await asyncio.to_thread(finish_run, db, run_id, "failed", str(exc))
+    await asyncio.to_thread(_load_apis, db, run.provider, provider)
     try:
         judge, judges, judge_providers = make_judges(db, config, spec)
     except MonitorError as exc:
@@ -149,6 +180,7 @@ async def execute_run(
         )
         raise
     finally:
+        await asyncio.to_thread(_store_apis, db, run.provider, provider)
         if own_provider:
             await provider.aclose()
         for judge_provider in judge_providers:
