@@ -93,8 +93,9 @@ def upper_bound(
     provider_ids = (catalogue_id,) if catalogue_id else catalogue.FALLBACK_BOUND_PROVIDERS
     line = catalogue.model_line(model_id)
     bound = catalogue.line_bound(provider_ids, model_id)
+    by_line = bound is not None
     own = [k for k in pricing if k.startswith(f"{name}:")]
-    if bound is not None:
+    if by_line:
         own = [k for k in own if catalogue.model_line(k.partition(":")[2]) == line]
     else:
         bound = catalogue.dearest(provider_ids)
@@ -111,7 +112,7 @@ def upper_bound(
         cache_write=max([top_input, *(c[2] for c in candidates if c[2] is not None)]),
         source=(
             f"estimated: priced like {top[3]}, the dearest of the newest {line} models"
-            if catalogue.line_bound(provider_ids, model_id) is not None
+            if by_line
             else f"estimated upper bound (the price of {top[3]})"
         ),
         estimated=True,

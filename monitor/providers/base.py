@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from monitor.core.errors import MonitorError
 
@@ -118,6 +118,19 @@ class Provider(Protocol):
 
     async def aclose(self) -> None:
         """Release HTTP connections."""
+        ...
+
+
+@runtime_checkable
+class LearnsEndpoints(Protocol):
+    """An adapter that picks an endpoint per model (OpenAI: chat or Responses) and remembers the answer."""
+
+    def use_apis(self, apis: dict[str, str]) -> None:
+        """Known endpoints (model id -> "chat" | "responses"), trusted before any id rule."""
+        ...
+
+    def learned_apis(self) -> dict[str, str]:
+        """The endpoint each model called so far answered on, for the caller to store."""
         ...
 
 

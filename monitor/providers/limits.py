@@ -331,12 +331,17 @@ def limited_list_call(limiter: Limiter, call: Callable[[], T]) -> T:
     try:
         result = call()
     except ProviderError as error:
-        limiter.breaker.record(error)
-        if error.kind == "rate_limited" and error.retry_after:
-            limiter.pause(error.retry_after)
+        _failed(limiter, error)
         raise
     limiter.breaker.record(None)
     return result
+
+
+def _failed(limiter: Limiter, error: ProviderError) -> None:
+    """What every caller of an account learns from a failed call: the breaker's count, a 429's pause."""
+    limiter.breaker.record(error)
+    if error.kind == "rate_limited" and error.retry_after:
+        limiter.pause(error.retry_after)
 
 
 async def limited_complete(
@@ -349,12 +354,10 @@ async def limited_complete(
                 completion = await provider.complete(request)
         except TimeoutError:
             timeout = ProviderTimeout(f"no answer within {timeout_s:g}s", provider=provider.name)
-            limiter.breaker.record(timeout)
+            _failed(limiter, timeout)
             raise timeout from None
         except ProviderError as error:
-            limiter.breaker.record(error)
-            if error.kind == "rate_limited" and error.retry_after:
-                limiter.pause(error.retry_after)
+            _failed(limiter, error)
             raise
     limiter.breaker.record(None)
     used: int | None = None

@@ -103,8 +103,8 @@ class SampleCaller:
         judges: dict[str, Any],
         should_stop: Callable[[], bool],
         on_fatal: Callable[[str], None],
-        outage_pause_s: float = 900.0,
-        on_paused_too_long: Callable[[str], None] | None = None,
+        outage_pause_s: float,
+        on_paused_too_long: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = spec
@@ -119,7 +119,7 @@ class SampleCaller:
         self.should_stop = should_stop
         self.on_fatal = on_fatal
         self.outage_pause_s = outage_pause_s
-        self.on_paused_too_long = on_paused_too_long or on_fatal
+        self.on_paused_too_long = on_paused_too_long
         self.clock = clock
         self.outage_since: float | None = None
 

@@ -18,7 +18,7 @@ from monitor.pipeline.run.judges import make_judges
 from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.rebuild import resolve_suite_spec
 from monitor.pipeline.run.totals import RunSummary, finish_run, summarize_run
-from monitor.providers.base import Provider
+from monitor.providers.base import LearnsEndpoints, Provider
 from monitor.providers.limits import limiter_for
 from monitor.store.db import Database
 from monitor.store.statuses import ANSWER_ERROR_KINDS
@@ -76,23 +76,21 @@ def _prepare(
 
 def _load_apis(db: Database, provider_name: str, provider: Provider) -> None:
     """Tell an adapter that can choose an endpoint (OpenAI: chat or Responses) what earlier runs learned."""
-    use_apis = getattr(provider, "use_apis", None)
-    if use_apis is None:
+    if not isinstance(provider, LearnsEndpoints):
         return
     with db.session() as session:
         rows = session.execute(
             select(Model.model_id, Model.api).where(Model.provider == provider_name, Model.api.is_not(None))
         ).all()
-    use_apis({model_id: api for model_id, api in rows})
+    provider.use_apis({model_id: api for model_id, api in rows if api is not None})
 
 
 def _store_apis(db: Database, provider_name: str, provider: Provider) -> None:
     """Keep what the adapter learned (a model that answers only on Responses) in `models.api`."""
-    learned_apis = getattr(provider, "learned_apis", None)
-    if learned_apis is None:
+    if not isinstance(provider, LearnsEndpoints):
         return
     with db.session() as session:
-        for model_id, api in learned_apis().items():
+        for model_id, api in provider.learned_apis().items():
             session.execute(
                 update(Model)
                 .where(
