@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -72,3 +73,20 @@ def test_help_imports_no_provider_sdk_or_server_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_a_failing_command_under_json_prints_a_json_error_object_with_its_exit_status(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        '[providers.sim]\ntype = "openai-compatible"\nbase_url = "http://x/v1"\noutage_pause_s = -5\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "check", "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "config" and "outage_pause_s" in error["message"]

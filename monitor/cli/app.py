@@ -32,6 +32,7 @@ class AppContext:
 
     config_path: str | None = None
     debug: bool = False
+    json: bool = False  # the command was given --json: a failure is a JSON error object on stdout too
     _config: Config | None = field(default=None, repr=False)
     _db: Database | None = field(default=None, repr=False)
 
@@ -63,6 +64,9 @@ class MonitorGroup(click.Group):
             if app is not None and app.debug:
                 raise
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            if app is not None and app.json:
+                kind = getattr(exc, "kind", None) or type(exc).__name__.removesuffix("Error").lower()
+                print_json({"error": {"kind": kind, "message": str(exc)}})
             ctx.exit(exc.exit_code)
 
 
@@ -88,7 +92,22 @@ pass_app = click.make_pass_decorator(AppContext)
 
 def json_option(func: F) -> F:
     """`--json`: print machine-readable output instead of tables."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print JSON for scripts.",
+        callback=_note_json,
+        expose_value=True,
+    )(func)
+
+
+def _note_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """Remember --json on the app, so an error raised later is printed as JSON as well."""
+    app = ctx.find_object(AppContext)
+    if app is not None and value:
+        app.json = True
+    return value
 
 
 def print_json(data: Any) -> None:
