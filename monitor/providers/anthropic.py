@@ -9,48 +9,16 @@ from typing import Any
 import anthropic
 
 from monitor.core.config import ProviderConfig
-from monitor.providers.base import (
-    BadResponse,
-    ChatRequest,
-    Completion,
-    ModelInfo,
-)
+from monitor.providers import anthropic_wire
+from monitor.providers.base import BadResponse, ChatRequest, Completion, ModelInfo
 from monitor.providers.http import decode_body, map_sdk_error, parse_created
 from monitor.providers.limits import limited_list_call, limiter_for
 from monitor.providers.retry import list_deadline, with_retries
 from monitor.providers.tls import tls_context
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-DEFAULT_MAX_TOKENS = 1024
-"""Messages requires max_tokens; used when the suite sets none."""
 PAGE_SIZE = 100
 MAX_LIST_PAGES = 1000
-SAMPLING_VERSION = "2023-06-01"
-"""The API version that still accepts temperature/top_p/top_k (2026-10-21, the SDK's, rejects them)."""
-_SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
-EFFORTS = ("low", "medium", "high", "xhigh", "max")
-
-
-def _anthropic_params(extra: dict[str, Any]) -> dict[str, Any]:
-    """A suite's OpenAI-named extras in Messages terms: `stop` -> `stop_sequences`,
-    `reasoning_effort` -> `output_config.effort` (values Messages does not know are dropped)."""
-    params = dict(extra)
-    stop = params.pop("stop", None)
-    if stop is not None:
-        params["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-    effort = params.pop("reasoning_effort", None)
-    if effort in EFFORTS:
-        params["output_config"] = {"effort": effort}
-    return params
-
-
-def _refusal(message: Any, text: str) -> str | None:
-    """A `stop_reason: refusal` message's explanation (`stop_details`), else whatever text came first."""
-    if message.stop_reason != "refusal":
-        return None
-    details = getattr(message, "stop_details", None)
-    explanation = getattr(details, "explanation", None)
-    return explanation if isinstance(explanation, str) and explanation else text
 
 
 class AnthropicProvider:
@@ -148,25 +116,8 @@ class AnthropicProvider:
         return info.raw.get("lifecycle") != "retired"
 
     def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
-        """The `messages.create` arguments: system messages lifted out, sampling via the older version."""
-        system = [m["content"] for m in request.messages if m.get("role") == "system"]
-        kwargs: dict[str, Any] = {
-            "model": request.model,
-            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-            "messages": [m for m in request.messages if m.get("role") != "system"],
-        }
-        if system:
-            kwargs["system"] = "\n\n".join(system)
-        extra = _anthropic_params(request.extra)
-        if request.temperature is not None:
-            extra["temperature"] = request.temperature
-        if extra:
-            kwargs["extra_body"] = extra
-        if any(name in extra for name in _SAMPLING_PARAMS):
-            kwargs["extra_headers"] = {"anthropic-version": SAMPLING_VERSION}
-        if request.timeout_s is not None:
-            kwargs["timeout"] = request.timeout_s
-        return kwargs
+        """The `messages.create` arguments (anthropic_wire.request_kwargs); raises BadRequest."""
+        return anthropic_wire.request_kwargs(request, provider=self.name)
 
     async def complete(self, request: ChatRequest) -> Completion:
         client = self._async_client()
@@ -177,29 +128,7 @@ class AnthropicProvider:
         except (anthropic.AnthropicError, ValueError) as exc:
             raise map_sdk_error(anthropic, exc, provider=self.name, secrets=(self._key,)) from None
         latency_ms = (time.perf_counter() - started) * 1000.0
-        content = getattr(message, "content", None)
-        if not isinstance(content, list):
-            raise BadResponse("the message has no content blocks", provider=self.name)
-        usage = getattr(message, "usage", None)
-        input_tokens = output_tokens = cache_read = cache_write = None
-        if usage is not None:
-            cache_read = usage.cache_read_input_tokens
-            cache_write = usage.cache_creation_input_tokens
-            input_tokens = (usage.input_tokens or 0) + (cache_write or 0) + (cache_read or 0)
-            output_tokens = usage.output_tokens
-        text = "".join(block.text for block in content if getattr(block, "type", None) == "text")
-        return Completion(
-            text=text,
-            refusal=_refusal(message, text),
-            finish_reason=message.stop_reason,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cached_input_tokens=cache_read,
-            cache_write_tokens=cache_write,
-            latency_ms=latency_ms,
-            resolved_model=message.model or None,
-            request_id=getattr(message, "_request_id", None),
-        )
+        return anthropic_wire.completion(message, latency_ms=latency_ms, provider=self.name)
 
     async def aclose(self) -> None:
         if self._async is not None:

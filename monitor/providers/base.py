@@ -23,16 +23,57 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A function the model may call, in the OpenAI JSON-Schema form every adapter translates from."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    """A JSON Schema for the arguments (an object schema)."""
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One function call the model made: its id (to answer it), the function and the raw JSON arguments."""
+
+    id: str
+    name: str
+    arguments: str
+    """The arguments exactly as the model sent them (JSON text, possibly invalid)."""
+
+    def as_dict(self) -> dict[str, str]:
+        """The stored form (results.tool_calls, reports)."""
+        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+
+
+TOOL_CHOICES = ("auto", "required", "none")
+"""Neutral `tool_choice` values; any other value is the name of the one tool the model must call."""
+
+
+@dataclass(frozen=True)
 class ChatRequest:
-    """A provider-neutral chat call: messages plus the suite's sampling params."""
+    """A provider-neutral chat call: messages, tools and output format, plus the suite's sampling params.
+
+    `messages` are in the OpenAI chat form, which every adapter translates from: `content` is a string
+    or a list of parts (`{"type": "text", "text"}`, `{"type": "image_url", "image_url": {"url"}}`, the
+    url an https URL or a base64 data URL); an assistant turn may carry `tool_calls` (`{"id", "type":
+    "function", "function": {"name", "arguments"}}`) and a `tool` turn answers one by `tool_call_id`.
+    `response_format` is `{"type": "json_object"}` or `{"type": "json_schema", "name", "schema",
+    "strict"}`. `extra` holds the other params (`top_p`, `stop`, `reasoning_effort`, `thinking_budget`).
+    """
 
     model: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     max_tokens: int | None = None
     temperature: float | None = None
     seed: int | None = None
     timeout_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: str | None = None
+    """One of TOOL_CHOICES, or a tool's name to force that tool; None leaves it to the provider (auto)."""
+    response_format: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +96,8 @@ class Completion:
     """Of output_tokens, how many the model spent reasoning (when the provider says)."""
     refusal: str | None = None
     """The model's refusal text (OpenAI `message.refusal`), kept apart from `text`; None when it answered."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The function calls the model made, in order (text may come with them)."""
 
     @property
     def outcome(self) -> str:

@@ -46,18 +46,51 @@ def api_root(base_url: str | None) -> str:
     return root
 
 
-def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The system turns prepended to the first user turn (for models that reject system prompts)."""
-    system = [m["content"] for m in messages if m.get("role") in ("system", "developer")]
+def fold_system(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The system turns prepended to the first user turn (for models that reject system prompts).
+
+    System content may be a string or text parts; a user turn's list content gets the system text
+    as a leading text part, so its images stay where they were.
+    """
+    system = [_text(m.get("content")) for m in messages if m.get("role") in ("system", "developer")]
     rest = [dict(m) for m in messages if m.get("role") not in ("system", "developer")]
     if not system:
         return rest
     prompt = "\n\n".join(system)
     for message in rest:
         if message.get("role") == "user":
-            message["content"] = f"{prompt}\n\n{message['content']}"
+            content = message.get("content")
+            if isinstance(content, list):
+                message["content"] = [{"type": "text", "text": prompt}, *content]
+            else:
+                message["content"] = f"{prompt}\n\n{content or ''}"
             return rest
     return [{"role": "user", "content": prompt}, *rest]
+
+
+def _text(content: Any) -> str:
+    """A turn's text: string content as is, the text parts of list content joined."""
+    if isinstance(content, list):
+        return "".join(
+            str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    return content or ""
+
+
+def thinking_params(extra: dict[str, Any]) -> dict[str, Any]:
+    """`thinking_budget` as Gemini's `thinking_config` (its OpenAI-compatible `extra_body.google` field).
+
+    The compatible endpoint takes Gemini fields in a top-level `extra_body` JSON object, so it sits
+    inside the SDK's own `extra_body`. Gemini rejects a budget together with `reasoning_effort`
+    (they overlap): a given effort wins, as on OpenAI, and the budget is not sent.
+    """
+    if "thinking_budget" not in extra:
+        return extra
+    rest = {k: v for k, v in extra.items() if k != "thinking_budget"}
+    if rest.get("reasoning_effort") is None:
+        budget = extra["thinking_budget"]
+        rest["extra_body"] = {"google": {"thinking_config": {"thinking_budget": budget}}}
+    return rest
 
 
 def is_gemini_chat_model(info: ModelInfo) -> bool:
@@ -161,6 +194,8 @@ class GeminiProvider:
         return is_gemini_chat_model(info)
 
     def _prepared(self, request: ChatRequest) -> ChatRequest:
+        """The request in Gemini's form: thinking budget as `thinking_config`, system folded for Gemma."""
+        request = dataclasses.replace(request, extra=thinking_params(request.extra))
         if request.model.startswith(NO_SYSTEM_PREFIX):
             return dataclasses.replace(request, messages=fold_system(request.messages))
         return request

@@ -23,6 +23,7 @@ from monitor.providers.openai_models import (
     model_info_from_item,
 )
 from monitor.providers.openai_responses import OpenAIResponses, is_responses_only_model, says_responses_only
+from monitor.providers.openai_wire import chat_features, chat_tool_calls, split_reasoning
 from monitor.providers.retry import list_deadline, with_retries
 from monitor.providers.tls import tls_context
 
@@ -96,7 +97,11 @@ class OpenAIChat:
         return self._client
 
     def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
-        """The SDK keyword arguments for `request` under the rules known now for its model."""
+        """The SDK keyword arguments for `request` under the rules known now for its model.
+
+        Messages go as given; tools, tool_choice and response_format in their chat form (openai_wire);
+        `reasoning_effort` top-level, or from `thinking_budget` by bands when no effort is given.
+        """
         model = request.model
         no_sampling = self._is_reasoning(model) or model in self._no_sampling
         kwargs: dict[str, Any] = {"model": model, "messages": request.messages}
@@ -107,7 +112,11 @@ class OpenAIChat:
             kwargs["temperature"] = request.temperature
         if request.seed is not None:
             kwargs["seed"] = request.seed
-        extra = {k: v for k, v in request.extra.items() if not (no_sampling and k in _SAMPLING_PARAMS)}
+        kwargs.update(chat_features(request, provider=self._provider))
+        effort, params = split_reasoning(request.extra, provider=self._provider)
+        if effort is not None:
+            kwargs["reasoning_effort"] = effort
+        extra = {k: v for k, v in params.items() if not (no_sampling and k in _SAMPLING_PARAMS)}
         if extra:
             kwargs["extra_body"] = extra
         if request.timeout_s is not None:
@@ -183,10 +192,15 @@ class OpenAIChat:
         if reasoning is None and usage and output_tokens and output_tokens > (usage.completion_tokens or 0):
             reasoning = output_tokens - (usage.completion_tokens or 0)  # Gemini's thinking, counted above
         refusal = getattr(message, "refusal", None) if message is not None else None
+        tool_calls = chat_tool_calls(message)
+        finish_reason = choice.finish_reason
+        if tool_calls and finish_reason in (None, "stop"):
+            finish_reason = "tool_calls"  # a forced tool (or Gemini) ends with "stop": still a tool call
         return Completion(
             text=(message.content if message is not None else None) or "",
             refusal=refusal if isinstance(refusal, str) and refusal else None,
-            finish_reason=choice.finish_reason,
+            tool_calls=tool_calls,
+            finish_reason=finish_reason,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cached_input_tokens=cached if isinstance(cached, int) else None,

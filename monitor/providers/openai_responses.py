@@ -11,6 +11,12 @@ from openai.types.responses import Response
 
 from monitor.providers.base import BadResponse, ChatRequest, Completion
 from monitor.providers.http import map_sdk_error
+from monitor.providers.openai_wire import (
+    responses_features,
+    responses_input,
+    responses_tool_calls,
+    split_reasoning,
+)
 
 RESPONSES_ONLY_TEXT = "only supported in v1/responses"
 """What chat completions says (404, sometimes 400) for a model that answers only on `/v1/responses`."""
@@ -44,27 +50,32 @@ def says_responses_only(exc: BaseException) -> bool:
     )
 
 
-def responses_kwargs(request: ChatRequest, *, no_sampling: bool, keyless: bool) -> dict[str, Any]:
-    """`responses.create` keyword arguments for a plain-text chat request.
+def responses_kwargs(
+    request: ChatRequest, *, no_sampling: bool, keyless: bool, provider: str = ""
+) -> dict[str, Any]:
+    """`responses.create` keyword arguments for a chat request.
 
-    Messages go as `input` items with their roles; `max_tokens` is `max_output_tokens`; a
-    `reasoning_effort` param is `reasoning.effort`; `seed` has no Responses equivalent and is not
-    sent; `store` is off (nothing is kept on OpenAI's side). Sampling params are dropped when
-    `no_sampling` (reasoning models reject them).
+    Messages go as `input` items (see openai_wire.responses_input: text and image parts, tool calls
+    and their results); tools, tool_choice and the JSON output format as `tools`, `tool_choice` and
+    `text.format`; `max_tokens` is `max_output_tokens`; `reasoning_effort` (or a `thinking_budget`
+    by bands) is `reasoning.effort`; `seed` has no Responses equivalent and is not sent; `store` is
+    off (nothing is kept on OpenAI's side). Sampling params are dropped when `no_sampling`
+    (reasoning models reject them).
     """
     kwargs: dict[str, Any] = {
         "model": request.model,
-        "input": [{"role": m["role"], "content": m["content"]} for m in request.messages],
+        "input": responses_input(request.messages, provider=provider),
         "store": False,
     }
+    kwargs.update(responses_features(request, provider=provider))
     if request.max_tokens is not None:
         kwargs["max_output_tokens"] = request.max_tokens
     if request.temperature is not None and not no_sampling:
         kwargs["temperature"] = request.temperature
-    extra = {k: v for k, v in request.extra.items() if not (no_sampling and k in _SAMPLING_PARAMS)}
-    effort = extra.pop("reasoning_effort", None)
+    effort, params = split_reasoning(request.extra, provider=provider)
     if effort is not None:
         kwargs["reasoning"] = {"effort": effort}
+    extra = {k: v for k, v in params.items() if not (no_sampling and k in _SAMPLING_PARAMS)}
     if "top_p" in extra:
         kwargs["top_p"] = extra.pop("top_p")
     if extra:
@@ -88,7 +99,7 @@ def _drop_sampling(kwargs: dict[str, Any], param: str | None) -> bool:
 
 
 class OpenAIResponses:
-    """Plain-text calls on `/v1/responses` through the async SDK client the chat adapter owns.
+    """Calls on `/v1/responses` through the async SDK client the chat adapter owns.
 
     A 400 naming `temperature`/`top_p` is retried once without them and remembered for the model.
     """
@@ -103,7 +114,9 @@ class OpenAIResponses:
     ) -> Completion:
         """One Responses call, no retries beyond the one sampling-param fix; raises ProviderError."""
         no_sampling = reasoning or request.model in self.no_sampling
-        kwargs = responses_kwargs(request, no_sampling=no_sampling, keyless=not self._key)
+        kwargs = responses_kwargs(
+            request, no_sampling=no_sampling, keyless=not self._key, provider=self._provider
+        )
         secrets = (self._key,)
         for attempt in range(2):
             started = time.perf_counter()
@@ -123,7 +136,7 @@ class OpenAIResponses:
 
 
 def completion_from_response(response: Any, latency_ms: float, *, provider: str) -> Completion:
-    """A `Response` -> Completion: `output_text`, refusal parts, why it stopped, usage and identity."""
+    """A `Response` -> Completion: `output_text`, refusal parts, function calls, why it stopped, usage."""
     if not isinstance(response, Response):
         raise BadResponse("the Responses answer is not a response object", provider=provider)
     if response.status == "failed":
@@ -141,6 +154,7 @@ def completion_from_response(response: Any, latency_ms: float, *, provider: str)
     return Completion(
         text=response.output_text,
         refusal="\n".join(refusals) if refusals else None,
+        tool_calls=responses_tool_calls(response),
         finish_reason=_finish_reason(response),
         input_tokens=usage.input_tokens if usage else None,
         output_tokens=usage.output_tokens if usage else None,
