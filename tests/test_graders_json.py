@@ -1,14 +1,17 @@
-"""The json grader: JSON found in fences or prose, schema violations, and target field matching."""
+"""The json grader: JSON found in fences or prose, structured outputs, schema violations, target fields."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import pytest
 
 from monitor.core.errors import SuiteError
-from monitor.evals.graders import Grade, SyncGrader, build_graders
-from monitor.evals.spec import SampleSpec
+from monitor.evals.graders import Grade, SyncGrader, build_graders, grade_sample
+from monitor.evals.spec import Answer, SampleSpec
+from monitor.providers.base import ToolCall
 
 SCHEMA = {
     "type": "object",
@@ -92,3 +95,34 @@ def test_match_target_accepts_a_json_string_target() -> None:
 
 def test_match_target_compares_numbers_by_value() -> None:
     assert grade('{"total": 12.0}', {"total": 12}, match_target=True).passed
+
+
+def graded_answer(answer: Answer, target: Any = None, **options: Any) -> Grade:
+    """The json grader's verdict on a whole answer, through grade_sample as the runner grades."""
+    graders = build_graders([{"type": "json", **options}], source="suite.yaml")
+    sample = SampleSpec("s1", [{"role": "user", "content": "q"}], target, None, None, {}, "t.jsonl:1")
+    (result,) = asyncio.run(grade_sample(graders, answer, sample, pass_threshold=1.0)).grades
+    return result
+
+
+def test_a_structured_output_is_graded_as_the_answers_json() -> None:
+    structured = Answer(json.dumps({"name": "Ann", "age": 41}))
+    result = graded_answer(structured, {"name": "ann"}, schema=SCHEMA, match_target=True)
+    assert (result.passed, result.detail) == (True, "valid JSON, fields match")
+
+
+def test_a_structured_output_violating_the_schema_fails() -> None:
+    result = graded_answer(Answer(json.dumps({"name": "Ann", "age": -1})), schema=SCHEMA)
+    assert not result.passed
+    assert "schema violation at age" in result.detail
+
+
+def test_json_in_prose_is_still_found_in_the_answers_text() -> None:
+    prose = Answer('Extracted: {"name": "Ann", "age": 41}. Let me know if you need more.')
+    assert graded_answer(prose, schema=SCHEMA).passed
+
+
+def test_a_tool_calls_arguments_are_not_the_answers_json() -> None:
+    call = ToolCall("call_1", "save_contact", json.dumps({"name": "Ann", "age": 41}))
+    result = graded_answer(Answer("", (call,)), schema=SCHEMA)
+    assert (result.passed, result.detail) == (False, "no JSON object in the answer")

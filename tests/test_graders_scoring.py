@@ -13,7 +13,7 @@ import pytest
 
 from monitor.core.errors import SuiteError
 from monitor.evals.graders import GraderError, SampleGrade, build_graders, grade_sample
-from monitor.evals.spec import SampleSpec
+from monitor.evals.spec import Answer, SampleSpec
 
 
 def sample(target: Any = "Paris") -> SampleSpec:
@@ -26,7 +26,7 @@ def run(
     specs: list[dict[str, Any]], output: str, threshold: float = 1.0, source: str = "suite.yaml"
 ) -> SampleGrade:
     graders = build_graders(specs, source=source)
-    return asyncio.run(grade_sample(graders, output, sample(), pass_threshold=threshold))
+    return asyncio.run(grade_sample(graders, Answer(output), sample(), pass_threshold=threshold))
 
 
 def test_sample_score_is_the_weighted_mean_of_the_grades() -> None:
@@ -160,7 +160,7 @@ def test_python_grader_reference_needs_module_and_function() -> None:
 def test_llm_judge_without_any_judge_is_an_error_naming_the_fix() -> None:
     graders = build_graders([{"type": "llm_judge", "rubric": "Is it polite?"}], source="s.yaml")
     with pytest.raises(GraderError, match=r"needs a judge model: set `judge: \{model: provider:model\}`"):
-        asyncio.run(grade_sample(graders, "hi", sample(), pass_threshold=1.0))
+        asyncio.run(grade_sample(graders, Answer("hi"), sample(), pass_threshold=1.0))
 
 
 def test_llm_judge_rubric_is_required() -> None:
@@ -178,7 +178,7 @@ def test_a_python_grader_that_does_not_return_in_time_is_an_error_and_the_loop_g
     async def go() -> str:
         other = asyncio.create_task(asyncio.sleep(0, result="the loop was free"))
         with pytest.raises(GraderError, match=r"took over 0\.2 s"):
-            await grade_sample(graders, "x", sample(), pass_threshold=1.0, python_timeout=0.2)
+            await grade_sample(graders, Answer("x"), sample(), pass_threshold=1.0, python_timeout=0.2)
         return await other
 
     try:

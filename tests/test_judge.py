@@ -12,8 +12,8 @@ from sqlalchemy import select
 from monitor.core.config import ProviderConfig
 from monitor.evals.graders import GraderError, build_graders, grade_sample
 from monitor.evals.judge import Judge, JudgeError, judge_prompt, parse_score
-from monitor.evals.spec import SampleSpec
-from monitor.providers.base import ChatRequest, Completion, ModelInfo, Provider
+from monitor.evals.spec import Answer, SampleSpec
+from monitor.providers.base import ChatRequest, Completion, ModelInfo, Provider, ToolCall
 from monitor.providers.limits import ProviderLimiter, limiter_for
 from monitor.providers.registry import get_provider
 from monitor.simulator import Fault, SimModel, Simulator
@@ -195,6 +195,32 @@ def test_a_reply_without_a_score_is_not_cached(db: Database) -> None:
     assert len(provider.requests) == 2
 
 
+def judged_answer(answer: Answer) -> str:
+    """The answer block of the judge's prompt when an llm_judge grader grades `answer`."""
+    provider = CountingProvider("ok\nSCORE: 1")
+    graders = build_graders([{"type": "llm_judge", "rubric": RUBRIC}], source="suite.yaml")
+    judge = make_judge(provider, None)
+    asyncio.run(grade_sample(graders, answer, sample(), pass_threshold=1.0, judge=judge))
+    content = provider.requests[0].messages[1]["content"]
+    return content.split("<answer>\n", 1)[1].split("\n</answer>", 1)[0]
+
+
+def test_the_judge_reads_the_tool_calls_after_the_text() -> None:
+    calls = (ToolCall("c1", "get_order", '{"order_id": "A1"}'), ToolCall("c2", "escalate", "{}"))
+    assert judged_answer(Answer("Let me check.", calls)) == (
+        'Let me check.\n\nTool calls: get_order({"order_id": "A1"}), escalate({})'
+    )
+
+
+def test_the_judge_reads_a_call_without_text_as_the_tool_calls_alone() -> None:
+    call = ToolCall("c1", "get_order", '{"order_id": "A1"}')
+    assert judged_answer(Answer("", (call,))) == 'Tool calls: get_order({"order_id": "A1"})'
+
+
+def test_a_text_answer_reaches_the_judge_unchanged() -> None:
+    assert judged_answer(Answer("Refunds within 30 days.")) == "Refunds within 30 days."
+
+
 # --- end to end against the simulator ---------------------------------------------------------
 
 
@@ -294,8 +320,8 @@ def test_grade_sample_counts_the_judge_cost_and_tokens(sim_judge: SimJudge) -> N
 
     async def grade_twice(judge: Judge) -> tuple[Any, Any]:
         try:
-            first = await grade_sample(graders, "Paris", sample(), pass_threshold=1.0, judge=judge)
-            second = await grade_sample(graders, "Paris", sample(), pass_threshold=1.0, judge=judge)
+            first = await grade_sample(graders, Answer("Paris"), sample(), pass_threshold=1.0, judge=judge)
+            second = await grade_sample(graders, Answer("Paris"), sample(), pass_threshold=1.0, judge=judge)
             return first, second
         finally:
             await judge.provider.aclose()
@@ -317,7 +343,7 @@ def test_a_grader_naming_another_judge_model_is_not_served_by_the_wrong_judge(si
 
     async def grade() -> None:
         try:
-            await grade_sample(graders, "Paris", sample(), pass_threshold=1.0, judge=judge)
+            await grade_sample(graders, Answer("Paris"), sample(), pass_threshold=1.0, judge=judge)
         finally:
             await judge.provider.aclose()
 

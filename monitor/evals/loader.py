@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import SuiteError
+from monitor.evals import requests, variants
 from monitor.evals.graders import Grader, LLMJudgeGrader, build_graders, describe
+from monitor.evals.images import resolve_images
 from monitor.evals.render import read_prompt, render_messages
-from monitor.evals.samples import file_samples, inline_samples, sample_error
+from monitor.evals.samples import RawSample, file_samples, inline_samples, sample_error
 from monitor.evals.spec import SampleSpec
 from monitor.evals.versioning import suite_version
 from monitor.evals.yaml_lines import describe_value, line_of, parse_yaml, reject_unknown_keys
+from monitor.providers.base import ToolSpec
 
 SUITE_KEYS = (
     "name",
@@ -28,10 +31,14 @@ SUITE_KEYS = (
     "graders",
     "pass_threshold",
     "judge",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "variants",
     "samples_files",
     "samples",
 )
-PARAM_KEYS = ("temperature", "max_tokens", "seed", "top_p", "stop", "reasoning_effort")
+PARAM_KEYS = ("temperature", "max_tokens", "seed", "top_p", "stop", "reasoning_effort", "thinking_budget")
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 
 
@@ -49,6 +56,15 @@ class SuiteSpec:
     samples: list[SampleSpec]
     judge_model: str | None
     definition: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    variant: str | None = None
+    """The prompt variant this version runs (None: the suite's own prompt, the variant `default`)."""
+    variant_names: tuple[str, ...] = ()
+    """Every variant the suite declares, in order (the same for each of its variants)."""
+
+    @property
+    def base_name(self) -> str:
+        """The suite's own name, without the `[variant]`."""
+        return variants.split_name(self.name)[0]
 
     @property
     def needs_judge(self) -> bool:
@@ -80,6 +96,7 @@ def _read_params(data: Any, container: Any, path: str) -> dict[str, Any]:
             "a string or a list of strings",
         ),
         "reasoning_effort": (lambda v: isinstance(v, str) and v.strip() != "", "a string such as 'low'"),
+        "thinking_budget": (lambda v: _is_int(v) and v >= 1024, "an integer of at least 1024 (tokens)"),
     }
     for key, value in data.items():
         valid, expected = checks[key]
@@ -119,13 +136,8 @@ def _read_judge(data: Any, container: Any, path: str) -> str | None:
     return model
 
 
-def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
-    """Load and fully resolve one suite file; raises SuiteError (exit 2) naming the file and line.
-
-    `default_judge` ([judge] model in monitor.toml) serves llm_judge graders when the suite names
-    no judge; it then becomes part of the version, so scores from two judges are never mixed.
-    """
-    path = Path(path)
+def _read_file(path: Path) -> dict[str, Any]:
+    """A suite file's YAML mapping, its top-level keys checked."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -137,7 +149,33 @@ def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
     if not isinstance(data, dict):
         raise SuiteError("expected a mapping with prompt, graders and samples", path=source, line=1)
     reject_unknown_keys(data, SUITE_KEYS, "", source, data)
+    return data
 
+
+def load_suite(path: Path, *, default_judge: str | None = None, variant: str | None = None) -> SuiteSpec:
+    """Load and fully resolve one suite file; raises SuiteError (exit 2) naming the file and line.
+
+    `default_judge` ([judge] model in monitor.toml) serves llm_judge graders when the suite names
+    no judge; it then becomes part of the version, so scores from two judges are never mixed.
+    `variant` picks one of the suite's `variants` (None: its own prompt).
+    """
+    path = Path(path)
+    return _build(_read_file(path), path, default_judge, variant)
+
+
+def _located(data: Any, source: str) -> requests.Fail:
+    """A SuiteError at a suite-level key's line."""
+
+    def fail(key: str, message: str) -> SuiteError:
+        return SuiteError(
+            f"{key}: {message}", path=source, line=line_of(data, key.split(".")[0].split("[")[0])
+        )
+
+    return fail
+
+
+def _build(data: dict[str, Any], path: Path, default_judge: str | None, variant: str | None) -> SuiteSpec:
+    source = str(path)
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         where = "name" if "name" in data else "the file name (the default suite name)"
@@ -147,8 +185,29 @@ def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
     if not isinstance(description, str):
         message = f"description: expected a string, got {describe_value(description)}"
         raise SuiteError(message, path=source, line=line_of(data, "description"))
+    declared = variants.read_variants(data.get("variants"), data, source)
     prompt = read_prompt(data.get("prompt"), data, source)
     params = _read_params(data.get("params"), data, source)
+    override: dict[str, Any] = {}
+    if variant is not None:
+        if variant not in declared:
+            listing = ", ".join(declared) or "none"
+            raise SuiteError(
+                f"suite {name!r} has no variant {variant!r} (its variants: {listing})", path=source
+            )
+        override = declared[variant]
+        if "prompt" in override:
+            prompt = read_prompt(override["prompt"], override, source)
+        params = {**params, **_read_params(override.get("params"), override, source)}
+        description = override.get("description", description)
+    fail = _located(data, source)
+    tools = requests.read_tools(data.get("tools"), fail)
+    own: dict[str, Any] = {
+        **data,
+        **{k: v for k, v in override.items() if k in ("tool_choice", "response_format")},
+    }
+    tool_choice = requests.read_tool_choice(own.get("tool_choice"), tools, fail)
+    response_format = requests.read_response_format(own.get("response_format"), fail)
     judge_model = _read_judge(data.get("judge"), data, source)
     if judge_model is None and _uses_judge(data.get("graders")):
         judge_model = default_judge
@@ -173,15 +232,7 @@ def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
                 message += "; samples without an id are keyed by a hash of their content, so give them ids"
             raise sample_error(message, raw.source)
         seen[raw.key] = raw.source
-        sample = SampleSpec(
-            key=raw.key,
-            messages=render_messages(prompt, raw, source),
-            target=raw.target,
-            choices=raw.choices,
-            group=raw.group,
-            vars=raw.vars,
-            source=raw.source,
-        )
+        sample = _sample(raw, prompt, path, tools, tool_choice, response_format)
         for grader in graders:
             problem = grader.check_sample(sample)
             if problem:
@@ -191,20 +242,23 @@ def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
         raise SuiteError("the suite has no samples: add `samples` or `samples_files`", path=source, line=1)
 
     grader_specs = describe(graders)
-    header = {
+    header: dict[str, Any] = {
         "graders": grader_specs,
         "params": params,
         "pass_threshold": threshold,
         "judge_model": judge_model,
     }
+    if variant is not None:  # the default's version is unchanged by declaring variants
+        header["variant"] = {"name": variant, "prompt": prompt.raw if prompt else None}
     definition = {
         "description": description,
         "path": source,
         "prompt": prompt.raw if prompt else None,
+        "variant": variant,
         **header,
     }
     return SuiteSpec(
-        name=name,
+        name=variants.qualified_name(name, variant),
         description=description,
         path=path,
         version=suite_version(header, samples),
@@ -214,6 +268,50 @@ def load_suite(path: Path, *, default_judge: str | None = None) -> SuiteSpec:
         samples=samples,
         judge_model=judge_model,
         definition=definition,
+        variant=variant,
+        variant_names=tuple(declared),
+    )
+
+
+def _sample(
+    raw: RawSample,
+    prompt: Any,
+    path: Path,
+    tools: tuple[ToolSpec, ...],
+    tool_choice: str | None,
+    response_format: dict[str, Any] | None,
+) -> SampleSpec:
+    """One sample resolved: its messages rendered (images read), its own request parts over the suite's."""
+    source = str(path)
+
+    def fail(key: str, message: str) -> SuiteError:
+        return sample_error(f"{key}: {message}", raw.source)
+
+    def fail_image(message: str) -> SuiteError:
+        return sample_error(message, raw.source)
+
+    own = raw.request
+    if "tools" in own:
+        tools = requests.read_tools(own["tools"], fail)
+        if "tool_choice" not in own and tool_choice not in (None, "auto", "required", "none"):
+            tool_choice = requests.read_tool_choice({"name": tool_choice}, tools, fail)
+    if "tool_choice" in own:
+        tool_choice = requests.read_tool_choice(own["tool_choice"], tools, fail)
+    if "response_format" in own:
+        response_format = requests.read_response_format(own["response_format"], fail)
+    messages = resolve_images(render_messages(prompt, raw, source), suite_dir=path.parent, fail=fail_image)
+    return SampleSpec(
+        key=raw.key,
+        messages=messages,
+        target=raw.target,
+        choices=raw.choices,
+        group=raw.group,
+        vars=raw.vars,
+        source=raw.source,
+        tools=tools,
+        tool_choice=tool_choice,
+        response_format=response_format,
+        tool_results=requests.read_tool_results(own.get("tool_results"), tools, fail),
     )
 
 
@@ -233,16 +331,32 @@ def _declared_name(path: Path) -> str:
     return name if isinstance(name, str) else path.stem
 
 
+def _load_variants(path: Path, default_judge: str | None, wanted: str | None) -> list[SuiteSpec]:
+    """The versions of one suite file `wanted` selects (see variants.choose), the file read once."""
+    data = _read_file(path)
+    declared = list(variants.read_variants(data.get("variants"), data, str(path)))
+    return [_build(data, path, default_judge, v) for v in variants.choose(wanted, declared)]
+
+
 def load_suites(
-    directory: Path, names: Sequence[str] | None = None, *, default_judge: str | None = None
+    directory: Path,
+    names: Sequence[str] | None = None,
+    *,
+    default_judge: str | None = None,
+    variant: str | None = None,
 ) -> list[SuiteSpec]:
-    """Every suite in `directory` (*.yaml, *.yml), or the named ones in the order given."""
+    """Every suite in `directory` (*.yaml, *.yml), or the named ones in the order given.
+
+    `variant`: None or "default" loads each suite's own prompt, "all" every variant too, a name that
+    variant of each suite declaring it (a SuiteError when none does). A name `support[cot]` in `names`
+    loads that one variant.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise SuiteError("suites directory not found", path=str(directory))
     files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     if not names:
-        specs = [load_suite(p, default_judge=default_judge) for p in files]
+        specs = [spec for p in files for spec in _load_variants(p, default_judge, variant)]
         by_name: dict[str, Path] = {}
         for spec in specs:
             if spec.name in by_name:
@@ -251,23 +365,34 @@ def load_suites(
                 )
                 raise SuiteError(message, path=str(directory))
             by_name[spec.name] = spec.path
-        return specs
+        return _some(specs, variant, directory)
     declared = {p: _declared_name(p) for p in files}
     chosen: list[SuiteSpec] = []
     for wanted in dict.fromkeys(names):
         candidate = Path(wanted)
         if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
-            chosen.append(load_suite(candidate, default_judge=default_judge))
+            chosen.extend(_load_variants(candidate, default_judge, variant))
             continue
-        matches = [p for p, n in declared.items() if n == wanted] or [p for p in files if p.stem == wanted]
+        base, named_variant = variants.split_name(wanted)
+        matches = [p for p, n in declared.items() if n == base] or [p for p in files if p.stem == base]
         if not matches:
             available = sorted(set(declared.values()))
-            close = difflib.get_close_matches(wanted, available, n=1)
+            close = difflib.get_close_matches(base, available, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             listing = ", ".join(available) or "none"
             raise SuiteError(f"unknown suite {wanted!r}{hint} (available in {directory}: {listing})")
         if len(matches) > 1:
             files_named = ", ".join(p.name for p in matches)
-            raise SuiteError(f"two suites are named {wanted!r}: {files_named}", path=str(directory))
-        chosen.append(load_suite(matches[0], default_judge=default_judge))
-    return chosen
+            raise SuiteError(f"two suites are named {base!r}: {files_named}", path=str(directory))
+        if named_variant is not None:
+            chosen.append(load_suite(matches[0], default_judge=default_judge, variant=named_variant))
+        else:
+            chosen.extend(_load_variants(matches[0], default_judge, variant))
+    return _some(chosen, variant, directory)
+
+
+def _some(specs: list[SuiteSpec], variant: str | None, directory: Path) -> list[SuiteSpec]:
+    """`specs`, unless a named variant selected nothing: then say which suites have which variants."""
+    if specs or variant in (None, variants.DEFAULT, variants.ALL):
+        return specs
+    raise SuiteError(f"no suite declares the variant {variant!r}", path=str(directory))

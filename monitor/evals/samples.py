@@ -13,9 +13,24 @@ from monitor.evals.graders.base import suggest
 from monitor.evals.versioning import content_key
 from monitor.evals.yaml_lines import describe_value, line_of
 
-NATIVE_KEYS = ("id", "vars", "target", "choices", "group", "metadata")
-INSPECT_KEYS = ("input", "target", "choices", "id", "metadata", "group", "sandbox", "files", "setup")
+REQUEST_KEYS = ("tools", "tool_choice", "response_format", "tool_results")
+"""A sample's own request parts (docs/suites.md "Tools and structured outputs")."""
+NATIVE_KEYS = ("id", "vars", "target", "choices", "group", "metadata", *REQUEST_KEYS)
+INSPECT_KEYS = (
+    "input",
+    "target",
+    "choices",
+    "id",
+    "metadata",
+    "group",
+    "sandbox",
+    "files",
+    "setup",
+    *REQUEST_KEYS,
+)
 ROLES = ("system", "developer", "user", "assistant")
+MESSAGE_ROLES = (*ROLES, "tool")
+"""Roles a sample's own conversation may hold: prompt templates take ROLES, samples tool results too."""
 RESERVED_VARS = ("target", "choices", "letters")
 MAX_KEY_CHARS = 300
 
@@ -30,8 +45,10 @@ class RawSample:
     choices: list[str] | None
     group: str | None
     vars: dict[str, Any]
-    messages: list[dict[str, str]] | None  # given as-is (OpenAI Evals / Inspect message lists)
+    messages: list[dict[str, Any]] | None  # given as-is (OpenAI Evals / Inspect message lists)
     has_id: bool
+    request: dict[str, Any]
+    """The sample's own REQUEST_KEYS as written (checked by the loader against the suite's tools)."""
 
 
 def sample_error(message: str, source: str) -> SuiteError:
@@ -40,26 +57,101 @@ def sample_error(message: str, source: str) -> SuiteError:
     return SuiteError(message, path=path, line=int(line))
 
 
-def _read_messages(value: Any, source: str) -> list[dict[str, str]]:
+def _read_messages(value: Any, source: str) -> list[dict[str, Any]]:
+    """A conversation: {role, content} turns; assistant turns may carry `tool_calls`, `tool` turns answer
+    one by `tool_call_id`; content may be a list of text and image parts."""
     if not isinstance(value, list) or not value:
         raise sample_error("input: expected a string or a non-empty list of {role, content} messages", source)
-    messages = []
+    messages: list[dict[str, Any]] = []
     for i, message in enumerate(value):
-        if not isinstance(message, dict) or "role" not in message or "content" not in message:
-            raise sample_error(f"input[{i}]: expected a message {{role, content}}", source)
-        role, content = message["role"], message["content"]
-        if role not in ROLES:
-            raise sample_error(f"input[{i}].role: expected one of {', '.join(ROLES)}, got {role!r}", source)
-        if isinstance(content, list):  # Inspect content parts: keep the text ones
-            if not all(isinstance(p, dict) and p.get("type") == "text" for p in content):
-                raise sample_error(f"input[{i}].content: only text content is supported", source)
-            content = "".join(str(p.get("text", "")) for p in content)
-        if not isinstance(content, str):
-            raise sample_error(
-                f"input[{i}].content: expected a string, got {describe_value(content)}", source
-            )
-        messages.append({"role": role, "content": content})
+        where = f"input[{i}]"
+        if not isinstance(message, dict) or "role" not in message:
+            raise sample_error(f"{where}: expected a message {{role, content}}", source)
+        role = message["role"]
+        if role not in MESSAGE_ROLES:
+            expected = ", ".join(MESSAGE_ROLES)
+            raise sample_error(f"{where}.role: expected one of {expected}, got {role!r}", source)
+        if role == "assistant" and message.get("tool_calls"):
+            messages.append(_assistant_calls(message, where, source))
+        elif role == "tool":
+            messages.append(_tool_turn(message, where, source))
+        else:
+            if "content" not in message:
+                raise sample_error(f"{where}: expected a message {{role, content}}", source)
+            messages.append({"role": role, "content": _content(message["content"], where, source)})
     return messages
+
+
+def _content(content: Any, where: str, source: str) -> str | list[dict[str, Any]]:
+    """A turn's content: a string, or parts (text; images as placeholders the loader resolves)."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list) or not content:
+        raise sample_error(
+            f"{where}.content: expected a string or a list of parts, got {describe_value(content)}", source
+        )
+    parts: list[dict[str, Any]] = []
+    for j, part in enumerate(content):
+        at = f"{where}.content[{j}]"
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            parts.append({"type": "text", "text": part["text"]})
+        elif kind in ("image", "image_url"):
+            ref = part.get("path") or part.get("url") or part.get("image")
+            if kind == "image_url":
+                inner = part.get("image_url")
+                ref = inner.get("url") if isinstance(inner, dict) else inner
+            if not isinstance(ref, str) or not ref:
+                raise sample_error(
+                    f"{at}: an image part needs `path` (relative to the suite) or `url`", source
+                )
+            parts.append({"type": "image", "ref": ref, "where": at})
+        else:
+            raise sample_error(f"{at}: expected {{type: text, text}} or {{type: image, path | url}}", source)
+    if all(p["type"] == "text" for p in parts):  # text only: one string, as every provider takes
+        return "".join(p["text"] for p in parts)
+    return parts
+
+
+def _assistant_calls(message: dict[str, Any], where: str, source: str) -> dict[str, Any]:
+    """An assistant turn that called tools, in the OpenAI form (flat {id, name, arguments} and Inspect's
+    {id, function, arguments} accepted too)."""
+    calls = message["tool_calls"]
+    if not isinstance(calls, list):
+        raise sample_error(f"{where}.tool_calls: expected a list of calls", source)
+    normal = []
+    for j, call in enumerate(calls):
+        at = f"{where}.tool_calls[{j}]"
+        if not isinstance(call, dict):
+            raise sample_error(f"{at}: expected {{id, name, arguments}}", source)
+        inner = call.get("function")
+        function: dict[str, Any] = inner if isinstance(inner, dict) else call
+        name, arguments, call_id = function.get("name"), function.get("arguments", {}), call.get("id")
+        if isinstance(call.get("function"), str):  # Inspect's ToolCall: {id, function: NAME, arguments}
+            name = call["function"]
+        if not isinstance(call_id, str) or not call_id:
+            raise sample_error(f"{at}.id: required (the id its tool result answers)", source)
+        if not isinstance(name, str) or not name:
+            raise sample_error(f"{at}.name: required (the function called)", source)
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        normal.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}})
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        raise sample_error(f"{where}.content: expected a string next to tool_calls", source)
+    return {"role": "assistant", "content": content or "", "tool_calls": normal}
+
+
+def _tool_turn(message: dict[str, Any], where: str, source: str) -> dict[str, Any]:
+    """A tool result: `tool_call_id` and its content (a JSON value is sent as JSON text)."""
+    call_id = message.get("tool_call_id")
+    if not isinstance(call_id, str) or not call_id:
+        raise sample_error(f"{where}.tool_call_id: required (the id of the call it answers)", source)
+    if "content" not in message:
+        raise sample_error(f"{where}.content: required (what the tool returned)", source)
+    content = message["content"]
+    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    return {"role": "tool", "tool_call_id": call_id, "content": text}
 
 
 def _read_key(obj: dict[str, Any], source: str) -> str:
@@ -108,7 +200,8 @@ def read_sample(obj: Any, source: str) -> RawSample:
             raise sample_error(
                 f"ideal: expected a string or a list of strings, got {describe_value(target)}", source
             )
-        variables = {k: v for k, v in obj.items() if k not in ("input", "ideal", "id", "group")}
+        skip = ("input", "ideal", "id", "group", *REQUEST_KEYS)
+        variables = {k: v for k, v in obj.items() if k not in skip}
         choices = None
     elif "input" in obj:  # Inspect
         _check_keys(obj, INSPECT_KEYS, source)
@@ -147,6 +240,7 @@ def read_sample(obj: Any, source: str) -> RawSample:
         vars=variables,
         messages=messages,
         has_id=obj.get("id") is not None,
+        request={k: obj[k] for k in REQUEST_KEYS if k in obj},
     )
 
 

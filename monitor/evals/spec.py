@@ -2,18 +2,66 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from monitor.providers.base import ToolCall, ToolSpec
 
 
 @dataclass(frozen=True)
 class SampleSpec:
-    """One sample, resolved: the exact messages sent, the target, and where it came from (`file:line`)."""
+    """One sample, resolved: the exact messages sent, the target, and where it came from (`file:line`).
+
+    `tools`, `tool_choice` and `response_format` are the request's (the sample's own, else the suite's);
+    `tool_results` scripts what each tool returns (tool name -> result) for samples where the model must
+    call a tool, read its result and answer (docs/suites.md "Conversations").
+    """
 
     key: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     target: Any
     choices: list[str] | None
     group: str | None
     vars: dict[str, Any]
     source: str
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: str | None = None
+    response_format: dict[str, Any] | None = None
+    tool_results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_request(self) -> bool:
+        """Whether the sample sends more than its messages (tools, an output format, tool results)."""
+        return bool(self.tools or self.tool_choice or self.response_format or self.tool_results)
+
+    def request_fields(self) -> dict[str, Any]:
+        """The request parts beyond the messages, as stored with the sample (None when it has none)."""
+        return {
+            "tools": [
+                {"name": t.name, "description": t.description, "parameters": t.parameters, "strict": t.strict}
+                for t in self.tools
+            ],
+            "tool_choice": self.tool_choice,
+            "response_format": self.response_format,
+            "tool_results": self.tool_results,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What graders read: the final text and every tool call the model made, kept apart."""
+
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+def stored_request(fields: dict[str, Any] | None) -> dict[str, Any]:
+    """SampleSpec keyword arguments from the stored `request_fields()` (samples.request), for rebuilds."""
+    if not fields:
+        return {}
+    return {
+        "tools": tuple(ToolSpec(**tool) for tool in fields.get("tools") or ()),
+        "tool_choice": fields.get("tool_choice"),
+        "response_format": fields.get("response_format"),
+        "tool_results": dict(fields.get("tool_results") or {}),
+    }

@@ -24,9 +24,13 @@ def content_key(obj: Any) -> str:
 
 
 def suite_version(header: dict[str, Any], samples: Sequence[SampleSpec]) -> str:
-    """The hash of all that decides a suite's scores: `header` (graders, params...) and every sample."""
+    """The hash of all that decides a suite's scores: `header` (graders, params...) and every sample
+    (its messages with any image bytes, target, tools and output format)."""
     digest = hashlib.sha256(canonical_json(header).encode())
     for s in samples:
         digest.update(b"\n")
-        digest.update(canonical_json([s.key, s.messages, s.target, s.choices, s.group, s.vars]).encode())
+        parts: list[Any] = [s.key, s.messages, s.target, s.choices, s.group, s.vars]
+        if s.has_request:
+            parts.append(s.request_fields())  # only then, so plain suites keep their versions
+        digest.update(canonical_json(parts).encode())
     return digest.hexdigest()[:VERSION_CHARS]

@@ -15,6 +15,8 @@ from monitor.core.prices import PriceConfig, ResolvedPrice
 from monitor.store.tables import Result, Run
 
 CHARS_PER_TOKEN = 4
+IMAGE_TOKENS = 1600
+"""An image's input tokens for estimates: about a 1,200 x 1,200 image at OpenAI's and Anthropic's rates."""
 # Output tokens assumed per call when the suite's params set no max_tokens.
 DEFAULT_OUTPUT_TOKENS = 256
 UNKNOWN = "unknown"
@@ -86,10 +88,23 @@ def describe_cost(cost: float | None, source: str | None) -> str:
     return f"{estimate_prefix(source)}{format_cost(cost)} ({source})"
 
 
-def estimate_tokens(messages: Sequence[dict[str, Any]]) -> int:
-    """Input tokens of rendered messages, approximated as characters / 4 (plus a few per message)."""
-    chars = sum(len(str(m.get("content", ""))) for m in messages)
-    return chars // CHARS_PER_TOKEN + 4 * len(messages)
+def estimate_tokens(messages: Sequence[dict[str, Any]], tools: Sequence[Any] = ()) -> int:
+    """Input tokens of rendered messages (and tool definitions), approximated as characters / 4 plus a
+    few per message; an image counts IMAGE_TOKENS, whatever its encoded size."""
+    chars = sum(len(str(t)) for t in tools)
+    images = 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    images += 1
+                else:
+                    chars += len(str(part.get("text", ""))) if isinstance(part, dict) else len(str(part))
+        else:
+            chars += len(str(content or ""))
+        chars += len(str(message.get("tool_calls") or ""))
+    return chars // CHARS_PER_TOKEN + 4 * len(messages) + IMAGE_TOKENS * images
 
 
 def output_tokens_for(params: dict[str, Any]) -> int:

@@ -160,6 +160,8 @@ class Sample(Base):
     messages: Mapped[list[Any]] = mapped_column(default=list)
     target: Mapped[Any] = mapped_column(JSON, nullable=True)
     choices: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Tools, tool_choice, response_format and scripted tool results (SampleSpec.request_fields); None: none.
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     suite: Mapped[Suite] = relationship(back_populates="samples")
 
@@ -221,6 +223,8 @@ class Result(Base):
     repeat: Mapped[int] = mapped_column(Integer, default=0)
     prompt_hash: Mapped[str] = mapped_column(String(64))
     output: Mapped[str | None] = mapped_column(Text)
+    # The function calls the model made over the sample's turns ({id, name, arguments}); None: none.
+    tool_calls: Mapped[list[Any] | None] = mapped_column(JSON)
     score: Mapped[float | None] = mapped_column(Float)  # None when errored
     passed: Mapped[bool | None] = mapped_column(Boolean)
     grades: Mapped[list[Any]] = mapped_column(default=list)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from monitor.core.errors import MonitorError, SuiteError
 
 if TYPE_CHECKING:
-    from monitor.evals.spec import SampleSpec
+    from monitor.evals.spec import Answer, SampleSpec
 
 
 @dataclass(frozen=True)
@@ -68,25 +68,37 @@ class Grader(ABC):
 
 
 class SyncGrader(Grader):
-    """A grader that decides locally, without I/O."""
+    """A grader that decides locally, without I/O, from the answer's text alone."""
 
     @abstractmethod
     def grade(self, output: str, sample: SampleSpec) -> Grade:
+        """Grade one answer's text."""
+
+
+class AnswerGrader(Grader):
+    """A grader that decides locally, without I/O, from the whole answer: its text and its tool calls."""
+
+    @abstractmethod
+    def grade(self, answer: Answer, sample: SampleSpec) -> Grade:
         """Grade one answer."""
 
 
 class Options:
-    """A grader's YAML mapping, read key by key; every error names the file, `graders[i].key` and the line."""
+    """A grader's YAML mapping, read key by key; every error names the file, `graders[i].key` and the line.
 
-    def __init__(self, raw: Mapping[str, Any], *, index: int, source: str) -> None:
+    `where` replaces `graders[i]` in errors for a mapping nested inside a grader's options.
+    """
+
+    def __init__(self, raw: Mapping[str, Any], *, index: int, source: str, where: str | None = None) -> None:
         self.raw = raw
         self.index = index
         self.source = source
+        self.where = where or f"graders[{index}]"
         self.line: int | None = getattr(raw, "line", None)
         self.used: set[str] = {"type", "weight", "name"}
 
     def error(self, key: str | None, message: str) -> SuiteError:
-        where = f"graders[{self.index}]" + (f".{key}" if key else "")
+        where = self.where + (f".{key}" if key else "")
         key_lines: dict[str, int] = getattr(self.raw, "key_lines", {})
         line = key_lines.get(key, self.line) if key else self.line
         return SuiteError(f"{where}: {message}", path=self.source, line=line)

@@ -16,7 +16,15 @@ from monitor.evals.graders.base import Grade, Grader, GraderError, Options, Sync
 
 if TYPE_CHECKING:
     from monitor.evals.judge import Judge, JudgeScore
-    from monitor.evals.spec import SampleSpec
+    from monitor.evals.spec import Answer, SampleSpec
+
+
+def judged_text(answer: Answer) -> str:
+    """The answer as the judge reads it: its text, then its tool calls (`Tool calls: f({...})`) if any."""
+    if not answer.tool_calls:
+        return answer.text
+    calls = "Tool calls: " + ", ".join(f"{call.name}({call.arguments})" for call in answer.tool_calls)
+    return f"{answer.text.rstrip()}\n\n{calls}" if answer.text.strip() else calls
 
 
 class LLMJudgeGrader(Grader):
@@ -41,8 +49,9 @@ class LLMJudgeGrader(Grader):
         self.pass_score = opts.number("pass_score", 0.5, minimum=0.0)
         super().__init__(name, weight, {"rubric": rubric, "model": self.model, "pass_score": self.pass_score})
 
-    async def grade(self, output: str, sample: SampleSpec, judge: Judge) -> tuple[Grade, JudgeScore]:
-        verdict = await judge.score(self.rubric, sample, output)
+    async def grade(self, answer: Answer, sample: SampleSpec, judge: Judge) -> tuple[Grade, JudgeScore]:
+        """The judge's verdict on the answer's text and tool calls (docs/suites.md "llm_judge")."""
+        verdict = await judge.score(self.rubric, sample, judged_text(answer))
         passed = verdict.score >= self.pass_score
         note = " (cached)" if verdict.cached else ""
         detail = f"judge {judge.model_key}{note}: {verdict.score:g}. {verdict.reasoning[:300]}".strip()

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from monitor.core.errors import SuiteError
-from monitor.evals.graders.base import Grade, Grader, GraderError, Options, SampleGrade, SyncGrader, suggest
+from monitor.evals.graders.base import (
+    AnswerGrader,
+    Grade,
+    Grader,
+    GraderError,
+    Options,
+    SampleGrade,
+    SyncGrader,
+    suggest,
+)
 from monitor.evals.graders.choice import ChoiceGrader
 from monitor.evals.graders.custom import PYTHON_GRADER_TIMEOUT_S, LLMJudgeGrader, PythonGrader
 from monitor.evals.graders.match import IncludesGrader, MatchGrader
@@ -15,10 +24,11 @@ from monitor.evals.graders.numeric import NumericGrader
 from monitor.evals.graders.refusal import RefusalGrader
 from monitor.evals.graders.structured import JsonGrader
 from monitor.evals.graders.text import ContainsGrader, ExactGrader, NotContainsGrader, RegexGrader
+from monitor.evals.graders.tools import ArgumentGraderType, ToolCallGrader
 
 if TYPE_CHECKING:
     from monitor.evals.judge import Judge
-    from monitor.evals.spec import SampleSpec
+    from monitor.evals.spec import Answer, SampleSpec
 
 SIMPLE_TYPES: dict[str, type[Any]] = {
     cls.type: cls
@@ -35,7 +45,21 @@ SIMPLE_TYPES: dict[str, type[Any]] = {
         RefusalGrader,
     )
 }
-GRADER_TYPES = sorted([*SIMPLE_TYPES, LLMJudgeGrader.type, PythonGrader.type])
+# Text graders a tool_call grader may apply to one argument's value (`argument_graders`).
+ARGUMENT_TYPES: dict[str, ArgumentGraderType] = {
+    cls.type: cls
+    for cls in (
+        ExactGrader,
+        ContainsGrader,
+        NotContainsGrader,
+        RegexGrader,
+        JsonGrader,
+        NumericGrader,
+        MatchGrader,
+        IncludesGrader,
+    )
+}
+GRADER_TYPES = sorted([*SIMPLE_TYPES, LLMJudgeGrader.type, PythonGrader.type, ToolCallGrader.type])
 _PASS_EPSILON = 1e-9
 
 
@@ -74,6 +98,8 @@ def build_graders(
             grader = LLMJudgeGrader(name, weight, opts, default_model=judge_model)
         elif kind == PythonGrader.type:
             grader = PythonGrader(name, weight, opts, search_dir=Path(source).parent)
+        elif kind == ToolCallGrader.type:
+            grader = ToolCallGrader(name, weight, opts, argument_types=ARGUMENT_TYPES)
         else:
             grader = SIMPLE_TYPES[kind](name, weight, opts)
         opts.finish()
@@ -106,7 +132,7 @@ def _judge_for(grader: LLMJudgeGrader, judge: Judge | None, judges: Mapping[str,
 
 async def grade_sample(
     graders: Sequence[Grader],
-    output: str,
+    answer: Answer,
     sample: SampleSpec,
     *,
     pass_threshold: float,
@@ -115,6 +141,8 @@ async def grade_sample(
     python_timeout: float = PYTHON_GRADER_TIMEOUT_S,
 ) -> SampleGrade:
     """Grade one answer with every grader: score = weighted mean, passed = score >= pass_threshold.
+
+    Text graders read `answer.text`; tool_call reads `answer.tool_calls`; llm_judge reads both.
 
     `judge` serves llm_judge graders without a model of their own (and any whose model it is);
     `judges` maps other judge model keys to their Judge. Raises GraderError (an error, not a failure).
@@ -126,12 +154,14 @@ async def grade_sample(
     judge_in = judge_out = 0
     for grader in graders:
         if isinstance(grader, PythonGrader):
-            grade = await grader.grade_bounded(output, sample, python_timeout)
+            grade = await grader.grade_bounded(answer.text, sample, python_timeout)
         elif isinstance(grader, SyncGrader):
-            grade = grader.grade(output, sample)
+            grade = grader.grade(answer.text, sample)
+        elif isinstance(grader, AnswerGrader):
+            grade = grader.grade(answer, sample)
         else:
             assert isinstance(grader, LLMJudgeGrader)
-            grade, verdict = await grader.grade(output, sample, _judge_for(grader, judge, judges))
+            grade, verdict = await grader.grade(answer, sample, _judge_for(grader, judge, judges))
             judge_in += verdict.input_tokens
             judge_out += verdict.output_tokens
             judge_cost = (

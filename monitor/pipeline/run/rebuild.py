@@ -40,7 +40,7 @@ def stored_suite_spec(db: Database, suite: Suite) -> SuiteSpec:
     """Rebuild a suite version from its stored samples and definition (sample vars are not stored)."""
     from monitor.evals.graders import build_graders
     from monitor.evals.loader import SuiteSpec
-    from monitor.evals.spec import SampleSpec
+    from monitor.evals.spec import SampleSpec, stored_request
 
     definition = suite.definition or {}
     if not definition.get("graders"):
@@ -51,7 +51,7 @@ def stored_suite_spec(db: Database, suite: Suite) -> SuiteSpec:
     source = f"stored suite {suite.name}@{suite.version}"
     with db.session() as session:
         rows = session.execute(
-            select(Sample.key, Sample.messages, Sample.target, Sample.choices, Sample.group)
+            select(Sample.key, Sample.messages, Sample.target, Sample.choices, Sample.group, Sample.request)
             .where(Sample.suite_id == suite.id)
             .order_by(Sample.position)
         ).all()
@@ -64,9 +64,12 @@ def stored_suite_spec(db: Database, suite: Suite) -> SuiteSpec:
         graders=build_graders(list(definition["graders"]), source=source, judge_model=judge_model),
         pass_threshold=float(definition.get("pass_threshold", 1.0)),
         samples=[
-            SampleSpec(key, list(messages), target, choices, group, {}, f"{source}:{key}")
-            for key, messages, target, choices, group in rows
+            SampleSpec(
+                key, list(messages), target, choices, group, {}, f"{source}:{key}", **stored_request(request)
+            )
+            for key, messages, target, choices, group, request in rows
         ],
         judge_model=judge_model,
         definition=definition,
+        variant=definition.get("variant"),
     )

@@ -7,13 +7,15 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from monitor.core.prices import PriceConfig
 from monitor.evals.graders import grade_sample
+from monitor.evals.spec import Answer
+from monitor.pipeline.run.turns import MAX_TURNS, answers_calls, combined, next_request
 from monitor.providers import pricing
-from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError
+from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError, ToolCall
 from monitor.providers.breaker import OUTAGE_KINDS
 from monitor.providers.limits import Limiter, limited_complete
 from monitor.providers.retry import GaveUp, RetryPolicy, call_with_retries
@@ -38,9 +40,13 @@ UNGRADED_OUTCOMES = {
 _CHAT_PARAMS = ("max_tokens", "temperature", "seed")
 
 
-def prompt_hash(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
-    """A digest of what was sent, so a result can be matched to the exact prompt and parameters."""
-    blob = json.dumps([messages, params], sort_keys=True, ensure_ascii=False, default=str)
+def prompt_hash(
+    messages: list[dict[str, Any]], params: dict[str, Any], request: dict[str, Any] | None = None
+) -> str:
+    """A digest of what was sent, so a result can be matched to the exact prompt and parameters (and
+    the tools and output format, for samples that send them)."""
+    sent: list[Any] = [messages, params] if request is None else [messages, params, request]
+    blob = json.dumps(sent, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -79,9 +85,12 @@ def work_items(
             seed=params.get("seed"),
             timeout_s=timeout_s,
             extra=extra,
+            tools=sample.tools,
+            tool_choice=sample.tool_choice,
+            response_format=sample.response_format,
         )
-        digest = prompt_hash(sample.messages, params)
-        tokens = pricing.estimate_tokens(sample.messages) + output_tokens
+        digest = prompt_hash(sample.messages, params, sample.request_fields() if sample.has_request else None)
+        tokens = pricing.estimate_tokens(sample.messages, sample.tools) + output_tokens
         for index in todo:
             yield WorkItem(sample, index, request, digest, tokens)
 
@@ -128,6 +137,19 @@ class SampleCaller:
             self.provider, item.request, self.limiter, tokens=item.tokens, timeout_s=self.timeout_s
         )
 
+    async def _conversation(self, item: WorkItem) -> tuple[Completion, int]:
+        """The sample's answer over its turns: scripted tool results sent back while the model calls
+        tools that have them (turns.py), usage and calls summed over the turns."""
+        completion, attempts = await self._answer(item)
+        request, latest = item.request, completion
+        for _ in range(MAX_TURNS - 1):
+            if not answers_calls(latest, item.sample.tool_results):
+                break
+            request = next_request(request, latest, item.sample.tool_results)
+            latest, more = await self._answer(replace(item, request=request))
+            completion, attempts = combined(completion, latest), attempts + more
+        return completion, attempts
+
     async def _answer(self, item: WorkItem) -> tuple[Completion, int]:
         """The call with its retries; while the provider is down it waits for it, not giving up, for up to
         `outage_pause_s` (the account's breaker lets one probe through at a time meanwhile)."""
@@ -171,7 +193,7 @@ class SampleCaller:
             "created_at": utcnow(),
         }
         try:
-            completion, attempts = await self._answer(item)
+            completion, attempts = await self._conversation(item)
         except GaveUp as gave_up:
             error = gave_up.error
             if error.retryable and self.should_stop():
@@ -180,6 +202,7 @@ class SampleCaller:
                 self.on_fatal(f"{error.kind}: {error}")
             row.update(
                 output=None,
+                tool_calls=None,
                 score=None,
                 passed=None,
                 grades=[],
@@ -208,6 +231,7 @@ class SampleCaller:
         )
         row.update(
             output=completion.text,
+            tool_calls=[c.as_dict() for c in completion.tool_calls] or None,
             attempts=attempts,
             latency_ms=completion.latency_ms,
             input_tokens=completion.input_tokens,
@@ -224,7 +248,9 @@ class SampleCaller:
         if completion.outcome == "refusal" and any(g.type == "refusal" for g in self.spec.graders):
             # A suite that grades refusals grades the provider's own refusal too (its text is the answer).
             row.update(output=refused)
-            return await self._graded(item, row, refused or "I can't help with that.", cost)
+            return await self._graded(
+                item, row, refused or "I can't help with that.", completion.tool_calls, cost
+            )
         if completion.outcome in UNGRADED_OUTCOMES:
             row.update(
                 output=refused,
@@ -253,16 +279,21 @@ class SampleCaller:
                 cost_usd=cost,
             )
             return row
-        return await self._graded(item, row, completion.text, cost)
+        return await self._graded(item, row, completion.text, completion.tool_calls, cost)
 
     async def _graded(
-        self, item: WorkItem, row: dict[str, Any], text: str, cost: float | None
+        self,
+        item: WorkItem,
+        row: dict[str, Any],
+        text: str,
+        tool_calls: tuple[ToolCall, ...],
+        cost: float | None,
     ) -> dict[str, Any]:
         """The row completed with the graders' verdict, or with the grader's error."""
         try:
             graded = await grade_sample(
                 self.spec.graders,
-                text,
+                Answer(text, tool_calls),
                 item.sample,
                 pass_threshold=self.spec.pass_threshold,
                 judge=self.judge,
