@@ -2,6 +2,7 @@
 
 from monitor.cli import (  # noqa: F401  (importing registers the commands)
     compare,
+    dbcopy,
     discovery,
     evals,
     mail,
