@@ -230,6 +230,11 @@ def test_system_parts_are_text_blocks_and_strings_stay_one_string() -> None:
     assert "text only" in bad_request(messages=[{"role": "system", "content": [image]}, USER])
 
 
+def test_developer_turns_join_the_system_prompt() -> None:
+    sent = wire(messages=[{"role": "developer", "content": "Be terse."}, USER])
+    assert sent["system"] == "Be terse." and sent["messages"] == [USER]
+
+
 def test_a_tool_conversation_becomes_tool_use_and_one_user_turn_of_tool_results() -> None:
     messages = [
         {"role": "system", "content": "You are a support agent."},

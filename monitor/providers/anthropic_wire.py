@@ -170,7 +170,7 @@ def _split_messages(messages: list[dict[str, Any]], provider: str) -> tuple[Any,
             turns.append({"role": "user", "content": results})
             results = []
         content = message.get("content")
-        if role == "system":
+        if role in ("system", "developer"):  # Messages has one system prompt; developer turns join it
             system.append(content)
         elif role == "assistant":
             turns.append(_assistant_turn(message, where, provider))
