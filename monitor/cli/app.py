@@ -7,14 +7,14 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from monitor import __version__
-from monitor.core.errors import MonitorError
+from monitor.core.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
     from monitor.core.config import Config
@@ -52,6 +52,18 @@ class AppContext:
             self._db = open_database(self.config.database_url, migrate=migrate)
         return self._db
 
+    def existing_database(self) -> Database:
+        """The configured database for a command that only reads: a SQLite file that does not exist
+        yet is an error (reading must not create an empty database)."""
+        from monitor.store.errors import sqlite_path
+
+        path = sqlite_path(self.config.database_url)
+        if path is not None and not path.exists():
+            raise ConfigError(
+                f"no database at {path} yet: `model-monitor init` creates one, and `poll` or `eval` fill it"
+            )
+        return self.database()
+
 
 class MonitorGroup(click.Group):
     """Turns MonitorError into a one-line message and its exit status; tracebacks only with --debug."""
@@ -60,14 +72,33 @@ class MonitorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MonitorError as exc:
-            app = ctx.obj if isinstance(ctx.obj, AppContext) else None
-            if app is not None and app.debug:
+            self._fail(ctx, exc)
+        except Exception as exc:
+            clear = _database_error(ctx, exc)
+            if clear is None:
                 raise
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            if app is not None and app.json:
-                kind = getattr(exc, "kind", None) or type(exc).__name__.removesuffix("Error").lower()
-                print_json({"error": {"kind": kind, "message": str(exc)}})
-            ctx.exit(exc.exit_code)
+            self._fail(ctx, clear)
+
+    def _fail(self, ctx: click.Context, exc: MonitorError) -> NoReturn:
+        """One line on stderr (a JSON error object on stdout too under --json), then the exit status."""
+        app = ctx.obj if isinstance(ctx.obj, AppContext) else None
+        if app is not None and app.debug:
+            raise exc
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        if app is not None and app.json:
+            kind = getattr(exc, "kind", None) or type(exc).__name__.removesuffix("Error").lower()
+            print_json({"error": {"kind": kind, "message": str(exc)}})
+        ctx.exit(exc.exit_code)
+
+
+def _database_error(ctx: click.Context, exc: Exception) -> MonitorError | None:
+    """A database failure (read-only file, missing driver, bad URL) as a clear error, else None."""
+    app = ctx.obj if isinstance(ctx.obj, AppContext) else None
+    if app is None or app._config is None:
+        return None
+    from monitor.store.errors import explain
+
+    return explain(exc, app._config.database_url)
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
