@@ -16,10 +16,10 @@ import pytest
 from monitor.cli.demo import BASELINE, NEW_MODEL, demo_models
 from monitor.evals.graders.registry import grade_sample
 from monitor.evals.loader import SuiteSpec, load_suite
-from monitor.evals.spec import SampleSpec
+from monitor.evals.spec import Answer, SampleSpec
 from monitor.simulator import SimModel, Simulator
 from monitor.simulator.answers import answer
-from monitor.simulator.generate import prompt_from
+from monitor.simulator.prompt import prompt_from
 from monitor.stats.power import mcnemar_power
 from monitor.stats.verdicts import VERDICT_BETTER, paired_compare, with_verdicts
 
@@ -113,7 +113,7 @@ def test_the_demo_finds_its_new_model_better_on_every_shipped_suite() -> None:
             (
                 await grade_sample(
                     suite.graders,
-                    answer(models[model], prompt_from(s.messages)),
+                    Answer(answer(models[model], prompt_from(s.messages))),
                     s,
                     pass_threshold=suite.pass_threshold,
                 )
@@ -162,7 +162,7 @@ def test_the_suites_own_graders_agree(sim: Simulator, suite_name: str, model: st
 
     async def grade_all() -> list[bool]:
         return [
-            (await grade_sample(suite.graders, out, s, pass_threshold=suite.pass_threshold)).passed
+            (await grade_sample(suite.graders, Answer(out), s, pass_threshold=suite.pass_threshold)).passed
             for s, out in answers(sim, suite, model)
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,9 +10,12 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
+from monitor.simulator import unsupported
 from monitor.simulator.catalog import SimModel
+from monitor.simulator.conversation import anthropic_messages, from_anthropic
 from monitor.simulator.errors import error_for, json_response
-from monitor.simulator.generate import generate, prompt_from
+from monitor.simulator.generate import generate
+from monitor.simulator.prompt import prompt_from
 from monitor.simulator.state import SimState
 
 NEW_VERSION = "2026-10-21"
@@ -69,10 +73,10 @@ def capabilities(model: SimModel) -> dict[str, Any]:
             "high": yes(thinking),
             "max": yes(thinking),
         },
-        "image_input": yes(),
+        "image_input": yes(model.vision),
         "pdf_input": yes(),
         "server_tools": {"supported": True, "code_execution": yes(), "web_search": yes()},
-        "structured_outputs": yes(),
+        "structured_outputs": yes(model.structured_output),
         "thinking": {
             "supported": thinking,
             "types": {
@@ -168,24 +172,39 @@ async def messages(
     state: SimState, model: SimModel, body: dict[str, Any], request_id: str, outcome: str | None = None
 ) -> web.Response:
     """POST /v1/messages for a known, live model (auth, faults, lookup and validation are done)."""
+    extras = from_anthropic(body)
+    if refused := unsupported.refusal("anthropic", model, extras, request_id):
+        return refused
     nonce = "" if model.deterministic else uuid.uuid4().hex
-    prompt = prompt_from(body["messages"], body.get("system"))
-    reply = await generate(model, prompt, body["max_tokens"], state.latency_scale, nonce)
+    prompt = prompt_from(anthropic_messages(body["messages"]), body.get("system"))
+    reply = await generate(model, prompt, body["max_tokens"], state.latency_scale, nonce, extras)
     text = reply.text
-    stop_reason = "end_turn" if reply.finish == "stop" else "max_tokens"
+    stop_reason = {"stop": "end_turn", "tool_calls": "tool_use"}.get(reply.finish, "max_tokens")
     stop_details = None
-    if outcome is not None:
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    if outcome is None:
+        content += [
+            {
+                "type": "tool_use",
+                "id": state.next_id("toolu_sim"),
+                "name": name,
+                "input": json.loads(arguments),
+            }
+            for name, arguments in reply.tool_calls
+        ]
+    else:
         stop_reason = STOP_REASONS.get(outcome, "refusal")
         text = text[: max(1, len(text) // 2)]
         if stop_reason == "refusal":
             text = ""
             stop_details = {"type": "refusal", "category": None, "explanation": REFUSAL_EXPLANATION}
+        content = [{"type": "text", "text": text}] if text else []
     result = {
         "id": state.next_id("msg_sim"),
         "type": "message",
         "role": "assistant",
         "model": model.snapshot,
-        "content": [{"type": "text", "text": text}] if text else [],
+        "content": content,
         "stop_reason": stop_reason,
         "stop_details": stop_details,
         "stop_sequence": None,

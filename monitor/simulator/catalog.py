@@ -38,6 +38,9 @@ class SimModel:
     aliases: list[str] | None = None
     created_now: bool = False
     system_prompt: bool = True
+    tools: bool = True
+    vision: bool = True
+    structured_output: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

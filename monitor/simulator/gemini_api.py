@@ -10,10 +10,12 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from monitor.simulator import openai_api
+from monitor.simulator import openai_api, unsupported
 from monitor.simulator.catalog import SimModel
+from monitor.simulator.conversation import from_chat
 from monitor.simulator.errors import error_for, gemini_error, json_response
-from monitor.simulator.generate import generate, prompt_from
+from monitor.simulator.generate import generate
+from monitor.simulator.prompt import prompt_from
 from monitor.simulator.state import SimState
 
 CHAT_METHODS = ["generateContent", "countTokens", "createCachedContent", "batchGenerateContent"]
@@ -96,7 +98,10 @@ async def openai_chat(
     state: SimState, model: SimModel, body: dict[str, Any], request_id: str, outcome: str | None = None
 ) -> web.Response:
     """POST /v1beta/openai/chat/completions for a known, live model."""
-    reply = await openai_api.chat_reply(state, model, body)
+    extras = from_chat(body)
+    if refused := unsupported.refusal("gemini-openai", model, extras, request_id):
+        return refused
+    reply = await openai_api.chat_reply(state, model, body, extras)
     return json_response(openai_api.completion_body(state, model, reply, gemini=True, outcome=outcome))
 
 

@@ -9,9 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
+from monitor.simulator import unsupported
 from monitor.simulator.catalog import SimModel
+from monitor.simulator.conversation import Extras, from_chat
 from monitor.simulator.errors import error_for, json_response
-from monitor.simulator.generate import Reply, generate, prompt_from
+from monitor.simulator.generate import Reply, generate
+from monitor.simulator.prompt import prompt_from
 from monitor.simulator.state import SimState
 
 SAMPLING_PARAMS = ("temperature", "top_p")
@@ -107,13 +110,16 @@ def validate_chat(body: Any, api: str, request_id: str) -> web.Response | None:
     return None
 
 
-async def chat_reply(state: SimState, model: SimModel, body: dict[str, Any]) -> Reply:
+async def chat_reply(
+    state: SimState, model: SimModel, body: dict[str, Any], extras: Extras | None = None
+) -> Reply:
     limit = body.get("max_completion_tokens")
     if limit is None:
         limit = body.get("max_tokens")
     max_tokens = limit if isinstance(limit, int) else None
     nonce = "" if model.deterministic else uuid.uuid4().hex
-    return await generate(model, prompt_from(body["messages"]), max_tokens, state.latency_scale, nonce)
+    prompt = prompt_from(body["messages"])
+    return await generate(model, prompt, max_tokens, state.latency_scale, nonce, extras)
 
 
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
@@ -140,6 +146,17 @@ def completion_body(
 ) -> dict[str, Any]:
     """A chat.completion; `outcome` (a faults.OUTCOME_KINDS) turns it into that variant."""
     content, refusal, finish = _outcome_choice(reply, outcome)
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal, "annotations": []}
+    if reply.tool_calls and outcome is None:
+        message["content"] = content or None
+        message["tool_calls"] = [
+            {
+                "id": state.next_id("call_sim"),
+                "type": "function",
+                "function": {"name": name, "arguments": args},
+            }
+            for name, args in reply.tool_calls
+        ]
     usage: dict[str, Any] = {
         "prompt_tokens": reply.input_tokens,
         "completion_tokens": reply.output_tokens,
@@ -155,7 +172,7 @@ def completion_body(
                 "index": 0,
                 "finish_reason": finish,
                 "logprobs": None,
-                "message": {"role": "assistant", "content": content, "refusal": refusal, "annotations": []},
+                "message": message,
             }
         ],
         "usage": usage,
@@ -181,8 +198,11 @@ async def chat(
         rejection = reasoning_rejection(body, request_id)
         if rejection is not None:
             return rejection
+    extras = from_chat(body)
+    if refused := unsupported.refusal("openai", model, extras, request_id):
+        return refused
     started = time.perf_counter()
-    reply = await chat_reply(state, model, body)
+    reply = await chat_reply(state, model, body, extras)
     headers = ratelimit_headers(state, request_id)
     headers["openai-processing-ms"] = str(round((time.perf_counter() - started) * 1000))
     return json_response(completion_body(state, model, reply, outcome=outcome), headers=headers)

@@ -8,10 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
+from monitor.simulator import unsupported
 from monitor.simulator.catalog import SimModel
+from monitor.simulator.conversation import Extras, from_responses, responses_messages
 from monitor.simulator.errors import error_for, json_response
-from monitor.simulator.generate import Reply, generate, prompt_from
+from monitor.simulator.generate import Reply, generate
 from monitor.simulator.openai_api import REFUSAL_TEXT, SAMPLING_PARAMS, ratelimit_headers
+from monitor.simulator.prompt import prompt_from
 from monitor.simulator.state import SimState
 
 RESPONSES_ONLY_MESSAGE = "This model is only supported in v1/responses and not in v1/chat/completions."
@@ -60,18 +63,12 @@ def sampling_rejection(body: dict[str, Any], request_id: str) -> web.Response | 
     return None
 
 
-def input_messages(body: dict[str, Any]) -> list[Any]:
-    """The `input` as chat-style messages: a string is one user turn; items keep their roles."""
-    given = body["input"]
-    return [{"role": "user", "content": given}] if isinstance(given, str) else given
-
-
-async def reply_for(state: SimState, model: SimModel, body: dict[str, Any]) -> Reply:
+async def reply_for(state: SimState, model: SimModel, body: dict[str, Any], extras: Extras) -> Reply:
     limit = body.get("max_output_tokens")
     nonce = "" if model.deterministic else uuid.uuid4().hex
-    prompt = prompt_from(input_messages(body), system=body.get("instructions"))
+    prompt = prompt_from(responses_messages(body["input"]), system=body.get("instructions"))
     return await generate(
-        model, prompt, limit if isinstance(limit, int) else None, state.latency_scale, nonce
+        model, prompt, limit if isinstance(limit, int) else None, state.latency_scale, nonce, extras
     )
 
 
@@ -95,6 +92,9 @@ def response_body(
     output: list[dict[str, Any]] = []
     if model.reasoning:
         output.append({"type": "reasoning", "id": state.next_id("rs_sim"), "summary": []})
+    calls = reply.tool_calls if outcome is None else ()
+    if calls and not reply.text:
+        content = []
     if content:
         status = "incomplete" if reason else "completed"
         output.append(
@@ -106,6 +106,9 @@ def response_body(
                 "content": content,
             }
         )
+    for name, arguments in calls:
+        call = {"type": "function_call", "id": state.next_id("fc_sim"), "call_id": state.next_id("call_sim")}
+        output.append({**call, "name": name, "arguments": arguments, "status": "completed"})
     now = int(time.time())
     effort = (body.get("reasoning") or {}).get("effort") if model.reasoning else None
     return {
@@ -127,9 +130,9 @@ def response_body(
         "reasoning": {"effort": effort or ("medium" if model.reasoning else None), "summary": None},
         "service_tier": "default",
         "temperature": 1.0,
-        "text": {"format": {"type": "text"}, "verbosity": "medium"},
-        "tool_choice": "auto",
-        "tools": [],
+        "text": {"format": echo_format(body), "verbosity": "medium"},
+        "tool_choice": echo_choice(body.get("tool_choice")),
+        "tools": echo_tools(body.get("tools")),
         "top_logprobs": 0,
         "top_p": 1.0,
         "truncation": "disabled",
@@ -145,14 +148,50 @@ def response_body(
     }
 
 
+def echo_format(body: dict[str, Any]) -> dict[str, Any]:
+    """The `text.format` the request asked for, as the response repeats it (plain text by default)."""
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, dict) else None
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        echoed = {k: fmt[k] for k in ("type", "name", "schema", "description", "strict") if k in fmt}
+        return {"name": "output", "schema": {}, **echoed}
+    if isinstance(fmt, dict) and fmt.get("type") == "json_object":
+        return {"type": "json_object"}
+    return {"type": "text"}
+
+
+def echo_choice(choice: Any) -> Any:
+    """The `tool_choice` repeated: a mode, or `{"type": "function", "name"}`."""
+    if choice in ("auto", "none", "required"):
+        return choice
+    if isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str):
+        return {"type": "function", "name": choice["name"]}
+    return "auto"
+
+
+def echo_tools(tools: Any) -> list[dict[str, Any]]:
+    """The function tools repeated as `FunctionTool` objects."""
+    echoed = []
+    for tool in tools if isinstance(tools, list) else []:
+        if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("name"), str):
+            item = {"type": "function", "name": tool["name"], "description": tool.get("description")}
+            item["parameters"] = tool.get("parameters")
+            item["strict"] = tool.get("strict", True)
+            echoed.append(item)
+    return echoed
+
+
 async def respond(
     state: SimState, model: SimModel, body: dict[str, Any], request_id: str, outcome: str | None = None
 ) -> web.Response:
     """POST /v1/responses for a known, live chat model (auth, faults and lookup are done)."""
     if model.reasoning and (rejection := sampling_rejection(body, request_id)):
         return rejection
+    extras = from_responses(body)
+    if refused := unsupported.refusal("responses", model, extras, request_id):
+        return refused
     started = time.perf_counter()
-    reply = await reply_for(state, model, body)
+    reply = await reply_for(state, model, body, extras)
     headers = ratelimit_headers(state, request_id)
     headers["openai-processing-ms"] = str(round((time.perf_counter() - started) * 1000))
     return json_response(response_body(state, model, body, reply, outcome), headers=headers)
