@@ -11,6 +11,27 @@ from monitor.simulator.prompt import Prompt
 
 Calls = tuple[tuple[str, str], ...]
 
+GUIDED_SKILL_BELOW = 0.9
+"""Models below this skill gain from a guided prompt (rules spelled out, examples, step by step);
+stronger ones follow a short prompt as well, as real frontier models mostly do."""
+
+
+def guided(prompt: Prompt) -> bool:
+    """Whether the prompt guides the model: three or more rule lines, a worked example, or "step by step"."""
+    rules = sum(
+        1 for line in prompt.system.splitlines() if line.lstrip().startswith(("- ", "* ", "1.", "2."))
+    )
+    examples = any(role == "assistant" for role, _ in prompt.turns[:-1])
+    return rules >= 3 or examples or "step by step" in prompt.full_text.lower()
+
+
+def skill_for(model: SimModel, prompt: Prompt) -> float:
+    """The model's skill on this prompt: a guided prompt halves a weaker model's mistakes (prompt
+    engineering instead of fine-tuning, which is what a suite's variants compare)."""
+    if model.skill < GUIDED_SKILL_BELOW and guided(prompt):
+        return model.skill + (1.0 - model.skill) / 2
+    return model.skill
+
 
 def respond(model: SimModel, prompt: Prompt, extras: Extras | None, nonce: str = "") -> tuple[str, Calls]:
     """(text, tool calls as (name, JSON arguments)); right or wrong by the model's skill, deterministic
@@ -18,7 +39,7 @@ def respond(model: SimModel, prompt: Prompt, extras: Extras | None, nonce: str =
     if extras is None or extras.plain:
         return answer(model, prompt, nonce), ()
     key = extras.key()
-    right = unit_hash("agent", model.id, prompt.full_text, key, nonce) < model.skill
+    right = unit_hash("agent", model.id, prompt.full_text, key, nonce) < skill_for(model, prompt)
     variant = unit_hash("agent-variant", model.id, prompt.full_text, key, nonce)
     seen = images.answer(prompt.user, extras.images, right, variant) if extras.images else None
     if seen is not None:
