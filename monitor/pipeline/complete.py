@@ -27,6 +27,7 @@ from monitor.store.tables import Event, Model, Run, utcnow
 
 if TYPE_CHECKING:
     from monitor.pipeline.compare.summary import EventComparison
+    from monitor.store.lease import Fence
 
 log = logging.getLogger("monitor.events")
 
@@ -163,11 +164,13 @@ def drift_targets(config: Config) -> dict[str, list[str] | None]:
     return targets
 
 
-def start_drift_check(db: Database, config: Config) -> list[int]:
+def start_drift_check(db: Database, config: Config, *, fence: Fence | None = None) -> list[int]:
     """Open a drift event per target and queue its runs (trigger "drift"); returns the new event ids.
 
     A target whose previous drift check is still unfinished, or whose model the provider no longer
-    lists, is skipped.
+    lists, is skipped. The open check is unique per model in the database, so a process racing
+    another one skips the target instead of opening a second check; `fence` (the leader term) is
+    checked in each event's transaction, so a deposed leader opens nothing (`LeaseLost`).
     """
     from monitor.evals.loader import load_suites
     from monitor.pipeline.queue import enqueue_runs
@@ -188,20 +191,41 @@ def start_drift_check(db: Database, config: Config) -> list[int]:
             )
             if not specs:
                 continue
-            event = Event(kind="drift", provider=provider, model_id=model_id, detail={"status": "pending"})
-            session.add(event)
-            session.flush()
+            event_id = _open_drift_event(session, provider, model_id)
+            if event_id is None:
+                log.info("drift: %s skipped (another process opened its check just now)", key)
+                continue
             enqueue_runs(
                 session,
                 config,
                 provider=provider,
                 model_id=model_id,
                 trigger="drift",
-                event_id=event.id,
+                event_id=event_id,
                 suites=specs,
             )
-            started.append(event.id)
+            if fence is not None:
+                fence.check(session)
+            started.append(event_id)
     return started
+
+
+def _open_drift_event(session: Session, provider: str, model_id: str) -> int | None:
+    """Insert the open drift event, or nothing when one is open already (the unique index decides)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Event)
+        .values(kind="drift", provider=provider, model_id=model_id, detail={"status": "pending"})
+        .on_conflict_do_nothing(
+            index_elements=[Event.provider, Event.model_id],
+            index_where=(Event.kind == "drift") & Event.reported_at.is_(None),
+        )
+        .returning(Event.id)
+    )
+    return session.scalar(stmt)
 
 
 def _drift_open(session: Session, provider: str, model_id: str) -> bool:

@@ -1,7 +1,8 @@
 """The daemon process: a leader lease, the scheduler while it leads, signals and a clean shutdown.
 
 Only the holder of the `scheduler` lease runs a scheduler; another daemon on the same database
-waits as a standby and takes over once the lease expires.
+waits as a standby and takes over once the lease expires. The leader stops leading once it has
+not renewed for half the lease, and its jobs check the lease's generation before they write.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from types import FrameType
 
@@ -22,7 +26,7 @@ from monitor.core.errors import MonitorError
 from monitor.providers.registry import uncallable_models
 from monitor.service.jobs import Runtime, serving
 from monitor.service.schedule import build_scheduler, install_jobs, job_triggers
-from monitor.store.db import Database
+from monitor.store.db import Database, Timeouts, make_engine
 from monitor.store.lease import DEFAULT_TTL_S, LeaderLease
 from monitor.store.tables import Run
 
@@ -44,8 +48,19 @@ class DaemonOptions:
         return max(0.1, self.lease_ttl_s / 5)
 
     @property
+    def step_down_s(self) -> float:
+        """Unrenewed this long, the leader stops: half the lease, long before a standby may take it."""
+        return self.lease_ttl_s / 2
+
+    @property
     def standby_poll_s(self) -> float:
         return min(5.0, max(0.1, self.lease_ttl_s / 5))
+
+    @property
+    def lease_timeouts(self) -> Timeouts:
+        """The lease connection's limits: a lease call that hangs longer than this has failed."""
+        limit_s = max(0.05, self.lease_ttl_s / 4)
+        return Timeouts(connect_s=limit_s, statement_ms=round(limit_s * 1000), busy_ms=round(limit_s * 1000))
 
 
 def release_dead_local_runs(db: Database, worker_id: str) -> int:
@@ -80,8 +95,12 @@ class Daemon:
         self.config = config
         self.db = db
         self.options = options
-        self.lease = LeaderLease(db, options.worker_id, ttl_s=options.lease_ttl_s)
+        # The lease has its own connections with short timeouts, so jobs cannot starve or stall it.
+        self.lease_db = Database(make_engine(config.database_url, timeouts=options.lease_timeouts))
+        self.lease = LeaderLease(self.lease_db, options.worker_id, ttl_s=options.lease_ttl_s)
         self.shutdown = threading.Event()
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._renewer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lease-renew")
         self._signals = 0
 
     def handle_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -124,6 +143,8 @@ class Daemon:
             self.lease.release()
         except SQLAlchemyError as exc:
             log.warning("could not release the leader lease (it will expire): %s", exc)
+        self._renewer.shutdown(wait=False, cancel_futures=True)
+        self.lease_db.dispose()
         if stuck:
             # After a signal this is still a clean stop (0); after losing the lease it is a failure
             # (1), so a supervisor restarts the process as a standby.
@@ -155,7 +176,7 @@ class Daemon:
 
     def _lead(self) -> tuple[bool, list[str]]:
         """Run the scheduler while renewing the lease; (lease lost?, jobs still running after grace)."""
-        runtime = Runtime(self.config, self.db, self.options.worker_id)
+        runtime = Runtime(self.config, self.db, self.options.worker_id, fence=self.lease.fence())
         released = release_dead_local_runs(self.db, self.options.worker_id)
         if released:
             log.info("%d run(s) of a dead local worker made resumable", released)
@@ -175,19 +196,39 @@ class Daemon:
         return lost, stuck
 
     def _hold_lease(self) -> bool:
-        """Renew the lease every heartbeat until shutdown (returns False) or the lease is lost (True)."""
-        last_renewed = time.monotonic()
+        """Renew the lease every heartbeat until shutdown (returns False) or leadership ends (True).
+
+        Leadership ends when a renewal says the lease is gone, or when none succeeded for
+        `step_down_s` (half the lease: a frozen, slow or cut-off leader stops before a standby can
+        take over); a renewal that does not answer within that time counts as failed.
+        """
+        last_renewed = self.monotonic()
         while not self.shutdown.wait(self.options.heartbeat_s):
-            try:
-                if self.lease.renew():
-                    last_renewed = time.monotonic()
-                    continue
+            started = self.monotonic()
+            left = self.options.step_down_s - (started - last_renewed)
+            if left <= 0:
+                log.warning("no lease renewal for %.1f s: stepping down", started - last_renewed)
                 return True
-            except SQLAlchemyError as exc:
-                log.warning("leader heartbeat failed: %s", exc)
-                if time.monotonic() - last_renewed >= self.options.lease_ttl_s:
-                    return True
+            renewed = self._renew(left)
+            if renewed:
+                last_renewed = started
+            elif renewed is False:
+                return True
+            elif self.monotonic() - last_renewed >= self.options.step_down_s:
+                log.warning("no lease renewal for %.1f s: stepping down", self.monotonic() - last_renewed)
+                return True
         return False
+
+    def _renew(self, deadline_s: float) -> bool | None:
+        """Renew under a deadline: True renewed, False the lease is gone, None failed or too slow."""
+        future = self._renewer.submit(self.lease.renew)
+        try:
+            return future.result(timeout=deadline_s)
+        except FutureTimeout:
+            log.warning("leader heartbeat: no answer from the database within %.1f s", deadline_s)
+        except SQLAlchemyError as exc:
+            log.warning("leader heartbeat failed: %s", exc)
+        return None
 
 
 def _safe_url(url: str) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from monitor.core.config import Config
 from monitor.service.retention import prune_outputs
 from monitor.store.db import Database
+from monitor.store.lease import Fence, LeaseLost
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -34,6 +35,7 @@ class Runtime:
     config: Config
     db: Database
     worker_id: str
+    fence: Fence | None = None  # this leader term's write guard; None outside a leader term
     scheduler: BackgroundScheduler | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
     _active: dict[str, int] = field(default_factory=dict)
@@ -108,7 +110,7 @@ def serving(runtime: Runtime) -> Iterator[Runtime]:
 
 
 def _run_job(name: str, body: Callable[[Runtime], None]) -> None:
-    """Run a job body against the current runtime; log (never raise) its failure."""
+    """Run a job body unless its leader term has ended (fence); log, never raise, its failure."""
     runtime = _RUNTIME
     if runtime is None:
         log.warning("job %s fired outside a running daemon; ignored", name)
@@ -118,7 +120,12 @@ def _run_job(name: str, body: Callable[[Runtime], None]) -> None:
     with runtime.active(name):
         started = time.monotonic()
         try:
+            if runtime.fence is not None:
+                with runtime.db.session() as session:
+                    runtime.fence.check(session)
             body(runtime)
+        except LeaseLost as exc:
+            log.warning("job %s: this daemon no longer leads, so it writes nothing more (%s)", name, exc)
         except Exception:
             log.exception(
                 "job %s failed after %.1f s; the daemon carries on", name, time.monotonic() - started
@@ -200,7 +207,7 @@ def drift_job() -> None:
 def _drift(rt: Runtime) -> None:
     from monitor.pipeline.complete import start_drift_check
 
-    started = start_drift_check(rt.db, rt.config)
+    started = start_drift_check(rt.db, rt.config, fence=rt.fence)
     log.info("drift: checking %d model(s)", len(started))
     if started:
         rt.wake("work")

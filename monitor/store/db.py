@@ -1,9 +1,11 @@
-"""One engine per process: SQLite tuned for safety (WAL, busy timeout, foreign keys) or PostgreSQL."""
+"""One engine per process: SQLite tuned for safety (WAL, busy timeout, foreign keys), PostgreSQL timeouts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +14,47 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL: give up connecting, or on one statement, after this long (a hung call is a failure).
+PG_CONNECT_TIMEOUT_S = 10
+PG_STATEMENT_TIMEOUT_MS = 300_000
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine; on SQLite turn on WAL, a busy timeout and foreign keys per connection."""
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one connection waits: to connect (PostgreSQL), per statement, and for SQLite's lock."""
+
+    connect_s: float = PG_CONNECT_TIMEOUT_S
+    statement_ms: int = PG_STATEMENT_TIMEOUT_MS
+    busy_ms: int = SQLITE_BUSY_TIMEOUT_MS
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and foreign keys, PostgreSQL connect and
+    statement timeouts and TCP keepalives, so no call can hang for ever."""
+    limits = timeouts or Timeouts()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": limits.busy_ms / 1000}, **kwargs)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=limits.busy_ms))
         return engine
+    if url.startswith("postgresql"):
+        kwargs.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": max(1, round(limits.connect_s)),
+                "options": f"-c statement_timeout={limits.statement_ms}",
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+            },
+        )
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, *, busy_ms: int) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -91,11 +119,11 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, *, migrate: bool = True) -> Database:
+def open_database(url: str, *, migrate: bool = True, timeouts: Timeouts | None = None) -> Database:
     """Open the database; commands that write call this with migrate=True (the default)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    engine = make_engine(url, timeouts=timeouts)
     if migrate:
         upgrade(engine)
     return Database(engine)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -112,6 +113,17 @@ class Event(Base):
     """
 
     __tablename__ = "events"
+    # At most one open drift check per model: two leaders racing cannot open (and mail) two.
+    __table_args__ = (
+        Index(
+            "uq_events_open_drift",
+            "provider",
+            "model_id",
+            unique=True,
+            sqlite_where=text("kind = 'drift' AND reported_at IS NULL"),
+            postgresql_where=text("kind = 'drift' AND reported_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))  # new_model | removed_model | returned_model | drift
@@ -304,12 +316,18 @@ class OutboxMessage(Base):
 
 
 class Lease(Base):
-    """A named lease (the scheduler's leader lease) held by one process while it heartbeats."""
+    """A named lease (the scheduler's leader lease) held by one process while it heartbeats.
+
+    `holder` names the process for people; `token` (random per process) is what makes it ours;
+    `generation` grows on every acquisition, so a deposed leader's late write can be refused.
+    """
 
     __tablename__ = "leases"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
+    token: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
