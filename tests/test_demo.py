@@ -15,6 +15,8 @@ from typing import cast
 
 import pytest
 
+from monitor.evals.loader import load_suites
+from monitor.evals.variants import split_name
 from tests.daemon_support import WAIT_S
 
 pytestmark = pytest.mark.slow
@@ -48,6 +50,7 @@ def test_demo_runs_the_whole_loop_offline_and_leaves_a_report_and_an_email(tmp_p
     for path in (index, event_report, eml):
         assert str(path) in done.stdout
     assert "sim:gpt-sim-next" in event_report.read_text()
+    assert "Prompt variants" in event_report.read_text() and "Best pair" in event_report.read_text()
     message = cast(EmailMessage, message_from_bytes(eml.read_bytes(), policy=policy.default))
     assert "sim:gpt-sim-next" in str(message["Subject"])
     assert message.get_body(preferencelist=("plain",)) is not None
@@ -58,14 +61,18 @@ def test_demo_runs_the_whole_loop_offline_and_leaves_a_report_and_an_email(tmp_p
 def test_demo_evaluates_every_example_suite_on_the_new_model_and_the_baseline(tmp_path: Path) -> None:
     assert run_demo(tmp_path).returncode == 0
     workspace = tmp_path / "model-monitor-demo"
-    suites = sorted(p.stem for p in (workspace / "evals").glob("*.yaml"))
+    stems = sorted(p.stem for p in (workspace / "evals").glob("*.yaml"))
+    # a new-model event evaluates each suite's own prompt and every prompt variant it declares
+    suites = [spec.name for spec in load_suites(workspace / "evals", variant="all")]
+    assert {split_name(name)[0] for name in suites} == set(stems)
+    assert any(split_name(name)[1] for name in suites)
     with sqlite3.connect(workspace / "monitor.db") as conn:
         runs = conn.execute(
             "SELECT runs.model_id, suites.name, runs.status FROM runs "
             "JOIN suites ON suites.id = runs.suite_id"
         ).fetchall()
         events = conn.execute("SELECT kind, model_id, reported_at IS NOT NULL FROM events").fetchall()
-    assert len(suites) >= 3
+    assert len(stems) >= 3
     assert sorted(runs) == sorted(
         [(model, suite, "done") for model in ("gpt-sim-base", "gpt-sim-next") for suite in suites]
     )

@@ -61,6 +61,12 @@ def render(result: EventComparison) -> None:
         console.print()
     for note in result.notes:
         console.print(f"[yellow]not compared:[/] {_escape(note)}", highlight=False)
+    for group in result.variants:
+        console.print(
+            f"[bold]prompt variants of {_escape(group.suite)}:[/] {_escape(group.sentence)}", highlight=False
+        )
+        if group.detail:
+            console.print(f"[dim]{_escape(group.detail)}[/]", highlight=False)
     console.print(f"[bold]{_escape(result.headline)}[/]", highlight=False)
     console.print(
         f"[dim]alpha {result.alpha:g}, Holm-adjusted across {len(result.suites)} suite(s); "

@@ -194,6 +194,7 @@ def _sim_key() -> Iterator[None]:
 
 def _evaluate_queued(db: Database, config: Config, console: Console) -> int:
     """Claim and run every queued run with a progress bar per run; returns how many ran."""
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from monitor.pipeline.queue import claim_next_run, new_worker_id
@@ -217,7 +218,7 @@ def _evaluate_queued(db: Database, config: Config, console: Console) -> int:
                 score = "-" if p.score is None else f"{p.score:.0%}"
                 bars.update(
                     task,
-                    description=f"{p.model_key} · {p.suite}",
+                    description=escape(f"{p.model_key} · {p.suite}"),  # `support[cot]` is no markup
                     total=p.total,
                     completed=p.done,
                     score=score,

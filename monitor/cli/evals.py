@@ -34,6 +34,13 @@ def _parse_model(config: Config, text: str) -> tuple[str, str]:
 @click.option(
     "--suite", "suite_names", multiple=True, help="Suite name (repeatable; default: [suites].default)."
 )
+@click.option(
+    "--variant",
+    default=None,
+    metavar="NAME|all|default",
+    help="Prompt variant: a name the suites declare, `all` (each suite's own prompt and every variant) or "
+    "`default` (the suite's own prompt, the default). One run per model and variant.",
+)
 @click.option("--repeat", type=click.IntRange(1, 100), default=1, show_default=True, help="Runs per sample.")
 @click.option("--concurrency", type=click.IntRange(1, 4096), help="Requests in flight (default: provider's).")
 @click.option(
@@ -46,13 +53,17 @@ def eval_command(
     app: AppContext,
     models: tuple[str, ...],
     suite_names: tuple[str, ...],
+    variant: str | None,
     repeat: int,
     concurrency: int | None,
     max_cost: float | None,
     yes: bool,
     as_json: bool,
 ) -> None:
-    """Evaluate MODEL... (provider:model) on the suites now, with a progress bar per run."""
+    """Evaluate MODEL... (provider:model) on the suites now, with a progress bar per run.
+
+    Each prompt variant is its own suite version (`support[cot]`): `--variant` picks which to run.
+    """
     from monitor.evals.loader import load_suites
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
     from monitor.providers import pricing
@@ -60,7 +71,7 @@ def eval_command(
     config = app.config
     parsed = [_parse_model(config, m) for m in models]
     names = list(suite_names) or config.suites.default or None
-    specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model))
+    specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model, variant=variant))
     if not specs:
         raise InputError(f"no suites found in {config.suites_dir}")
     db = app.database()
@@ -137,7 +148,7 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
         triggers = {k: v for k, v in session.execute(select(Run.id, Run.trigger).where(Run.id.in_(ids)))}
     summaries = [summarize_run(db, run_id) for run_id in ids]
     if as_json:
-        print_json([{**s.to_dict(), "trigger": triggers[s.run_id]} for s in summaries])
+        print_json([{**_summary_dict(s), "trigger": triggers[s.run_id]} for s in summaries])
         return
     if not summaries:
         console.print("no runs")
@@ -199,7 +210,7 @@ def _execute(
 
     with db.session() as session:
         labels = {
-            r.id: (f"#{r.id} {r.model_key} · {r.suite.name}", r.suite.name)
+            r.id: (escape(f"#{r.id} {r.model_key} · {r.suite.name}"), r.suite.name)
             for r in session.query(Run).filter(Run.id.in_(run_ids))
         }
     progress_bar = Progress(
@@ -255,9 +266,16 @@ def _execute(
         return asyncio.run(run_all())
 
 
+def _summary_dict(summary: RunSummary) -> dict[str, Any]:
+    """A run summary for --json, with the prompt variant its suite version runs ("default": its own)."""
+    from monitor.evals.variants import DEFAULT, split_name
+
+    return {**summary.to_dict(), "variant": split_name(summary.suite)[1] or DEFAULT}
+
+
 def _finish(summaries: list[RunSummary], as_json: bool) -> None:
     if as_json:
-        print_json([s.to_dict() for s in summaries])
+        print_json([_summary_dict(s) for s in summaries])
     else:
         _summary_table(summaries, title="Results")
     interrupted = [s for s in summaries if s.status == "interrupted"]

@@ -95,11 +95,15 @@ def check(app: AppContext, as_json: bool) -> None:
             )
         console.print(providers)
         suites = Table(title=f"Suites ({config.suites_dir})")
-        for column in ("suite", "samples", "graders", "version"):
+        for column in ("suite", "samples", "graders", "variants", "version"):
             suites.add_column(column)
         for row in report["suites"]:
             suites.add_row(
-                escape(row["name"]), str(row["samples"]), escape(", ".join(row["graders"])), row["version"]
+                escape(row["name"]),
+                str(row["samples"]),
+                escape(", ".join(row["graders"])),
+                escape(", ".join(row["variants"]) or "-"),
+                row["version"],
             )
         console.print(suites)
         for warning in report["warnings"]:
@@ -150,6 +154,7 @@ def _check_report(app: AppContext) -> dict[str, Any]:
                 "path": str(path),
                 "samples": len(spec.samples),
                 "graders": [g.type for g in spec.graders],
+                "variants": list(spec.variant_names),
                 "version": spec.version,
             }
         )

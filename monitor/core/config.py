@@ -19,6 +19,7 @@ from monitor.core.prices import PriceConfig, ResolvedPrice
 CONFIG_ENV = "MODEL_MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "monitor.toml"
 PROVIDER_TYPES = ("openai", "anthropic", "gemini", "openai-compatible")
+SCHEDULE_VARIANTS = ("all", "default")
 
 # Shapes of real provider keys: a value like this in the file is a leaked secret, not a setting.
 _KEY_PATTERNS = [
@@ -111,6 +112,19 @@ class ScheduleConfig(_Section):
     outbox_interval_seconds: float = Field(default=60, gt=0)
     retention_days: int | None = Field(default=None, ge=1)
     watch: list[str] = Field(default_factory=list)
+
+    # Which prompt variants a new-model event evaluates, for the candidate and the baseline.
+    variants: str = "all"
+
+    @field_validator("variants")
+    @classmethod
+    def _variants_choice(cls, value: str) -> str:
+        if value not in SCHEDULE_VARIANTS:
+            raise ValueError(
+                'must be "all" (every prompt variant of each suite) or "default" '
+                "(only each suite's own prompt)"
+            )
+        return value
 
 
 class BudgetConfig(_Section):

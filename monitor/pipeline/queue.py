@@ -54,11 +54,16 @@ def holder_is_dead(worker_id: str | None) -> bool:
     return False
 
 
-def _default_suites(config: Config) -> list[SuiteSpec]:
+def _default_suites(config: Config, variant: str | None) -> list[SuiteSpec]:
     from monitor.evals.loader import load_suites
 
     return list(
-        load_suites(config.suites_dir, config.suites.default or None, default_judge=config.judge.model)
+        load_suites(
+            config.suites_dir,
+            config.suites.default or None,
+            default_judge=config.judge.model,
+            variant=variant,
+        )
     )
 
 
@@ -75,7 +80,8 @@ class PlanReport:
 def plan_new_model_runs(db: Database, config: Config) -> PlanReport:
     """Queue the runs of every new-model event the poll recorded and nobody planned yet.
 
-    The poll only records models and events; this step turns them into runs. Each event is
+    The poll only records models and events; this step turns them into runs: one per suite, and per
+    prompt variant with `[schedule] variants = "all"` (the default). Each event is
     claimed with a conditional update in the same transaction that queues its runs, so a crash
     between poll and plan loses nothing (the event waits) and nothing is queued twice. Without a
     suites directory the config only watches model lists: events are planned with no runs (their
@@ -97,7 +103,10 @@ def plan_new_model_runs(db: Database, config: Config) -> PlanReport:
             try:
                 suites = list(
                     load_suites(
-                        config.suites_dir, config.suites.default or None, default_judge=config.judge.model
+                        config.suites_dir,
+                        config.suites.default or None,
+                        default_judge=config.judge.model,
+                        variant=config.schedule.variants,
                     )
                 )
             except MonitorError as exc:
@@ -145,13 +154,15 @@ def enqueue_runs(
     params: dict[str, Any] | None = None,
     claimed_by: str | None = None,
 ) -> list[Run]:
-    """One queued run per suite (registered first); for a new model also each baseline's run on the same
+    """One queued run per suite (registered first; by default a new model's suites include their prompt
+    variants, per `[schedule] variants`); for a new model also each baseline's run on the same
     suite version unless it already has a finished, queued, running or interrupted one, or cannot be
     called (no key, unknown provider). With `claimed_by` the model's
     runs are created already running for that worker (a manual `eval` executes them itself)."""
     from monitor.evals.register import register_suite
 
-    specs = suites if suites is not None else _default_suites(config)
+    variant = config.schedule.variants if trigger == "new_model" else None
+    specs = suites if suites is not None else _default_suites(config, variant)
     now = utcnow()
     created: list[Run] = []
     for spec in specs:
@@ -173,7 +184,7 @@ def enqueue_runs(
         created.append(run)
         if trigger != "new_model":
             continue
-        for baseline in config.baseline.for_suite(spec.name):
+        for baseline in config.baseline.for_suite(spec.base_name):
             base_provider, _, base_model = baseline.partition(":")
             if (base_provider, base_model) == (provider, model_id):
                 continue

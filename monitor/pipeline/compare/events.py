@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from monitor.core.errors import MonitorError
+from monitor.evals.variants import split_name
 from monitor.pipeline.compare.pairing import SuiteComparison, compare_runs
-from monitor.pipeline.compare.runs import run_stats
+from monitor.pipeline.compare.runs import RunStats, run_stats
 from monitor.pipeline.compare.selection import (
     baseline_run,
     matching_runs,
@@ -17,6 +18,7 @@ from monitor.pipeline.compare.selection import (
     suites_with_done_runs,
 )
 from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
+from monitor.pipeline.compare.variants import compare_variants
 from monitor.providers.pricing import reprice
 from monitor.providers.registry import cannot_call
 from monitor.store.statuses import COMPLETED
@@ -59,6 +61,7 @@ def compare_models(
     apply_holm(comparisons, alpha)
     result = summarise(candidate, [baseline], comparisons, alpha, against="the baseline")
     result.notes = missing
+    result.variants = compare_variants(session, comparisons, alpha=alpha, min_effect=config.stats.min_effect)
     return result
 
 
@@ -88,7 +91,35 @@ def compare_event(session: Session, config: Config, event_id: int) -> EventCompa
         comparisons.append(_event_suite(session, config, run, event_runs, alpha, used, self_compare))
     apply_holm(comparisons, alpha)
     against = "its previous run" if self_compare or used == [candidate] else "the baseline"
-    return summarise(candidate, used, comparisons, alpha, against=against)
+    result = summarise(candidate, used, comparisons, alpha, against=against)
+    if against == "the baseline":
+        production = _production_beside(session, config, latest.values(), comparisons, event_runs)
+        result.variants = compare_variants(
+            session, comparisons, alpha=alpha, min_effect=config.stats.min_effect, production=production
+        )
+    return result
+
+
+def _production_beside(
+    session: Session,
+    config: Config,
+    runs: Iterable[Run],
+    comparisons: Sequence[SuiteComparison],
+    event_runs: Sequence[Run],
+) -> list[RunStats]:
+    """The baseline's finished runs on the suite versions where the candidate's run did not finish (so
+    has no baseline beside it): production's score on every variant, for the "Prompt variants" table."""
+    paired = {c.candidate.run_id for c in comparisons if c.baseline is not None}
+    found: list[RunStats] = []
+    for run in runs:
+        if run.id in paired:
+            continue
+        for baseline in config.baseline.for_suite(split_name(run.suite.name)[0]):
+            base_run = baseline_run(session, baseline, run, event_runs) if baseline != run.model_key else None
+            if base_run is not None:
+                found.append(run_stats(session, base_run.id))
+                break
+    return found
 
 
 def _event_suite(
@@ -107,7 +138,7 @@ def _event_suite(
         if run.status == "skipped":
             reason += f"; `model-monitor resume {run.id} --yes` runs it anyway"
         return SuiteComparison(run.suite.name, run.suite.version, stats, None, None, [], True, reason)
-    baselines = [] if self_compare else config.baseline.for_suite(run.suite.name)
+    baselines = [] if self_compare else config.baseline.for_suite(split_name(run.suite.name)[0])
     candidates_for_baseline = [b for b in baselines if b != candidate] or [candidate]
     for baseline in candidates_for_baseline:
         base_run = baseline_run(session, baseline, run, event_runs)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from monitor.evals.variants import split_name
 from monitor.pipeline.compare.runs import (
     RunStats,
     get_run,
@@ -130,12 +131,21 @@ def _flips(
 
 
 def compare_runs(
-    session: Session, candidate_run_id: int, baseline_run_id: int, *, alpha: float, min_effect: float = 0.05
+    session: Session,
+    candidate_run_id: int,
+    baseline_run_id: int,
+    *,
+    alpha: float,
+    min_effect: float = 0.05,
+    across_variants: bool = False,
 ) -> SuiteComparison:
     """Pair two runs of one suite version on their samples.
 
     The test uses the samples both answered; the same comparison with errors counted as failures
-    (over every sample both attempted) decides whether errors could be hiding the verdict.
+    (over every sample both attempted) decides whether errors could be hiding the verdict. With
+    `across_variants`, two runs on two prompt variants of one suite (`support` and `support[cot]`,
+    docs/suites.md "Variants") are paired on their common sample keys; any other pair of versions is
+    not comparable.
     """
     cand_run, base_run = get_run(session, candidate_run_id), get_run(session, baseline_run_id)
     samples = suite_samples(session, cand_run.suite_id)
@@ -145,7 +155,8 @@ def compare_runs(
         samples if base_run.suite_id == cand_run.suite_id else suite_samples(session, base_run.suite_id)
     )
     base_stats = stats_from(base_run, base_results, base_samples)
-    if cand_run.suite_id != base_run.suite_id:
+    variants_of_one_suite = split_name(cand_stats.suite)[0] == split_name(base_stats.suite)[0]
+    if cand_run.suite_id != base_run.suite_id and not (across_variants and variants_of_one_suite):
         return SuiteComparison(
             suite=cand_stats.suite,
             suite_version=cand_stats.suite_version,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from monitor.pipeline.compare.pairing import SuiteComparison
+from monitor.pipeline.compare.variants import VariantGroup
 from monitor.stats.verdicts import (
     UNDECIDED,
     VERDICT_BETTER,
@@ -33,6 +34,7 @@ class EventComparison:
     headline: str
     alpha: float
     notes: list[str] = field(default_factory=list)
+    variants: list[VariantGroup] = field(default_factory=list)  # suites with prompt variants
 
 
 def apply_holm(comparisons: list[SuiteComparison], alpha: float) -> None:

@@ -25,6 +25,7 @@ from monitor.pipeline.deliver.chart_png import (
     score_bars_png,
 )
 from monitor.pipeline.report.render import TEMPLATES_DIR
+from monitor.pipeline.report.variants import variant_tables
 from monitor.providers.pricing import estimate_prefix
 
 if TYPE_CHECKING:
@@ -369,6 +370,7 @@ def build_event_email(
         "verdict_pills": verdict_pills(comparison),
         "alpha": comparison.alpha,
         "suites": [_suite_view(s) for s in comparison.suites],
+        "variants": variant_tables(comparison),
         "report_path": str(report_path) if report_path is not None else None,
         "chart_cid": chart_cid[1:-1],
         "chart_width": chart_width // CHART_SCALE,

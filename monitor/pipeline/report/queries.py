@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from monitor.core.errors import InputError
+from monitor.evals.variants import split_name
 from monitor.pipeline.compare.events import compare_event
 from monitor.pipeline.compare.runs import run_stats
 from monitor.pipeline.report.charts import ChartPoint, ChartSeries, line_chart, series_color
 from monitor.pipeline.report.files import event_report_path, run_report_path
 from monitor.pipeline.report.formats import fmt_pct, fmt_score, fmt_time
 from monitor.pipeline.report.text import ERROR_TEXT_LIMIT, RUN_TEXT_LIMIT, clip, prompt_text
+from monitor.pipeline.report.variants import variant_tables
 from monitor.pipeline.report.views import (
     BoardRow,
     ErrorCount,
@@ -161,6 +163,7 @@ def build_event_report(session: Session, config: Config, event_id: int) -> Event
         links=links,
         path=path,
         findings=findings,
+        variants=variant_tables(comparison),
     )
 
 
@@ -302,7 +305,7 @@ def _board(session: Session, config: Config, name: str, colors: dict[str, str]) 
         )
         for key, runs in sorted(history.items())
     ]
-    baselines = set(config.baseline.for_suite(name))
+    baselines = set(config.baseline.for_suite(split_name(name)[0]))
     rows = [
         BoardRow(i, s, _run_line(latest[s.model_key]), colors[s.model_key], s.model_key in baselines)
         for i, s in enumerate(stats, start=1)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from monitor.pipeline.compare.runs import RunStats
     from monitor.pipeline.compare.summary import EventComparison
     from monitor.pipeline.report.text import Clip
+    from monitor.pipeline.report.variants import VariantTable
 
 
 @dataclass
@@ -75,6 +76,7 @@ class EventReport:
     links: list[ReportLink]
     path: str
     findings: list[str] = field(default_factory=list)
+    variants: list[VariantTable] = field(default_factory=list)  # "Prompt variants", per suite with variants
 
 
 @dataclass
