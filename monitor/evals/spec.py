@@ -55,6 +55,14 @@ class Answer:
     tool_calls: tuple[ToolCall, ...] = ()
 
 
+def shown_answer(text: str | None, tool_calls: list[dict[str, Any]] | None) -> str:
+    """An answer as people read it in reports: its text, then one `→ name(arguments)` line per call."""
+    calls = [
+        f"→ {c.get('name', '?')}({c.get('arguments', '')})" for c in tool_calls or () if isinstance(c, dict)
+    ]
+    return "\n".join(part for part in (text or "", *calls) if part)
+
+
 def stored_request(fields: dict[str, Any] | None) -> dict[str, Any]:
     """SampleSpec keyword arguments from the stored `request_fields()` (samples.request), for rebuilds."""
     if not fields:

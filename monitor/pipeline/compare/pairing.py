@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from monitor.evals.spec import shown_answer
 from monitor.evals.variants import split_name
 from monitor.pipeline.compare.runs import (
     RunStats,
@@ -99,7 +100,7 @@ def _first_output(results: Sequence[Result]) -> dict[str, str | None]:
     outputs: dict[str, str | None] = {}
     for r in sorted(results, key=lambda r: r.repeat):
         if not is_errored(r):
-            outputs.setdefault(r.sample_key, r.output)
+            outputs.setdefault(r.sample_key, shown_answer(r.output, r.tool_calls))
     return outputs
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from monitor.core.errors import InputError
+from monitor.evals.spec import shown_answer
 from monitor.evals.variants import split_name
 from monitor.pipeline.compare.events import compare_event
 from monitor.pipeline.compare.runs import run_stats
@@ -221,7 +222,7 @@ def build_run_report(session: Session, run_id: int) -> RunReport:
                 score=result.score,
                 prompt=clip(prompt_text(sample.messages if sample else None), RUN_TEXT_LIMIT),
                 target=clip(sample.target if sample else None, RUN_TEXT_LIMIT),
-                output=clip(result.output or "", RUN_TEXT_LIMIT),
+                output=clip(shown_answer(result.output, result.tool_calls), RUN_TEXT_LIMIT),
                 grades=_grade_lines(result.grades),
                 latency_ms=result.latency_ms,
                 input_tokens=result.input_tokens,

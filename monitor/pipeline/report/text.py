@@ -49,6 +49,13 @@ def display_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _part_text(part: Any) -> str:
+    """A content part as text: its text, or `[image]` (a data URL is not worth printing)."""
+    if isinstance(part, dict):
+        return "[image]" if part.get("type") == "image_url" else str(part.get("text", ""))
+    return str(part)
+
+
 def prompt_text(messages: list[Any] | None) -> str:
     """The messages sent, one per paragraph, each prefixed with its role."""
     lines = []
@@ -58,6 +65,12 @@ def prompt_text(messages: list[Any] | None) -> str:
             continue
         content = message.get("content")
         if isinstance(content, list):
-            content = "\n".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-        lines.append(f"{message.get('role', '?')}: {display_value(content)}")
+            content = "\n".join(_part_text(p) for p in content)
+        text = display_value(content) if content else ""
+        calls = [
+            f"→ {c['function']['name']}({c['function']['arguments']})"
+            for c in message.get("tool_calls") or ()
+            if isinstance(c, dict) and isinstance(c.get("function"), dict)
+        ]
+        lines.append(f"{message.get('role', '?')}: " + "\n".join(part for part in (text, *calls) if part))
     return "\n\n".join(lines)
