@@ -316,3 +316,38 @@ def test_adding_tools_changes_the_version_but_plain_suites_keep_theirs(tmp_path:
     # The version this plain suite had before tools existed: upgrading must not re-run anyone's suites.
     assert load_suite(suite(tmp_path, plain)).version == "80e9859dc06394f6"
     assert load_suite(suite(tmp_path, TOOLS, plain)).version != "80e9859dc06394f6"
+
+
+@pytest.mark.parametrize(
+    ("sample", "message"),
+    [
+        (
+            '{"id": "a", "target": "x", "tools": [{"name": "ping", "description": "Ping"}]}',
+            "tools[0].parameters: required",
+        ),
+        (
+            '{"id": "a", "target": "x", "response_format": {"type": "json_schema", "schema": {"type": 5}}}',
+            "response_format.schema: not a valid JSON Schema",
+        ),
+        (
+            '{"id": "a", "target": "x", "input": [{"role": "user", "content": '
+            '[{"type": "image", "path": "no.png"}]}]}',
+            "image 'no.png' not found",
+        ),
+    ],
+)
+def test_check_exits_2_naming_the_file_line_and_key(tmp_path: Path, sample: str, message: str) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    assert CliRunner().invoke(main, ["init", str(tmp_path / "ws")]).exit_code == 0
+    suites = tmp_path / "ws" / "evals"
+    (suites / "bad.yaml").write_text(
+        "prompt: {user: hi}\ngraders: [{type: includes}]\nsamples_files: [bad.jsonl]\n"
+    )
+    (suites / "bad.jsonl").write_text(sample + "\n")
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "ws" / "monitor.toml"), "check"])
+    assert result.exit_code == 2
+    assert f"{suites / 'bad.jsonl'}:1" in result.output.replace("\n", "")
+    assert message in result.output.replace("\n", "")

@@ -20,6 +20,11 @@ from tests.runner_helpers import KEY_ENV, write_workspace
 
 MODELS = [
     SimModel("gpt-sim-agent", "openai", skill=1.0, latency_ms=0, latency_jitter_ms=0),
+    SimModel(
+        "gpt-sim-agent-pro", "openai", skill=1.0, latency_ms=0, latency_jitter_ms=0, responses_only=True
+    ),
+    SimModel("claude-sim-agent", "anthropic", skill=1.0, latency_ms=0, latency_jitter_ms=0),
+    SimModel("gemini-sim-agent", "gemini", skill=1.0, latency_ms=0, latency_jitter_ms=0),
     SimModel("gpt-sim-weak", "openai", skill=0.5, latency_ms=0, latency_jitter_ms=0),
     SimModel("gpt-sim-notools", "openai", tools=False, latency_ms=0, latency_jitter_ms=0),
 ]
@@ -97,3 +102,37 @@ def test_the_run_report_shows_the_calls_escaped(workspace: Path) -> None:
     assert result.exit_code == 0, result.output
     page = next((workspace.parent / "reports").rglob(f"*{run_id}*.html")).read_text()
     assert "→ get_order_status({&#34;order_id&#34;: &#34;NW-72202&#34;})" in page
+
+
+PROVIDER_TYPES = {
+    "openai chat": ("openai", "/v1", "gpt-sim-agent"),
+    "openai responses": ("openai", "/v1", "gpt-sim-agent-pro"),
+    "anthropic": ("anthropic", "", "claude-sim-agent"),
+    "gemini": ("gemini", "", "gemini-sim-agent"),
+    "openai-compatible": ("openai-compatible", "/v1", "gpt-sim-agent"),
+}
+
+
+@pytest.mark.parametrize("kind", list(PROVIDER_TYPES))
+@pytest.mark.parametrize("suite", ["support-agent", "extraction[structured]"])
+def test_the_tool_and_structured_suites_run_on_every_provider_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, suite: str
+) -> None:
+    provider_type, path, model = PROVIDER_TYPES[kind]
+    with Simulator(models=MODELS, api_key="sim-key").running() as sim:
+        monkeypatch.setenv(KEY_ENV, "sim-key")
+        config = write_workspace(tmp_path, sim.base_url)
+        for name in ("support-agent.yaml", "support-agent.jsonl", "extraction.yaml", "extraction.jsonl"):
+            shutil.copy(EXAMPLE_SUITES / name, tmp_path / "evals" / name)
+        text = config.read_text()
+        text = text.replace('type = "openai-compatible"', f'type = "{provider_type}"')
+        config.write_text(
+            text.replace(f'base_url = "{sim.base_url}/v1"', f'base_url = "{sim.base_url}{path}"')
+        )
+        result = CliRunner().invoke(
+            main, ["--config", str(config), "eval", f"sim:{model}", "--suite", suite, "--json"]
+        )
+        assert result.exit_code == 0, result.output
+    rows = results(config)
+    assert rows and all(r.error_kind is None for r in rows), {r.error_message for r in rows}
+    assert sum(bool(r.passed) for r in rows) / len(rows) > 0.9
