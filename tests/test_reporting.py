@@ -7,15 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from monitor.core.config import Config
 from monitor.core.errors import InputError
 from monitor.pipeline.report.queries import build_event_report
 from monitor.pipeline.report.text import RUN_TEXT_LIMIT
 from monitor.pipeline.report.write import write_all, write_event_report, write_index, write_run_report
+from monitor.pipeline.run.persist import insert_results
 from monitor.store.db import Database
-from monitor.store.tables import Report
+from monitor.store.tables import Report, Result
 from tests.factories import T0, add_event, add_run, add_suite, make_config
 
 MEGABYTE_ANSWER = "A" * 1_000_000
@@ -35,6 +36,25 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every report test, the hostile-output ones above all, on SQLite and on PostgreSQL."""
+    return any_db
+
+
+def store_as_the_runner_does(db: Database, run_id: int, outputs: list[str]) -> None:
+    """Rewrite a run's results with these outputs through the runner's own insert (`insert_results`)."""
+    with db.session() as s:
+        rows = [
+            {c.key: getattr(r, c.key) for c in Result.__table__.columns if c.key != "id"}
+            for r in s.scalars(select(Result).where(Result.run_id == run_id).order_by(Result.sample_key))
+        ]
+        s.execute(delete(Result).where(Result.run_id == run_id))
+    for row, output in zip(rows, outputs, strict=True):
+        row["output"] = None if row["output"] is None else output
+    insert_results(db, rows)
+
+
+@pytest.fixture
 def hostile(db: Database) -> dict[str, int]:
     """A baseline that passes everything and a candidate whose hostile answers all fail (so they flip)."""
     with db.session() as s:
@@ -42,11 +62,33 @@ def hostile(db: Database) -> dict[str, int]:
         base = add_run(s, suite, "sim:base", [True] * 12, finished_at=T0)
         event = add_event(s, "new_model", "sim:cand", created_at=T0 + timedelta(days=1))
         outcomes = [False] * len(HOSTILE) + [True] * (12 - len(HOSTILE) - 1) + [None]
-        outputs = HOSTILE + ["fine"] * (12 - len(HOSTILE))
-        cand = add_run(
-            s, suite, "sim:cand", outcomes, outputs=outputs, event=event, finished_at=T0 + timedelta(days=1)
-        )
-        return {"base": base.id, "cand": cand.id, "event": event.id}
+        cand = add_run(s, suite, "sim:cand", outcomes, event=event, finished_at=T0 + timedelta(days=1))
+        ids = {"base": base.id, "cand": cand.id, "event": event.id}
+    store_as_the_runner_does(db, ids["cand"], HOSTILE + ["fine"] * (12 - len(HOSTILE)))
+    return ids
+
+
+def test_unstorable_characters_in_output_errors_and_tool_calls_are_stored_as_escapes(db: Database) -> None:
+    with db.session() as s:
+        run_id = add_run(s, add_suite(s, "qa", "v1", 2), "sim:cand", [True, None]).id
+        rows = [
+            {c.key: getattr(r, c.key) for c in Result.__table__.columns if c.key != "id"}
+            for r in s.scalars(select(Result).where(Result.run_id == run_id).order_by(Result.sample_key))
+        ]
+        s.execute(delete(Result).where(Result.run_id == run_id))
+    rows[0].update(
+        output="nul\x00 half\ud83d pair",
+        tool_calls=[{"name": "look\x00up", "arguments": {"q\x00": "a\x00b"}}],
+    )
+    rows[1].update(error_message="provider said \x00")
+
+    insert_results(db, rows)
+
+    with db.session() as s:
+        stored = list(s.scalars(select(Result).where(Result.run_id == run_id).order_by(Result.sample_key)))
+    assert stored[0].output == r"nul\x00 half\ud83d pair"
+    assert stored[0].tool_calls == [{"name": r"look\x00up", "arguments": {r"q\x00": r"a\x00b"}}]
+    assert stored[1].error_message == r"provider said \x00"
 
 
 @pytest.fixture

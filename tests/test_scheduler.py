@@ -143,9 +143,8 @@ def test_retention_job_is_scheduled_only_when_configured(tmp_path: Path, config:
 
 
 def test_a_bad_cron_expression_is_a_config_error(tmp_path: Path, config: Config) -> None:
-    broken = with_schedule(tmp_path, 'drift_cron = "every monday"\n')
     with pytest.raises(ConfigError, match="drift_cron"):
-        job_triggers(broken.schedule)
+        job_triggers(with_schedule(tmp_path, 'drift_cron = "every monday"\n').schedule)
 
 
 def test_retention_blanks_old_outputs_and_keeps_scores(database: Database) -> None:

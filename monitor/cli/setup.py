@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
 from monitor.core.errors import ConfigError, InputError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor.core.config import Config
 
 # The baseline and watched alias `init` writes for the first of the template's providers whose key is set.
 INIT_BASELINES = (
@@ -117,17 +121,18 @@ def check(app: AppContext, as_json: bool) -> None:
 
 
 def _check_report(app: AppContext) -> dict[str, Any]:
-    """Collect everything `check` shows; suite errors become problems, missing keys warnings."""
-    from monitor.evals.loader import load_suite
-
+    """Collect everything `check` shows: every validation a later command runs, as problems (exit 2);
+    missing keys and a byte-order mark as warnings."""
     config = app.config
     warnings: list[str] = []
-    problems: list[str] = []
+    problems = _file_problems(config, warnings)
     providers = []
     for name, provider in config.providers.items():
         key_set = None if provider.api_key_env is None else provider.api_key() is not None
         if key_set is False:
             warnings.append(f"[providers.{name}] environment variable {provider.api_key_env} is not set")
+        if provider.type == "openai-compatible" and not provider.base_url:
+            problems.append(f"{config.path}: [providers.{name}] is openai-compatible and needs base_url")
         providers.append(
             {
                 "name": name,
@@ -137,14 +142,56 @@ def _check_report(app: AppContext) -> dict[str, Any]:
                 "key_set": key_set,
             }
         )
-    suites = []
+    suites = _suite_rows(config, warnings, problems)
+    from monitor.providers.registry import uncallable_models
+
+    warnings.extend(f"{problem}: nothing is queued for it" for problem in uncallable_models(config))
+    if config.email is not None and config.email.password_env and not _env_set(config.email.password_env):
+        warnings.append(f"[email] environment variable {config.email.password_env} is not set")
+    problems += [f"{config.path}: {problem}" for problem in _runtime_problems(config)]
+    return {
+        "config": str(config.path),
+        "database": _safe_url(config.database_url),
+        "providers": providers,
+        "suites": suites,
+        "warnings": warnings,
+        "problems": problems,
+    }
+
+
+def _file_problems(config: Config, warnings: list[str]) -> list[str]:
+    """An empty file or one without providers (nothing to poll); a UTF-8 byte-order mark is a warning."""
+    data = config.path.read_bytes() if config.path else b""
+    if data.startswith(codecs.BOM_UTF8):
+        warnings.append(
+            f"{config.path} starts with a UTF-8 byte-order mark; it is ignored, but save the file "
+            "as UTF-8 without BOM so other TOML tools read it too"
+        )
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
+        return [f"{config.path}: the file is empty; run 'model-monitor init' for a commented example"]
+    if not config.providers:
+        return [
+            f"{config.path}: [providers] is empty: add a [providers.NAME] table with type and api_key_env"
+        ]
+    return []
+
+
+def _suite_rows(config: Config, warnings: list[str], problems: list[str]) -> list[dict[str, Any]]:
+    """One row per suite file, each loaded with all its prompt variants (a scheduled event runs each);
+    then the whole directory through load_suites, as the daemon loads it (two suites with one name)."""
+    from monitor.evals.loader import load_suites
+
+    suites: list[dict[str, Any]] = []
     suite_dir = config.suites_dir
     paths = sorted([*suite_dir.glob("*.yaml"), *suite_dir.glob("*.yml")]) if suite_dir.is_dir() else []
     if not paths:
         warnings.append(f"no suites in {suite_dir}: models will be recorded, nothing evaluated")
+    bad = len(problems)
     for path in paths:
         try:
-            spec = load_suite(path, default_judge=config.judge.model)
+            spec, *_variants = load_suites(
+                suite_dir, [str(path)], default_judge=config.judge.model, variant="all"
+            )
         except MonitorError as exc:
             problems.append(str(exc))
             continue
@@ -158,23 +205,43 @@ def _check_report(app: AppContext) -> dict[str, Any]:
                 "version": spec.version,
             }
         )
+    if paths and len(problems) == bad:
+        try:
+            load_suites(suite_dir, default_judge=config.judge.model, variant="all")
+        except MonitorError as exc:
+            problems.append(str(exc))
     known = {s["name"] for s in suites}
     for name in config.suites.default:
         if name not in known:
-            problems.append(f"[suites.default] names '{name}', which is not a suite in {suite_dir}")
-    from monitor.providers.registry import uncallable_models
+            problems.append(
+                f"{config.path}: [suites.default] names '{name}', which is not a suite in {suite_dir}"
+            )
+    return suites
 
-    warnings.extend(f"{problem}: nothing is queued for it" for problem in uncallable_models(config))
-    if config.email is not None and config.email.password_env and not _env_set(config.email.password_env):
-        warnings.append(f"[email] environment variable {config.email.password_env} is not set")
-    return {
-        "config": str(config.path),
-        "database": _safe_url(config.database_url),
-        "providers": providers,
-        "suites": suites,
-        "warnings": warnings,
-        "problems": problems,
-    }
+
+def _runtime_problems(config: Config) -> list[str]:
+    """What later commands reject when they start: the database driver, [email]'s addresses and
+    security, and a reports directory that cannot be written (probed, nothing left behind)."""
+    from monitor.pipeline.deliver.message import message_addresses
+    from monitor.pipeline.report.files import directory_problem
+    from monitor.store.db import make_engine
+    from monitor.store.errors import explain
+
+    problems = []
+    try:
+        make_engine(config.database_url).dispose()  # imports the driver; connects to nothing
+    except Exception as exc:
+        error = explain(exc, config.database_url)
+        problems.append(str(error) if error is not None else f"[database] url: {exc}")
+    if config.email is not None:
+        try:
+            message_addresses(config.email)
+        except MonitorError as exc:
+            problems.append(str(exc))
+    reports = directory_problem(config.reports_dir)
+    if reports is not None:
+        problems.append(reports)
+    return problems
 
 
 def _env_set(name: str) -> bool:

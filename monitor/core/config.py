@@ -13,21 +13,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.core import prices
+from monitor.core.config_values import check_base_url, check_globs, database_url_problem, pricing_key_problem
+from monitor.core.cron import check_cron
 from monitor.core.errors import ConfigError
 from monitor.core.prices import PriceConfig, ResolvedPrice
+from monitor.core.secret_scan import find_secrets
 
 CONFIG_ENV = "MODEL_MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "monitor.toml"
 PROVIDER_TYPES = ("openai", "anthropic", "gemini", "openai-compatible")
 SCHEDULE_VARIANTS = ("all", "default")
 
-# Shapes of real provider keys: a value like this in the file is a leaked secret, not a setting.
-_KEY_PATTERNS = [
-    re.compile(r"^sk-[A-Za-z0-9_\-]{16,}$"),
-    re.compile(r"^sk-ant-[A-Za-z0-9_\-]{16,}$"),
-    re.compile(r"^AIza[0-9A-Za-z_\-]{30,}$"),
-    re.compile(r"^(gsk|xai|pplx|r8)_[A-Za-z0-9]{20,}$"),
-]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -37,6 +33,15 @@ class _Section(BaseModel):
 
 class DatabaseConfig(_Section):
     url: str = "sqlite:///monitor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        """A URL no command could open is a config error when the file loads, not a traceback later."""
+        problem = database_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class ProviderConfig(_Section):
@@ -63,6 +68,9 @@ class ProviderConfig(_Section):
         if value is not None and not _ENV_NAME.match(value):
             raise ValueError("must be the name of an environment variable, such as OPENAI_API_KEY")
         return value
+
+    _base_url = field_validator("base_url")(check_base_url)
+    _globs = field_validator("include", "exclude")(check_globs)
 
     def api_key(self) -> str | None:
         """The key from the environment (never stored anywhere else)."""
@@ -112,6 +120,12 @@ class ScheduleConfig(_Section):
     outbox_interval_seconds: float = Field(default=60, gt=0)
     retention_days: int | None = Field(default=None, ge=1)
     watch: list[str] = Field(default_factory=list)
+
+    @field_validator("poll_cron", "drift_cron")
+    @classmethod
+    def _cron_expression(cls, value: str | None) -> str | None:
+        """A cron expression the daemon could not schedule is a config error, found by `check` too."""
+        return None if value is None else check_cron(value)
 
     # Which prompt variants a new-model event evaluates, for the candidate and the baseline.
     variants: str = "all"
@@ -200,6 +214,10 @@ class Config(_Section):
             if provider not in self.providers:
                 known = ", ".join(sorted(self.providers)) or "none configured"
                 raise ValueError(f"[{key}] '{ref}' names provider '{provider}', not in [providers] ({known})")
+        for price_key in self.pricing:
+            problem = pricing_key_problem(price_key, sorted(self.providers))
+            if problem is not None:
+                raise ValueError(problem)
         return self
 
     @property
@@ -260,8 +278,10 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
 
 
 def parse_config(data: bytes | str, path: Path) -> Config:
-    """Parse and validate; raise ConfigError naming file, key and expectation."""
+    """Parse and validate strictly (a quoted number is an error, not coerced); raise ConfigError naming
+    file, key and expectation. A UTF-8 byte-order mark is skipped (`check` warns about it)."""
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text = text.removeprefix("\ufeff")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -269,7 +289,7 @@ def parse_config(data: bytes | str, path: Path) -> Config:
         raise ConfigError(f"not valid TOML: {exc}", path=str(path), line=line) from None
     _reject_literal_secrets(raw, path, text)
     try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate(raw, strict=True)
     except ValidationError as exc:
         raise ConfigError(_explain(exc), path=str(path)) from None
     for name, provider in config.providers.items():
@@ -288,32 +308,17 @@ def _toml_error_line(message: str) -> int | None:
 
 
 def _reject_literal_secrets(raw: dict[str, Any], path: Path, text: str) -> None:
-    for key_path, key, value in _walk(raw):
-        looks_like_key = isinstance(value, str) and any(p.match(value) for p in _KEY_PATTERNS)
-        named_secret = key in {"api_key", "password", "token", "secret", "key"}
-        if looks_like_key or named_secret:
-            line = next(
-                (i for i, row in enumerate(text.splitlines(), 1) if isinstance(value, str) and value in row),
-                None,
-            )
-            hint = "api_key_env" if "password" not in key else "password_env"
-            raise ConfigError(
-                f"[{key_path}] holds a literal secret; keep keys out of the file and set {hint} "
-                "to the name of an environment variable instead",
-                path=str(path),
-                line=line,
-            )
-
-
-def _walk(node: dict[str, Any], prefix: str = "") -> list[tuple[str, str, Any]]:
-    found: list[tuple[str, str, Any]] = []
-    for key, value in node.items():
-        here = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            found.extend(_walk(value, here))
-        else:
-            found.append((prefix or key, key, value))
-    return found
+    """A ConfigError for the first secret anywhere in the file, showing at most its public prefix."""
+    for found in find_secrets(raw):
+        needle = found.needle
+        line = next((i for i, row in enumerate(text.splitlines(), 1) if needle and needle in row), None)
+        hint = "password_env" if found.is_password else "api_key_env"
+        raise ConfigError(
+            f"[{found.table}] holds a literal secret ({found.where}); keep keys out of the file and set "
+            f"{hint} to the name of an environment variable instead",
+            path=str(path),
+            line=line,
+        )
 
 
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
@@ -373,9 +378,26 @@ def _explain(exc: ValidationError) -> str:
         if err["type"] == "missing":
             messages.append(f"[{key}] is required")
             continue
+        if err["type"] in _NUMBER_TYPES and isinstance(value, str):
+            messages.append(_quoted_number(key, err["msg"], value))
+            continue
         msg = err["msg"].removeprefix("Value error, ")
         if key == "(file)" or (err["type"] == "value_error" and msg.startswith("[")):
             messages.append(msg)
         else:
             messages.append(f"[{key}] {msg} (got {value!r})")
     return "; ".join(messages)
+
+
+# Strict validation's errors for a string where a number or boolean belongs.
+_NUMBER_TYPES = ("int_type", "float_type", "bool_type")
+
+
+def _quoted_number(key: str, msg: str, value: str) -> str:
+    """`max_concurrency = "16"`: say to drop the quotes (TOML strings are never read as numbers)."""
+    name = key.rpartition(".")[2]
+    try:
+        float(value)
+    except ValueError:
+        return f"[{key}] {msg}, not the string {value!r}"
+    return f"[{key}] {msg}, not the string {value!r}: write {name} = {value.strip()} without quotes"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,6 +232,12 @@ def read_sample(obj: Any, source: str) -> RawSample:
     clash = [name for name in RESERVED_VARS if name in variables]
     if clash:
         raise sample_error(f"vars: {clash[0]!r} is reserved (the sample's own {clash[0]}); rename it", source)
+    if _non_finite(target):
+        raise sample_error(
+            "target: NaN or Infinity is not a number any grader can compare (it would score 0); "
+            'write a finite number, or quote it ("NaN") if the answer is that text',
+            source,
+        )
     return RawSample(
         key=_read_key(obj, source),
         source=source,
@@ -242,6 +249,17 @@ def read_sample(obj: Any, source: str) -> RawSample:
         has_id=obj.get("id") is not None,
         request={k: obj[k] for k in REQUEST_KEYS if k in obj},
     )
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a target holds NaN or ±Infinity anywhere (JSON and YAML both accept them)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, list | tuple):
+        return any(_non_finite(v) for v in value)
+    if isinstance(value, dict):
+        return any(_non_finite(v) for v in value.values())
+    return False
 
 
 def _check_keys(obj: dict[str, Any], allowed: Sequence[str], source: str) -> None:

@@ -1,4 +1,4 @@
-"""The schedule: job triggers from the config (crontab translated), the scheduler, and its stored jobs.
+"""The schedule: job triggers from the config (crontab expressions), the scheduler, and its stored jobs.
 
 The scheduler keeps its jobs in the project database, so the schedule survives restarts; an
 unchanged job keeps its stored next run time.
@@ -7,7 +7,7 @@ unchanged job keeps its stored next run time.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, cast
 
 from monitor.core.config import Config, ScheduleConfig
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from apscheduler.job import Job
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.base import BaseTrigger
-    from apscheduler.triggers.cron import CronTrigger
+
+    from monitor.service.crontab import CrontabTrigger
 
 log = logging.getLogger("monitor.daemon")
 
@@ -31,65 +32,22 @@ RETENTION_EVERY_H = 24
 _RUN_AT_START = ("poll", "work", "outbox", "retention")
 
 
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+def cron_trigger(expr: str, zone: tzinfo = UTC) -> CrontabTrigger:
+    """A 5-field crontab expression (minute hour day month weekday, crontab(5) meaning), in UTC by default."""
+    from monitor.service.crontab import CrontabTrigger
 
-
-def _cron_weekdays(field: str) -> str:
-    """A standard cron day-of-week field (0 or 7 = Sunday, names allowed) as APScheduler day names.
-
-    APScheduler numbers days from Monday = 0, so "1" would mean Tuesday to it; explicit names
-    keep the usual crontab meaning ("0 6 * * 1" is Monday 06:00).
-    """
-    if field == "*":
-        return field
-    days: set[int] = set()
-    for part in field.lower().split(","):
-        span, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if span == "*":
-            low, high = 0, 6
-        else:
-            first, _, last = span.partition("-")
-            low = _weekday_number(first)
-            high = _weekday_number(last) if last else (6 if step_text else low)
-            if last and high < low:
-                high += 7
-        if step < 1:
-            raise ValueError(f"bad step in {field!r}")
-        days.update(day % 7 for day in range(low, high + 1, step))
-    return ",".join(_WEEKDAYS[d] for d in sorted(days))
-
-
-def _weekday_number(text: str) -> int:
-    if text in _WEEKDAYS:
-        return _WEEKDAYS.index(text)
-    if text.isdigit() and 0 <= int(text) <= 7:
-        return int(text)
-    raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")
-
-
-def cron_trigger(expr: str) -> CronTrigger:
-    """A 5-field crontab expression (minute hour day month weekday, standard meaning) in UTC."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=_cron_weekdays(weekday), timezone=UTC
-    )
+    return CrontabTrigger(expr, zone)
 
 
 def job_triggers(schedule: ScheduleConfig) -> dict[str, BaseTrigger]:
     """The trigger of every job the config asks for (cron expressions are in UTC)."""
     from apscheduler.triggers.interval import IntervalTrigger
 
-    def cron(key: str, expr: str) -> CronTrigger:
+    def cron(key: str, expr: str) -> CrontabTrigger:
         try:
             return cron_trigger(expr)
         except ValueError as exc:
-            raise ConfigError(f"[schedule] {key} = {expr!r} is not a cron expression: {exc}") from None
+            raise ConfigError(f"[schedule] {key} = {expr!r} {exc}") from None
 
     triggers: dict[str, BaseTrigger] = {}
     if schedule.poll_cron:

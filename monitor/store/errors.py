@@ -7,9 +7,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from monitor.core.config_values import database_url_problem
 from monitor.core.errors import ConfigError, MonitorError
-
-SUPPORTED = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -25,11 +24,11 @@ def sqlite_path(url: str) -> Path | None:
 
 def explain(exc: BaseException, url: str) -> MonitorError | None:
     """The clear error for a database failure `exc` on `url`, or None when it is not one we know."""
-    if isinstance(exc, ArgumentError):
-        return ConfigError(f"[database] url: {_shown(url)!r} is not a database URL (expected {SUPPORTED})")
     backend = _backend(url)
-    if isinstance(exc, NoSuchModuleError | ModuleNotFoundError) and backend not in ("sqlite", "postgresql"):
-        return ConfigError(f"[database] url: unsupported database {backend!r} (expected {SUPPORTED})")
+    unusable = isinstance(exc, ArgumentError | NoSuchModuleError | ModuleNotFoundError)
+    problem = database_url_problem(url) if unusable else None
+    if problem is not None:
+        return ConfigError(problem)
     if isinstance(exc, ModuleNotFoundError) and backend == "postgresql":
         return ConfigError(
             "[database] url is PostgreSQL but its driver is not installed: "

@@ -102,6 +102,9 @@ class ProviderPoll(Base):
     new: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
     returned: Mapped[int] = mapped_column(Integer, default=0)
+    # The list's shape (how many ids, their fingerprint, the include/exclude filter, suspect or not):
+    # how later polls tell a shrunken or widened list from real removals and releases.
+    listing: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class Event(Base):

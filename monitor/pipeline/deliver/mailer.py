@@ -14,6 +14,7 @@ import os
 import random
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -216,12 +217,12 @@ def _claim(db: Database, message_id: int, now: datetime) -> OutboxMessage | None
         return session.get(OutboxMessage, message_id)
 
 
-def _mark_sent(db: Database, message_id: int, note: str | None) -> None:
+def _mark_sent(db: Database, message_id: int, note: str | None, now: datetime) -> None:
     with db.session() as session:
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
-            .values(status="sent", sent_at=datetime.now(UTC), last_error=note)
+            .values(status="sent", sent_at=now, last_error=note)
             .execution_options(synchronize_session=False)
         )
 
@@ -241,18 +242,24 @@ def flush_outbox(
     config: EmailConfig,
     *,
     now: datetime | None = None,
+    clock: Callable[[], datetime] | None = None,
     limit: int = 50,
     ssl_context: ssl.SSLContext | None = None,
 ) -> FlushResult:
-    """Send up to `limit` due messages over one SMTP connection; each success is committed at once."""
-    now = now or datetime.now(UTC)
+    """Send up to `limit` due messages over one SMTP connection; each success is committed at once.
+
+    Every claim, failure and sent time reads the clock when it happens, so a flush longer than
+    CLAIM_LEASE_S still holds each message it sends for a full lease. `clock` defaults to the wall
+    clock, shifted to read `now` at the start when `now` is given.
+    """
+    clock = clock or _clock_from(now)
     result = FlushResult()
     with db.session() as session:
-        due = _due(session, now, limit)
+        due = _due(session, clock(), limit)
     smtp: smtplib.SMTP | None = None
     try:
         for position, message_id in enumerate(due):
-            row = _claim(db, message_id, now)
+            row = _claim(db, message_id, clock())
             if row is None:
                 continue
             try:
@@ -262,17 +269,17 @@ def flush_outbox(
                 error = describe_error(exc, config)
                 # The server is unreachable for every message: record it on each one due now.
                 for other in [message_id, *due[position + 1 :]]:
-                    if other == message_id or _claim(db, other, now) is not None:
-                        _mark_failed(db, other, error, now)
+                    if other == message_id or _claim(db, other, clock()) is not None:
+                        _mark_failed(db, other, error, clock())
                         result.failed += 1
                 result.errors.append(error)
                 break
             outcome = _send(smtp, row, config)
             if outcome.error is None:
-                _mark_sent(db, message_id, outcome.note)
+                _mark_sent(db, message_id, outcome.note, clock())
                 result.sent += 1
             else:
-                _mark_failed(db, message_id, outcome.error, now)
+                _mark_failed(db, message_id, outcome.error, clock())
                 result.failed += 1
                 result.errors.append(f"outbox #{message_id}: {outcome.error}")
                 if outcome.disconnected:
@@ -299,6 +306,14 @@ def flush_outbox(
     if result.sent or result.failed:
         log.info("outbox: %d sent, %d failed, %d pending", result.sent, result.failed, result.pending)
     return result
+
+
+def _clock_from(start: datetime | None) -> Callable[[], datetime]:
+    """The wall clock in UTC; with `start`, shifted so that it reads `start` now and then moves on."""
+    if start is None:
+        return lambda: datetime.now(UTC)
+    offset = start - datetime.now(UTC)
+    return lambda: datetime.now(UTC) + offset
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,8 @@ class ModelDiff:
 
     bootstrap: bool
     new: list[ModelInfo] = field(default_factory=list)
+    # Stored like new models, but only a widened include/exclude brought them in: no new-model event.
+    watched: list[ModelInfo] = field(default_factory=list)
     returned: list[StoredModel] = field(default_factory=list)
     removed: list[StoredModel] = field(default_factory=list)
     missing: list[StoredModel] = field(default_factory=list)
@@ -73,22 +75,31 @@ def _deprecation_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, 
 
 
 def diff_models(
-    rows: Sequence[StoredModel], kept: Sequence[ModelInfo], listed_ids: set[str], bootstrap: bool
+    rows: Sequence[StoredModel],
+    kept: Sequence[ModelInfo],
+    listed_ids: set[str],
+    bootstrap: bool,
+    *,
+    watched: Collection[str] = (),
+    removal_polls: int = REMOVAL_POLLS,
 ) -> ModelDiff:
     """Compare the stored rows of one provider with a complete, successful list.
 
     A row counts as present when the provider listed its id at all (even if include/exclude now
     filter it out): only what the provider stopped listing goes missing, and only after
-    REMOVAL_POLLS consecutive complete polls is it removed.
+    `removal_polls` consecutive complete polls is it removed. Unknown ids in `watched` are stored
+    as now watched, not as new models.
     """
     diff = ModelDiff(bootstrap=bootstrap)
     existing = {row.model_id: row for row in rows}
     infos = {info.id: info for info in kept}
-    diff.new = [info for info in kept if info.id not in existing]
+    unknown = [info for info in kept if info.id not in existing]
+    diff.new = [info for info in unknown if info.id not in watched]
+    diff.watched = [info for info in unknown if info.id in watched]
     for row in rows:
         if row.model_id not in listed_ids:
             if row.removed_at is None:
-                (diff.removed if row.missing_polls + 1 >= REMOVAL_POLLS else diff.missing).append(row)
+                (diff.removed if row.missing_polls + 1 >= removal_polls else diff.missing).append(row)
             continue
         diff.seen_ids.append(row.id)
         if row.removed_at is not None:

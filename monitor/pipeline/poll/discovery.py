@@ -85,7 +85,7 @@ def _log_outcome(outcome: ProviderOutcome, dry_run: bool) -> None:
         log.warning("%s%s: poll failed (%s): %s", prefix, outcome.name, outcome.error_kind, outcome.error)
         return
     log.info(
-        "%s%s: %d chat models of %d listed; %d new, %d removed, %d returned%s",
+        "%s%s: %d chat models of %d listed; %d new, %d removed, %d returned, %d now watched%s",
         prefix,
         outcome.name,
         outcome.listed,
@@ -93,5 +93,6 @@ def _log_outcome(outcome: ProviderOutcome, dry_run: bool) -> None:
         len(outcome.new),
         len(outcome.removed),
         len(outcome.returned),
+        len(outcome.watched),
         " (first poll: recorded, nothing queued)" if outcome.bootstrap else "",
     )

@@ -7,11 +7,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from monitor.core.errors import MonitorError
-from monitor.pipeline.poll.diff import DEPRECATION_FIELDS, STORED_COLUMNS, ModelDiff, StoredModel, diff_models
+from monitor.pipeline.poll.diff import (
+    DEPRECATION_FIELDS,
+    REMOVAL_POLLS,
+    STORED_COLUMNS,
+    ModelDiff,
+    StoredModel,
+    diff_models,
+)
+from monitor.pipeline.poll.trust import CONFIRM_POLLS, confirms, listing_record, now_watched, suspect_reason
 from monitor.store.tables import Event, Model, ProviderPoll, utcnow
 
 if TYPE_CHECKING:
@@ -38,6 +46,7 @@ class ProviderOutcome:
     removed: list[str] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)
     deprecation_changed: list[str] = field(default_factory=list)
+    watched: list[str] = field(default_factory=list)
     bootstrap: bool = False
     seconds: float = 0.0
 
@@ -45,7 +54,7 @@ class ProviderOutcome:
 def apply_diff(session: Session, name: str, diff: ModelDiff, now: datetime) -> ProviderOutcome:
     """Write one provider's diff, rows and events, in `session` (the queue turns events into runs)."""
     outcome = ProviderOutcome(name=name, ok=True, bootstrap=diff.bootstrap)
-    if diff.new:
+    if diff.new or diff.watched:
         session.execute(
             insert(Model),
             [
@@ -60,10 +69,11 @@ def apply_diff(session: Session, name: str, diff: ModelDiff, now: datetime) -> P
                     "missing_polls": 0,
                     "raw": info.raw,
                 }
-                for info in diff.new
+                for info in [*diff.new, *diff.watched]
             ],
         )
     outcome.new = [info.id for info in diff.new]
+    outcome.watched = [info.id for info in diff.watched]
     events: list[Event] = []
     if not diff.bootstrap:
         for info in diff.new:
@@ -151,16 +161,38 @@ def _update_where_id_in(session: Session, ids: list[int], **values: Any) -> None
 
 
 def _is_bootstrap(session: Session, name: str, rows: Sequence[StoredModel]) -> bool:
-    """The first successful poll of a provider: no stored models and no earlier successful poll."""
+    """The first list of a provider: no stored models and no earlier successful poll that listed any.
+
+    An earlier poll that kept nothing, or got an empty list, says nothing of what is new: the
+    next list is recorded as it is, not queued. (A poll from before `listing` was kept counts.)
+    """
     if rows:
         return False
     earlier = session.scalar(
-        select(ProviderPoll.id).where(ProviderPoll.provider == name, ProviderPoll.ok.is_(True)).limit(1)
+        select(ProviderPoll.id)
+        .where(
+            ProviderPoll.provider == name,
+            ProviderPoll.ok.is_(True),
+            or_(ProviderPoll.listing.is_(None), ProviderPoll.listing["listed_total"].as_integer() > 0),
+        )
+        .limit(1)
     )
     return earlier is None
 
 
-def _poll_row(listing: Listing, outcome: ProviderOutcome) -> ProviderPoll:
+def _listings(session: Session, name: str, *, applied: bool, limit: int) -> list[dict[str, Any]]:
+    """The `listing` of the provider's latest polls that got a list (newest first); `applied`: ok ones."""
+    query = select(ProviderPoll.listing).where(
+        ProviderPoll.provider == name, ProviderPoll.listing.is_not(None)
+    )
+    if applied:
+        query = query.where(ProviderPoll.ok.is_(True))
+    return [row for row in session.scalars(query.order_by(ProviderPoll.id.desc()).limit(limit)) if row]
+
+
+def _poll_row(
+    listing: Listing, outcome: ProviderOutcome, shape: dict[str, Any] | None = None
+) -> ProviderPoll:
     return ProviderPoll(
         provider=listing.name,
         started_at=listing.started_at,
@@ -171,6 +203,7 @@ def _poll_row(listing: Listing, outcome: ProviderOutcome) -> ProviderPoll:
         new=len(outcome.new) if not outcome.bootstrap else 0,
         removed=len(outcome.removed),
         returned=len(outcome.returned),
+        listing=shape,
     )
 
 
@@ -187,14 +220,21 @@ def record_listing(
     )
     if listing.ok and dry_run:
         with db.sessionmaker() as session:
-            outcome = _dry_outcome(listing.name, _diff_for(session, listing))
-        return _with_counts(outcome, listing)
+            diff, suspect, _shape = _assess(session, config, listing)
+        if suspect is not None:
+            failed.error, failed.error_kind = suspect, "suspect"
+            return _with_counts(failed, listing)
+        return _with_counts(_dry_outcome(listing.name, diff), listing)
     if listing.ok:
         try:
             with db.session() as session:
-                diff = _diff_for(session, listing)
+                diff, suspect, shape = _assess(session, config, listing)
+                if suspect is not None:
+                    failed.error, failed.error_kind = suspect, "suspect"
+                    session.add(_poll_row(listing, _with_counts(failed, listing), shape))
+                    return failed
                 outcome = _with_counts(apply_diff(session, listing.name, diff, utcnow()), listing)
-                session.add(_poll_row(listing, outcome))
+                session.add(_poll_row(listing, outcome, shape))
             return outcome
         except IntegrityError:
             failed.error = "another poll recorded the same models at the same time; nothing written"
@@ -207,12 +247,34 @@ def record_listing(
     return failed
 
 
-def _diff_for(session: Session, listing: Listing) -> ModelDiff:
+def _assess(
+    session: Session, config: Config, listing: Listing
+) -> tuple[ModelDiff, str | None, dict[str, Any]]:
+    """The listing's diff, why it is suspect (None: it is believed) and its `provider_polls.listing`."""
     rows = [
         StoredModel(*row)
         for row in session.execute(select(*STORED_COLUMNS).where(Model.provider == listing.name))
     ]
-    return diff_models(rows, listing.kept, listing.listed_ids, _is_bootstrap(session, listing.name, rows))
+    cfg = config.providers[listing.name]
+    suspect = suspect_reason(rows, listing.listed_ids)
+    recent = _listings(session, listing.name, applied=False, limit=CONFIRM_POLLS - 1)
+    confirmed = suspect is not None and confirms(recent, listing.listed_ids)
+    if confirmed:
+        suspect = None
+    stored = {row.model_id for row in rows}
+    applied = _listings(session, listing.name, applied=True, limit=1)
+    watched = now_watched(
+        cfg, (info.id for info in listing.kept if info.id not in stored), applied[0] if applied else None
+    )
+    diff = diff_models(
+        rows,
+        listing.kept,
+        listing.listed_ids,
+        _is_bootstrap(session, listing.name, rows),
+        watched=watched,
+        removal_polls=1 if confirmed else REMOVAL_POLLS,
+    )
+    return diff, suspect, listing_record(cfg, listing.listed_ids, suspect=suspect is not None)
 
 
 def _with_counts(outcome: ProviderOutcome, listing: Listing) -> ProviderOutcome:
@@ -230,5 +292,6 @@ def _dry_outcome(name: str, diff: ModelDiff) -> ProviderOutcome:
         new=[info.id for info in diff.new],
         removed=[row.model_id for row in diff.removed],
         returned=[row.model_id for row in diff.returned],
+        watched=[info.id for info in diff.watched],
         deprecation_changed=[row.model_id for row, _, changes in diff.changed if changes],
     )

@@ -53,6 +53,33 @@ def inside(root: Path, relative: str | Path) -> Path:
     return target
 
 
+def directory_problem(directory: Path) -> str | None:
+    """Why reports cannot be written under `directory`, or None; probes leave nothing behind."""
+    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if existing is None:
+        return None
+    fix = "make it writable or set [reports] directory in monitor.toml to a writable folder"
+    if not existing.is_dir():
+        return (
+            f"reports directory {directory} cannot be created: {existing} is a file, not a directory; {fix}"
+        )
+    try:
+        with tempfile.TemporaryFile(prefix=".probe-", dir=existing):
+            pass
+    except OSError as exc:
+        where = "is" if existing == directory else f"cannot be created: {existing} is"
+        return f"reports directory {directory} {where} not writable ({exc.strerror}); {fix}"
+    return None
+
+
+def directory_error(directory: Path, exc: OSError) -> MonitorError:
+    """The one-line error for a report write under `directory` that failed with `exc`."""
+    problem = directory_problem(directory)
+    if problem is None:
+        problem = f"cannot write reports in {directory}: {exc.strerror} ({exc.filename}); make it writable"
+    return MonitorError(problem)
+
+
 def write_atomic(path: Path, data: bytes) -> bool:
     """Write `data` to `path` through a temporary file and os.replace; False when it was already equal."""
     try:

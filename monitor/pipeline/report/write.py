@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from monitor.pipeline.report.files import inside, write_atomic
+from monitor.pipeline.report.files import directory_error, inside, write_atomic
 from monitor.pipeline.report.queries import (
     REPORTABLE_STATUSES,
     build_event_report,
@@ -40,8 +40,12 @@ def _record(session: Session, kind: str, path: str, event_id: int | None, run_id
 
 
 def _write(config: Config, relative: str, html: str) -> Path:
+    """Write one report; a directory that cannot be written is a MonitorError naming it, not a traceback."""
     path = inside(config.reports_dir, relative)
-    write_atomic(path, html.encode("utf-8"))
+    try:
+        write_atomic(path, html.encode("utf-8"))
+    except OSError as exc:
+        raise directory_error(config.reports_dir, exc) from None
     return path
 
 

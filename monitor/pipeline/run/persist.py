@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,10 +19,32 @@ FLUSH_ROWS = 100
 HEARTBEAT_INTERVAL_S = 10.0
 # Rows waiting for the writer; a full queue holds the workers back instead of growing without bound.
 QUEUE_ROWS = 4 * FLUSH_ROWS
+# What no database text holds: NUL (PostgreSQL refuses it) and lone surrogates (not encodable as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """`value` with every unstorable character in its strings (keys too) as the escape reports show."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(_escape, value)
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def insert_results(db: Database, rows: list[dict[str, Any]]) -> None:
-    """Insert result rows in one statement, skipping any (run, sample, repeat) already stored."""
+    """Insert result rows in one statement, skipping any (run, sample, repeat) already stored.
+
+    Model output reaches text and JSON columns only through `storable`: one NUL in one answer
+    would otherwise fail the whole batch on PostgreSQL.
+    """
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -35,7 +58,7 @@ def insert_results(db: Database, rows: list[dict[str, Any]]) -> None:
     else:
         raise MonitorError(f"unsupported database dialect {db.engine.dialect.name}")
     with db.engine.begin() as conn:
-        conn.execute(stmt, rows)
+        conn.execute(stmt, [storable(row) for row in rows])
 
 
 class ResultWriter:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 
 from monitor.core.config import Config
 from monitor.core.errors import MonitorError
+from monitor.core.logs import configured_secrets
 from monitor.pipeline.queue import claim_next_run
 from monitor.pipeline.run.engine import RunExecution
 from monitor.pipeline.run.guard import guard_run
@@ -19,6 +20,7 @@ from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.rebuild import resolve_suite_spec
 from monitor.pipeline.run.totals import RunSummary, finish_run, summarize_run
 from monitor.providers.base import LearnsEndpoints, Provider
+from monitor.providers.http import redact
 from monitor.providers.limits import limiter_for
 from monitor.store.db import Database
 from monitor.store.statuses import ANSWER_ERROR_KINDS
@@ -174,7 +176,9 @@ async def execute_run(
             db,
             run_id,
             status,
-            None if status == "interrupted" else f"{type(exc).__name__}: {exc}",
+            None
+            if status == "interrupted"
+            else redact(f"{type(exc).__name__}: {exc}", configured_secrets(config)),
         )
         raise
     finally:
