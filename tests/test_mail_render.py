@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -44,19 +45,16 @@ def text_of(message: EmailMessage) -> str:
     return cast(EmailMessage, part).get_content()
 
 
-def test_event_email_is_text_and_html_alternatives_with_the_chart_attached_by_cid():
+def test_event_email_is_text_and_html_alternatives_with_the_scores_drawn_as_html_bars():
     message = reparsed(build_event_email(config_with_email(), event_comparison(), report_path=None))
 
     assert message.get_content_type() == "multipart/alternative"
-    plain, related = list(message.iter_parts())
+    plain, html = list(message.iter_parts())
     assert plain.get_content_type() == "text/plain"
-    assert related.get_content_type() == "multipart/related"
-    html, image = list(cast(EmailMessage, related).iter_parts())
     assert html.get_content_type() == "text/html"
-    assert image.get_content_type() == "image/png"
-    cid = str(image["Content-ID"]).strip("<>")
-    assert f'src="cid:{cid}"' in cast(EmailMessage, html).get_content()
-    assert cast(EmailMessage, image).get_content().startswith(b"\x89PNG\r\n\x1a\n")
+    body = cast(EmailMessage, html).get_content()
+    assert "<img" not in body and "cid:" not in body
+    assert 'width="86%" style="width:86%;height:14px;' in body
 
 
 def test_subject_names_the_model_and_how_many_suites_it_is_better_on():
@@ -128,13 +126,20 @@ def test_huge_answers_and_control_characters_are_bounded_and_stripped():
     assert "Aevil[31m" in html
 
 
-def test_html_part_is_email_safe_tables_and_inline_styles_only():
+def test_html_part_is_email_safe_tables_and_inline_styles_with_one_narrow_screen_media_query():
     html = html_of(reparsed(build_event_email(config_with_email(), event_comparison(), report_path=None)))
 
     lowered = html.lower()
     assert "<table" in lowered and 'style="' in lowered
-    for forbidden in ("<style", "class=", "<svg", "<script", "<link", "javascript:"):
+    [style] = re.findall(r"<style>(.*?)</style>", lowered, re.S)
+    assert style.strip().startswith("@media only screen and (max-width: 480px) {")
+    assert style.count("@media") == 1 and "@import" not in style and "url(" not in style
+    for forbidden in ("<svg", "<script", "<link", "javascript:", "<img"):
         assert forbidden not in lowered
+    # Without the media query (clients that drop <style>) every element still has its inline style.
+    assert set(re.findall(r'class="([^"]*)"', lowered)) == {"mm-outer", "mm-pad", "mm-metric", "mm-secondary"}
+    for tag in re.findall(r"<[a-z][^>]*class=[^>]*>", lowered):
+        assert 'style="' in tag, tag
 
 
 def test_text_part_has_headline_per_suite_lines_flip_counts_and_report_path(tmp_path):

@@ -49,7 +49,7 @@ def report_command(
 @pass_app
 def serve_command(app: AppContext, host: str, port: int) -> None:
     """Serve the reports directory read-only over HTTP until interrupted."""
-    from monitor.service.serve import is_loopback, make_server, server_url
+    from monitor.service.serve import is_loopback, make_server, serve_until_stopped, server_url
 
     root = app.config.reports_dir
     if not root.is_dir():
@@ -62,9 +62,5 @@ def serve_command(app: AppContext, host: str, port: int) -> None:
         err_console.print(f"[yellow]warning:[/] serving on {host}: reachable from other machines")
     click.echo(f"Serving {root} at {server_url(server)}")
     sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    stopped_by = serve_until_stopped(server)
+    err_console.print(f"{stopped_by} received: stopped serving {root}", highlight=False)

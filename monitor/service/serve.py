@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import mimetypes
 import posixpath
+import signal
 import socket
+import threading
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import FrameType
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
@@ -124,6 +127,31 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000) -> Thread
     handler = partial(ReportRequestHandler, root=root.resolve())
     server_class = ReportServer6 if ":" in host else ReportServer
     return server_class((host, port), handler)
+
+
+def serve_until_stopped(server: ThreadingHTTPServer) -> str:
+    """Serve until SIGTERM or SIGINT, then close the socket; returns the signal's name (a clean stop).
+
+    The handler asks `shutdown()` from another thread, since it blocks until `serve_forever()`
+    (running in this thread) has returned; the previous handlers are restored afterwards.
+    """
+    received: list[str] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        if not received:
+            received.append(signal.Signals(signum).name)
+            threading.Thread(target=server.shutdown, name="serve-shutdown", daemon=True).start()
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        server.serve_forever()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        server.server_close()
+    name = received[0] if received else "shutdown"
+    log.info("%s received: stopped serving %s", name, server_url(server))
+    return name
 
 
 def is_loopback(host: str) -> bool:

@@ -1,8 +1,9 @@
-"""Build the e-mail for an event: a plain-text part and an e-mail-safe HTML part with a PNG chart by cid."""
+"""Build the e-mail for an event: a plain-text part and an e-mail-safe HTML part with score bars."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,18 +12,20 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup, escape
 
 from monitor.core.errors import ConfigError
 from monitor.pipeline.compare.wording import VERDICT_CLASS, verdict_lines
-from monitor.pipeline.deliver.chart_png import (
+from monitor.pipeline.deliver.chart_html import (
     BASELINE_COLOR,
     CANDIDATE_COLOR,
-    Bar,
-    BarGroup,
-    Series,
-    png_size,
-    score_bars_png,
+    TRACK_COLOR,
+    WHISKER_COLOR,
+    ScoreBar,
+    ScoreGroup,
+    score_bar,
 )
 from monitor.pipeline.report.render import TEMPLATES_DIR
 from monitor.pipeline.report.variants import variant_tables
@@ -40,10 +43,11 @@ if TYPE_CHECKING:
 MODEL_IN_SUBJECT_MAX = 100
 SUBJECT_MAX = 250
 FLIPPED_SHOWN = 5
-CHART_SCALE = 2  # device pixels per CSS pixel: sharp on high-density screens
 FLIPPED_TEXT_MAX = 400
 VERDICT_COLORS = {"better": "#1e7a3c", "worse": "#b3261e", "errors": "#8a5a00"}
 VERDICT_BACKGROUNDS = {"better": "#e3f1e7", "worse": "#fbe6e4", "errors": "#fdf1dc", "small": "#fdf1dc"}
+# Where an id may wrap; markupsafe's entities (&lt; &#34; ...) contain none of these characters.
+_BREAK_AFTER = re.compile(r"([-:/.])")
 KIND_TITLES = {
     "new_model": "New model",
     "returned_model": "Model returned",
@@ -69,6 +73,15 @@ def clean_text(value: str, limit: int, *, keep_newlines: bool = False) -> str:
     if not keep_newlines:
         text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def breakable(value: object) -> Markup:
+    """`value` HTML-escaped, with <wbr> after each '-', ':', '/' and '.': a long id wraps only there.
+
+    Narrow screens then wrap `anthropic:claude-sonnet-4-5` between its parts instead of scrolling
+    sideways or breaking a word mid-way (`word-break: break-all`).
+    """
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(value))))
 
 
 def parse_address(value: str, *, key: str) -> Address:
@@ -311,29 +324,34 @@ def _suite_view(suite: SuiteComparison) -> SuiteView:
     )
 
 
-def event_chart_png(comparison: EventComparison) -> bytes:
-    """Candidate vs baseline score per suite, with 95% interval whiskers."""
+def event_score_groups(comparison: EventComparison) -> list[ScoreGroup]:
+    """Candidate and baseline score per suite as labelled bars with 95% intervals (for the HTML part)."""
 
-    def bar(stats: RunStats | None) -> Bar | None:
-        if stats is None or stats.score.mean is None:
-            return None
+    def bar(role: str, stats: RunStats, color: str) -> ScoreBar:
         ci = stats.score.ci
-        return Bar(stats.score.mean, ci.low if ci else None, ci.high if ci else None)
+        return score_bar(
+            role,
+            clean_text(stats.model_key, 200),
+            stats.score.mean,
+            ci.low if ci else None,
+            ci.high if ci else None,
+            color=color,
+        )
 
-    groups = [BarGroup(s.suite, (bar(s.candidate), bar(s.baseline))) for s in comparison.suites]
-    baselines = ", ".join(comparison.baselines) or "none"
-    series = [
-        Series(f"candidate {comparison.candidate}", CANDIDATE_COLOR),
-        Series(f"baseline {baselines}", BASELINE_COLOR),
-    ]
-    return score_bars_png(groups, series, scale=CHART_SCALE)
+    groups = []
+    for suite in comparison.suites:
+        bars = [bar("candidate", suite.candidate, CANDIDATE_COLOR)]
+        if suite.baseline is not None:
+            bars.append(bar("baseline", suite.baseline, BASELINE_COLOR))
+        groups.append(ScoreGroup(clean_text(suite.suite, 200), bars))
+    return groups
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",)),
         undefined=StrictUndefined,
@@ -341,6 +359,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["breakable"] = breakable
+    return env
 
 
 def build_event_email(
@@ -350,13 +370,10 @@ def build_event_email(
     report_path: Path | None,
     event_kind: str = "new_model",
 ) -> EmailMessage:
-    """multipart/alternative: text/plain, then multipart/related (text/html + the chart PNG by cid)."""
+    """multipart/alternative: text/plain, then text/html (tables, inline styles, bars as cell widths)."""
     if config.email is None:
         raise ConfigError("[email] is not configured in the config file")
     message = new_message(config.email, event_subject(comparison, event_kind))
-    chart = event_chart_png(comparison)
-    chart_width, chart_height = png_size(chart)
-    chart_cid = make_msgid(domain=message_addresses(config.email)[0].domain)
     context = {
         "title": KIND_TITLES.get(event_kind, "Event"),
         "subject": str(message["Subject"]),
@@ -372,17 +389,10 @@ def build_event_email(
         "suites": [_suite_view(s) for s in comparison.suites],
         "variants": variant_tables(comparison),
         "report_path": str(report_path) if report_path is not None else None,
-        "chart_cid": chart_cid[1:-1],
-        "chart_width": chart_width // CHART_SCALE,
-        "chart_height": chart_height // CHART_SCALE,
+        "score_groups": event_score_groups(comparison),
+        "colors": {"track": TRACK_COLOR, "whisker": WHISKER_COLOR},
     }
     env = _environment()
     message.set_content(env.get_template("email_event.txt.j2").render(context))
     message.add_alternative(env.get_template("email_event.html.j2").render(context), subtype="html")
-    html_part = cast(
-        EmailMessage, next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
-    )
-    html_part.add_related(
-        chart, maintype="image", subtype="png", cid=chart_cid, disposition="inline", filename="scores.png"
-    )
     return message

@@ -23,6 +23,7 @@ from monitor.pipeline.report.views import (
     EventInfo,
     EventReport,
     GradeLine,
+    HistoryRow,
     IndexReport,
     ReportLink,
     RunLine,
@@ -298,6 +299,7 @@ def _board(session: Session, config: Config, name: str, colors: dict[str, str]) 
                 ChartPoint(
                     when=r.finished_at or r.created_at,
                     score=float(r.score or 0.0),
+                    value=fmt_pct(r.score),
                     label=f"{key} · {fmt_pct(r.score)} · version {r.suite.version[:12]} · "
                     f"{fmt_time(r.finished_at or r.created_at)}",
                 )
@@ -319,6 +321,14 @@ def _board(session: Session, config: Config, name: str, colors: dict[str, str]) 
         rows=rows,
         chart=line_chart(series, f"Score history on {name}"),
         legend=[(s.name, s.color) for s in series],
+        history=[
+            HistoryRow(_run_line(r), colors[r.model_key])
+            for r in sorted(
+                (r for runs in history.values() for r in runs),
+                key=lambda r: (r.finished_at or r.created_at, r.id),
+                reverse=True,
+            )
+        ],
         older_versions=len([v for v in versions if v.id != current.id and v.id in with_runs]),
     )
 

@@ -140,8 +140,16 @@ class BoardRow:
 
 
 @dataclass
+class HistoryRow:
+    """One finished run in a suite's score history table, with its model's chart colour."""
+
+    run: RunLine
+    color: str
+
+
+@dataclass
 class SuiteBoard:
-    """One suite's leaderboard (latest version with finished runs) and its score-history chart."""
+    """One suite's leaderboard (latest version with finished runs), its score-history chart and table."""
 
     name: str
     version: str
@@ -151,6 +159,7 @@ class SuiteBoard:
     chart: Markup
     legend: list[tuple[str, str]]
     older_versions: int
+    history: list[HistoryRow] = field(default_factory=list)
 
 
 @dataclass
