@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from monitor.pipeline.queue import claim_next_run, claim_run, heartbeat, holder_is_dead, new_worker_id
 from monitor.store.db import Database
+from monitor.store.holders import hold
 from monitor.store.tables import Run, Suite, utcnow
+from tests.holder_helpers import dead_holder
 
 
 def _suite(db: Database) -> int:
@@ -110,15 +112,16 @@ def test_an_interrupted_scheduled_run_is_claimed_again(any_db: Database) -> None
 
 def test_resume_claims_a_run_whose_local_holder_process_is_gone(db: Database) -> None:
     suite_id = _suite(db)
-    host_and_dead_pid = new_worker_id().rsplit(":", 2)[0] + ":999999999:abcd"
-    assert holder_is_dead(host_and_dead_pid)
-    run_id = _run(db, suite_id, status="running", claimed_by=host_and_dead_pid, heartbeat_at=utcnow())
+    gone = dead_holder(db, new_worker_id())
+    assert holder_is_dead(db, gone)
+    run_id = _run(db, suite_id, status="running", claimed_by=gone, heartbeat_at=utcnow())
     assert claim_run(db, run_id, "me")
 
 
 def test_resume_refuses_a_run_held_by_a_live_worker(db: Database) -> None:
     suite_id = _suite(db)
     live = new_worker_id()
-    assert not holder_is_dead(live)
+    hold(db.engine.url, live)
+    assert not holder_is_dead(db, live)
     run_id = _run(db, suite_id, status="running", claimed_by=live, heartbeat_at=utcnow())
     assert not claim_run(db, run_id, "me")

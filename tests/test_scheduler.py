@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import pickle
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from monitor.service.status import collect_status
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Result, Run
 from tests.factories import add_run, add_suite, make_config
+from tests.holder_helpers import dead_holder
 
 NOW = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # a Wednesday
 
@@ -167,16 +166,10 @@ def test_retention_blanks_old_outputs_and_keeps_scores(database: Database) -> No
     assert all(r.output for r in new_rows)
 
 
-def dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
 def test_runs_of_a_dead_local_worker_become_resumable_at_start(database: Database) -> None:
     host = socket.gethostname()
     holders = {
-        "dead": f"{host}:{dead_pid()}:abc",
+        "dead": dead_holder(database, f"{host}:99999:abc"),
         "alive": f"{host}:{os.getpid()}:abc",
         "remote": "elsewhere:1:abc",
         "me": "me-worker",

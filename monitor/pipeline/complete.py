@@ -55,6 +55,7 @@ def complete_events(db: Database, config: Config) -> list[int]:
     """Report every finished event once (report files, index, e-mail); returns the ids reported now.
 
     A failure on one event is logged and the others still complete; it is retried on the next call.
+    The daemon calls this only while it leads (workers never do), so the files land where `serve` reads.
     """
     with db.session() as session:
         ids = pending_event_ids(session)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from monitor.core.config import Config
 from monitor.core.errors import MonitorError
 from monitor.providers.registry import cannot_call
 from monitor.store.db import Database
+from monitor.store.holders import Holder, hold, holder_state
 from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Run, utcnow
 
@@ -33,25 +34,19 @@ log = logging.getLogger(__name__)
 
 
 def new_worker_id() -> str:
-    """host:pid:random — unique per process, and tells `resume` whether a local holder is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """host:pid:random: unique per process; host and pid are for display, the random part keeps it unique."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
 
 
-def holder_is_dead(worker_id: str | None) -> bool:
-    """True when `worker_id` names a process on this host that no longer exists."""
+def holder_is_dead(db: Database, worker_id: str | None) -> bool:
+    """True only when this machine proves the claim's holder dead (its lock file here is free).
+
+    A holder on another host, or in a container that shares our host name but not our runtime
+    directory, is never dead here: its runs wait for their heartbeat to go stale.
+    """
     if not worker_id:
         return True
-    host, _, rest = worker_id.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return holder_state(db.engine.url, worker_id) is Holder.DEAD
 
 
 def _default_suites(config: Config, variant: str | None) -> list[SuiteSpec]:
@@ -161,6 +156,8 @@ def enqueue_runs(
     runs are created already running for that worker (a manual `eval` executes them itself)."""
     from monitor.evals.register import register_suite
 
+    if claimed_by:
+        hold(session.get_bind().engine.url, claimed_by)
     variant = config.schedule.variants if trigger == "new_model" else None
     specs = suites if suites is not None else _default_suites(config, variant)
     now = utcnow()
@@ -236,7 +233,9 @@ def claim_next_run(
     Claimable: queued; interrupted scheduled runs (a stopped daemon's); running runs whose heartbeat is
     older than `stale_after_s` (a dead worker's). PostgreSQL locks the row with FOR UPDATE SKIP LOCKED;
     SQLite, which has one writer at a time, uses a compare-and-set UPDATE checked by its row count.
+    This process holds `worker_id`'s lock file first, so other processes here can tell it alive.
     """
+    hold(db.engine.url, worker_id)
     if db.engine.dialect.name == "postgresql":
         with db.session() as session:
             run_id = session.scalar(
@@ -269,12 +268,13 @@ def claim_run(
     db: Database, run_id: int, worker_id: str, *, stale_after_s: float = DEFAULT_STALE_AFTER_S
 ) -> bool:
     """Claim one given run to resume it: queued, interrupted, failed, skipped or done with errors, or
-    running under a dead or stale holder."""
+    running under a stale holder or one this machine proves dead."""
+    hold(db.engine.url, worker_id)
     with db.session() as session:
         holder = session.scalar(select(Run.claimed_by).where(Run.id == run_id))
         resumable_statuses = ("queued", "interrupted", "failed", "skipped", "done_with_errors")
         options = [Run.status.in_(resumable_statuses), _claimable(stale_after_s)]
-        if holder_is_dead(holder):
+        if holder_is_dead(db, holder):
             options.append(and_(Run.status == "running", Run.claimed_by == holder))
         resumable = or_(*options)
         return _compare_and_claim(session, run_id, worker_id, resumable)

@@ -66,17 +66,19 @@ class DaemonOptions:
 def release_dead_local_runs(db: Database, worker_id: str) -> int:
     """Mark `interrupted` the running runs whose worker is gone, so they resume at once.
 
-    Gone: a process on this host that no longer exists, or this very worker id from an earlier
-    life (a worker id names one live process; a daemon that is just starting holds no run yet).
-    Other runs wait for their heartbeat to go stale.
+    Gone: a holder this machine proves dead (its lock file here is free, see `store.holders`), or
+    this very worker id from an earlier life (a worker id names one live process; a daemon that is
+    just starting holds no run yet). Other runs wait for their heartbeat to go stale; the dead
+    holders' lock files are deleted once their runs are released.
     """
     from monitor.pipeline.queue import holder_is_dead
+    from monitor.store.holders import forget_dead
 
     released = 0
     with db.session() as session:
         running = session.execute(select(Run.id, Run.claimed_by).where(Run.status == "running")).all()
         for run_id, holder in running:
-            if holder and (holder == worker_id or holder_is_dead(holder)):
+            if holder and (holder == worker_id or holder_is_dead(db, holder)):
                 result = session.execute(
                     update(Run)
                     .where(Run.id == run_id, Run.status == "running", Run.claimed_by == holder)
@@ -84,6 +86,7 @@ def release_dead_local_runs(db: Database, worker_id: str) -> int:
                     .execution_options(synchronize_session=False)
                 )
                 released += int(getattr(result, "rowcount", 0) or 0)
+    forget_dead(db.engine.url)
     return released
 
 

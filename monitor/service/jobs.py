@@ -147,7 +147,7 @@ def _poll(rt: Runtime) -> None:
 
 
 def work_job() -> None:
-    """Evaluate queued runs one at a time until none is left (or the daemon stops), then report events."""
+    """Evaluate queued runs one at a time until none is left (or the daemon stops), reporting events."""
     _run_job("work", _work)
 
 
@@ -157,6 +157,15 @@ def _work(rt: Runtime) -> None:
         log.info("work: %d run(s) finished", done)
     if rt.stopping.is_set():
         return
+    _report(rt)
+
+
+def _report(rt: Runtime) -> None:
+    """Report the finished events, whoever ran their runs: only the leader writes report files.
+
+    Workers (maybe on other hosts, with other disks) only evaluate, so every report lands in the
+    leader's reports directory, the one `serve` serves; completion stays exactly once (complete.py).
+    """
     from monitor.pipeline.complete import complete_events
 
     reported = complete_events(rt.db, rt.config)
@@ -182,6 +191,8 @@ async def _work_until_empty(rt: Runtime) -> int:
             if summary is None:
                 break
             finished += 1
+            if not stop.is_set():
+                await asyncio.to_thread(_report, rt)  # an event a worker finished need not wait for our queue
             score = "n/a" if summary.score is None else f"{summary.score:.3f}"
             log.info(
                 "run %d %s on %s: %s, score %s, %d passed, %d failed, %d errored",

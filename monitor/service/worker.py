@@ -1,7 +1,8 @@
 """An extra evaluation worker: claims queued runs next to the leader daemon, without a scheduler.
 
-Claims are atomic (see runqueue), so any number of workers and the leader can share one queue;
-a worker also completes finished events, which is safe because completion is exactly once.
+Claims are atomic (see pipeline.queue), so any number of workers and the leader can share one
+queue. A worker only evaluates: it may run on another host, so reporting finished events (report
+files, index, e-mail) is left to the leader daemon, whose reports directory is the one `serve` serves.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ log = logging.getLogger("monitor.worker")
 async def work_loop(
     db: Database, config: Config, *, worker_id: str, idle_s: float, stop: asyncio.Event
 ) -> int:
-    """Evaluate runs until `stop` is set, waiting `idle_s` when the queue is empty; returns runs finished."""
-    from monitor.pipeline.complete import complete_events
+    """Evaluate runs until `stop` is set, waiting `idle_s` when the queue is empty; returns runs finished.
+
+    Finished events are not reported here: the leader's work job reports them (see the module doc).
+    """
     from monitor.pipeline.run.work import work_once
 
     finished = 0
@@ -38,10 +41,6 @@ async def work_loop(
             finished += 1
             log.info("run %d %s on %s: %s", summary.run_id, summary.model_key, summary.suite, summary.status)
             continue
-        try:
-            await asyncio.to_thread(complete_events, db, config)
-        except Exception:
-            log.exception("worker: completing events failed; will retry")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), idle_s)
     return finished
