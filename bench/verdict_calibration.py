@@ -1,6 +1,7 @@
 """Calibrate the verdicts on real-shaped suites: false alarms, power, and the truth of the printed MDE.
 
 Run: python bench/verdict_calibration.py [--trials 1000] [--power-trials 400] [--alpha 0.05] [--jobs 2]
+     [--early-stop-only]
 
 Each scenario draws suites of samples answered by two simulated models and runs them through the
 real comparison code (monitor.stats.verdicts.paired_compare and with_verdicts, with the errors-as-failures
@@ -11,6 +12,14 @@ check that monitor.pipeline.compare.pairing builds from stored results). Per sce
 - the median MDE printed on the A/A suites, and the actual power of a true drop of that size
   (the goal: at least 75% where 80% is claimed);
 - how the A/A verdicts split between "no measurable difference" and the undecided ones.
+
+Then early stopping (docs/statistics.md "Early stopping"): suites of 500 pass/fail samples with shared
+difficulty run through the runner's live sequential test (monitor.pipeline.run.stopping.StopMonitor)
+at its share of alpha / K for K = 1 and 4 suites, and through the p-value a stopped or complete
+monitored run's verdict follows;
+it prints the A/A false-alarm rate (per suite, and family-wise over 4 monitored suites with Holm), and
+for true drops of 0, 5, 10 and 20 points the share called worse and the fraction of samples spent,
+beside the same suites without early stopping (every sample, the fixed-n test alone).
 """
 
 from __future__ import annotations
@@ -25,7 +34,10 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from monitor.pipeline.run.stopping import StopMonitor
 from monitor.stats.estimate import wilson_interval
+from monitor.stats.paired import pair_data, run_test
+from monitor.stats.sequential import combined_p, e_process, stop_level
 from monitor.stats.verdicts import (
     VERDICT_BETTER,
     VERDICT_ERRORS,
@@ -34,6 +46,7 @@ from monitor.stats.verdicts import (
     VERDICT_TOO_SMALL,
     VERDICT_WORSE,
     ErrorInputs,
+    holm,
     paired_compare,
     with_verdicts,
 )
@@ -195,6 +208,133 @@ def _family_false_alarms(trials: int, alpha: float) -> int:
     return alarms
 
 
+EARLY_N = 500
+EARLY_DROPS = (0.0, 0.05, 0.10, 0.20)
+
+
+def _called(delta: float, p: float, alpha: float) -> str | None:
+    """The verdict's direction (better or worse at alpha), as monitor.stats.verdicts decides it."""
+    if p >= alpha or delta == 0:
+        return None
+    return VERDICT_BETTER if delta > 0 else VERDICT_WORSE
+
+
+def _suite_ps(
+    rng: random.Random, drop: float, family: int, alpha: float
+) -> tuple[float, float, float, float]:
+    """One suite: (delta, p without early stopping, p with it, fraction of samples spent).
+
+    The p-values are the ones `paired_compare` gives (the fixed-n test's; with monitoring, the
+    combination of the e-process and the fixed-n test, or the e-process alone once stopped); the
+    MDE, which these figures do not need, is left out to keep the bench fast.
+    """
+    scenario = SCENARIOS["shared difficulty"]
+    cand, base, _, _ = scenario.draw(rng, EARLY_N, 1 - drop / scenario.mean)
+    keys = [f"s{i:04d}" for i in range(EARLY_N)]
+    monitor = StopMonitor(
+        order=keys,  # the draws are already in a random order
+        repeat=1,
+        level=stop_level(alpha, family),
+        baseline=(dict(zip(keys, base, strict=True)), dict(zip(keys, base, strict=True))),
+        total=EARLY_N,
+    )
+    for key, score in zip(keys, cand, strict=True):
+        if monitor.add(key, score, None):
+            break
+    read = monitor.read
+    full = run_test(pair_data(cand, base, None, None))
+    delta = math.fsum(cand) - math.fsum(base)
+    if monitor.reason is not None:
+        seen = pair_data(cand[:read], base[:read], None, None)
+        early = combined_p(e_process(seen.diffs).p_value, None)
+        delta = math.fsum(seen.diffs)
+    else:
+        early = combined_p(e_process(c - b for c, b in zip(cand, base, strict=True)).p_value, full.p)
+    return delta, full.p, early, read / EARLY_N
+
+
+def _early_trials(args: tuple[float, int, int, int, float]) -> list[tuple[str | None, str | None, float]]:
+    drop, family, first_seed, count, alpha = args
+    out = []
+    for seed in range(first_seed, first_seed + count):
+        rng = random.Random(seed * 104_729 + int(drop * 1e4) + family)
+        delta, p_plain, p_early, spent = _suite_ps(rng, drop, family, alpha)
+        out.append((_called(delta, p_plain, alpha), _called(delta, p_early, alpha), spent))
+    return out
+
+
+def _early_family(args: tuple[int, int, float]) -> list[tuple[bool, bool]]:
+    """Family-wise A/A over 4 monitored suites, Holm: (any false verdict without, with early stopping)."""
+    first_seed, count, alpha = args
+    out = []
+    for seed in range(first_seed, first_seed + count):
+        rng = random.Random(900_000 + seed)
+        suites = [_suite_ps(rng, 0.0, 4, alpha) for _ in range(4)]
+        plain = holm([p for _, p, _, _ in suites])
+        early = holm([p for _, _, p, _ in suites])
+        out.append(
+            (
+                any(_called(d, p, alpha) for (d, _, _, _), p in zip(suites, plain, strict=True)),
+                any(_called(d, p, alpha) for (d, _, _, _), p in zip(suites, early, strict=True)),
+            )
+        )
+    return out
+
+
+def _chunks(trials: int, jobs: int) -> list[tuple[int, int]]:
+    size = math.ceil(trials / (jobs * 4))
+    return [(start, min(size, trials - start)) for start in range(0, trials, size)]
+
+
+def early_stopping(
+    pool: ProcessPoolExecutor, trials: int, power_trials: int, alpha: float, jobs: int
+) -> bool:
+    """Print the early-stopping table; True when every A/A false-alarm rate is within alpha."""
+    print()
+    print(f"Early stopping: {EARLY_N} pass/fail samples, shared difficulty, alpha {alpha:g}")
+    print()
+    print(
+        "| suites (K) | true drop | called worse (or A/A false alarms), every sample | with early stopping "
+        "| samples spent, mean | median | stopped early |"
+    )
+    print("|---:|---:|---|---|---:|---:|---:|")
+    ok = True
+    for family in (1, 4):
+        for drop in EARLY_DROPS:
+            count = trials if drop == 0 else power_trials
+            chunks = [(drop, family, start, n, alpha) for start, n in _chunks(count, jobs)]
+            rows = [row for part in pool.map(_early_trials, chunks) for row in part]
+            spent = [s for _, _, s in rows]
+            if drop == 0:
+                before = _rate(sum(1 for v, _, _ in rows if v in (VERDICT_BETTER, VERDICT_WORSE)), count)
+                alarms = sum(1 for _, v, _ in rows if v in (VERDICT_BETTER, VERDICT_WORSE))
+                after = _rate(alarms, count)
+                ok &= wilson_interval(alarms, count).low <= alpha
+            else:
+                before = f"{sum(1 for v, _, _ in rows if v == VERDICT_WORSE) / count:.0%}"
+                after = f"{sum(1 for _, v, _ in rows if v == VERDICT_WORSE) / count:.0%}"
+            stopped = sum(1 for s in spent if s < 1) / count
+            print(
+                f"| {family} | {drop * 100:.0f} pts | {before} | {after} | {statistics.fmean(spent):.0%} | "
+                f"{statistics.median(spent):.0%} | {stopped:.0%} |",
+                flush=True,
+            )
+    rows_family = [
+        row
+        for part in pool.map(_early_family, [(s, n, alpha) for s, n in _chunks(trials, jobs)])
+        for row in part
+    ]
+    before = sum(1 for b, _ in rows_family if b)
+    after = sum(1 for _, a in rows_family if a)
+    ok &= wilson_interval(after, trials).low <= alpha
+    print()
+    print(
+        f"Family-wise A/A false alarms, 4 monitored suites x {EARLY_N} samples, Holm: every sample "
+        f"{_rate(before, trials)}; with early stopping {_rate(after, trials)}"
+    )
+    return ok
+
+
 def _rate(hits: int, trials: int) -> str:
     ci = wilson_interval(hits, trials)
     return f"{hits / trials:5.1%} ({ci.low:.1%}–{ci.high:.1%})"
@@ -206,8 +346,15 @@ def main() -> int:
     parser.add_argument("--power-trials", type=int, default=400, help="trials per power figure")
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--early-stop-only", action="store_true", help="only the early-stopping table")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.early_stop_only:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            ok = early_stopping(pool, args.trials, args.power_trials, args.alpha, args.jobs)
+        print(f"elapsed {time.perf_counter() - started:.0f} s")
+        print("early stopping keeps the false alarms within alpha: " + ("yes" if ok else "NO"))
+        return 0 if ok else 1
     print(
         f"Verdict calibration: {args.trials} A/A trials, {args.power_trials} per power figure, "
         f"alpha {args.alpha:g}"
@@ -254,6 +401,7 @@ def main() -> int:
                 flush=True,
             )
             all_ok &= calibrated
+        early_ok = early_stopping(pool, args.trials, args.power_trials, args.alpha, args.jobs)
     family = _family_false_alarms(args.trials, args.alpha)
     family_ok = wilson_interval(family, args.trials).low <= args.alpha
     print()
@@ -262,7 +410,7 @@ def main() -> int:
         + _rate(family, args.trials)
     )
     print(f"elapsed {time.perf_counter() - started:.0f} s")
-    ok = all_ok and family_ok
+    ok = all_ok and family_ok and early_ok
     print("every scenario within alpha and every printed MDE true: " + ("yes" if ok else "NO"))
     return 0 if ok else 1
 

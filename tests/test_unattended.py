@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from monitor.cli import main
 from monitor.core.config import load_config
+from monitor.evals.loader import load_suites
 from monitor.service.jobs import Runtime, _outbox, _poll, _work
 from monitor.simulator import SimModel, Simulator
 from monitor.store.db import open_database
@@ -77,11 +78,13 @@ def test_a_new_release_is_evaluated_priced_compared_and_mailed_unattended(
     with db.session() as session:
         runs = list(session.scalars(select(Run).where(Run.model_id == "gpt-9")))
         suites = {run.suite.name for run in runs}
-        assert suites == {"arithmetic", "extraction", "knowledge", "support"}
+        # every shipped suite, and each prompt variant it declares (a new-model event runs them all)
+        shipped = {spec.name for spec in load_suites(config.suites_dir, variant="all")}
+        assert suites == shipped and {"arithmetic", "support-agent[explicit]"} <= shipped
         assert {run.status for run in runs} == {"done"}
         assert all(run.cost_usd is not None and run.cost_usd > 0 for run in runs)
         baselines = list(session.scalars(select(Run).where(Run.model_id == "gpt-4.1")))
-        assert {run.status for run in baselines} == {"done"} and len(baselines) == 4
+        assert {run.status for run in baselines} == {"done"} and len(baselines) == len(shipped)
     [mail] = smtp_server.messages
     body = mail.parsed().get_body(preferencelist=("plain",)).get_content()
     assert "gpt-9" in body and "gpt-4.1" in body

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
+from monitor.core.errors import InputError
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -41,11 +42,15 @@ def compare(app: AppContext, candidate: str, baseline: str, suites: tuple[str, .
     from monitor.pipeline.compare.events import compare_models
     from monitor.pipeline.compare.jsonable import to_jsonable
     from monitor.pipeline.compare.selection import parse_model_key
+    from monitor.pipeline.poll.known import refuse_unrecorded
 
     parse_model_key(candidate)
     parse_model_key(baseline)
+    if candidate == baseline:
+        raise InputError(f"compare needs two different models; both are '{candidate}'")
     config = app.config
-    with app.database().session() as session:
+    with app.existing_database().session() as session:
+        refuse_unrecorded(session, [candidate, baseline])
         result = compare_models(session, config, candidate, baseline, list(suites) or None)
     if as_json:
         print_json(to_jsonable(result))
@@ -56,6 +61,9 @@ def compare(app: AppContext, candidate: str, baseline: str, suites: tuple[str, .
 def render(result: EventComparison) -> None:
     """One table per suite, then the headline."""
     for comparison in result.suites:
+        for role, stats in (("candidate", comparison.candidate), ("baseline", comparison.baseline)):
+            if stats is not None:  # whole ids on lines of their own, copyable at any width
+                console.print(f"{role}: {_escape(stats.model_key)}", highlight=False, soft_wrap=True)
         console.print(_suite_table(comparison))
         console.print(_verdict_line(comparison), highlight=False)
         console.print()
@@ -91,8 +99,8 @@ def _suite_table(comparison: SuiteComparison) -> Table:
         title += f": {paired.n} paired samples"
     table = Table(title=_escape(title), title_justify="left")
     table.add_column("")
-    table.add_column(_escape(cand.model_key), justify="right")
-    table.add_column(_escape(base.model_key) if base else "baseline", justify="right")
+    table.add_column("candidate", justify="right")
+    table.add_column("baseline", justify="right")
     rows: list[tuple[str, str, str]] = [
         ("pass rate (95% CI)", _score(cand.pass_rate), _score(base.pass_rate) if base else "-"),
         ("mean grade (95% CI)", _score(cand.score), _score(base.score) if base else "-"),

@@ -135,26 +135,48 @@ def models(
     from monitor.pipeline.poll.registry import known_models
 
     since = parse_since(new_since) if new_since is not None else None
-    rows = known_models(app.database(), provider=provider, new_since=since, removed_only=removed)
+    db = app.existing_database()
+    if (
+        provider is not None
+        and provider not in app.config.providers
+        and not known_models(db, provider=provider)
+    ):
+        configured = ", ".join(sorted(app.config.providers)) or "none configured"
+        raise InputError(f"--provider {provider!r} is not in [providers] ({configured}) nor in the database")
+    rows = known_models(db, provider=provider, new_since=since, removed_only=removed)
     if as_json:
         print_json([row.as_dict() for row in rows])
         return
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
+    from monitor.cli.run_table import id_column
+
     suites = sorted({suite for row in rows for suite in row.scores})
-    table = Table(title=f"Models ({len(rows)})")
-    for column in ("model", "status", "first seen", "created", *suites):
-        table.add_column(escape(column))
+    # Model ids whole, the dates stacked, suite names folded: fits 80 columns with two suites.
+    table = Table(
+        title=f"Models ({len(rows)})",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    id_column(table, "model", [f"{row.provider}:{row.model_id}" for row in rows])
+    table.add_column("status", no_wrap=True)
+    table.add_column("first seen\ncreated\nremoved", no_wrap=True)
+    for suite in suites:
+        table.add_column(escape(suite), justify="right", overflow="fold")
     for row in rows:
-        status = (
-            "[green]active[/]" if row.status == "active" else f"[red]removed {row.removed_at:%Y-%m-%d}[/]"
+        dates = f"{row.first_seen:%Y-%m-%d %H:%M}\n" + (
+            f"{row.created_at:%Y-%m-%d}" if row.created_at else "-"
         )
+        if row.removed_at is not None:
+            dates += f"\n{row.removed_at:%Y-%m-%d}"
         table.add_row(
             escape(f"{row.provider}:{row.model_id}"),
-            status,
-            f"{row.first_seen:%Y-%m-%d %H:%M}",
-            f"{row.created_at:%Y-%m-%d}" if row.created_at else "-",
+            "[green]active[/]" if row.status == "active" else "[red]removed[/]",
+            dates,
             *(_score(row.scores.get(suite), suite in row.scores) for suite in suites),
         )
     console.print(table)

@@ -8,6 +8,7 @@ import click
 from rich.markup import escape
 
 from monitor.cli.app import AppContext, console, err_console, json_option, main, pass_app, print_json
+from monitor.cli.run_table import print_summaries
 from monitor.core.errors import BudgetExceeded, InputError, MonitorError
 from monitor.store.statuses import RUN_STATUSES
 
@@ -47,6 +48,18 @@ def _parse_model(config: Config, text: str) -> tuple[str, str]:
     "--max-cost", type=click.FloatRange(min=0), help="Per-run cost limit in USD (stops the run there)."
 )
 @click.option("--yes", is_flag=True, help="Start even when the estimate is over budget.")
+@click.option(
+    "--force", is_flag=True, help="Evaluate a model id its provider's list does not know (not checked)."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the runs, calls and estimated cost; call no one, write nothing."
+)
+@click.option(
+    "--early-stop",
+    is_flag=True,
+    help="Stop each run once the sequential test settles its verdict against the stored baseline "
+    '(docs/statistics.md "Early stopping").',
+)
 @json_option
 @pass_app
 def eval_command(
@@ -58,13 +71,20 @@ def eval_command(
     concurrency: int | None,
     max_cost: float | None,
     yes: bool,
+    force: bool,
+    dry_run: bool,
+    early_stop: bool,
     as_json: bool,
 ) -> None:
     """Evaluate MODEL... (provider:model) on the suites now, with a progress bar per run.
 
     Each prompt variant is its own suite version (`support[cot]`): `--variant` picks which to run.
+    A model id its provider does not list (as `poll` recorded it, else listed once now) is refused
+    unless --force.
     """
+    from monitor.cli.eval_plan import ensure_writable, plan_runs, print_plan
     from monitor.evals.loader import load_suites
+    from monitor.pipeline.poll.known import refuse_unknown
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
     from monitor.providers import pricing
 
@@ -74,29 +94,28 @@ def eval_command(
     specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model, variant=variant))
     if not specs:
         raise InputError(f"no suites found in {config.suites_dir}")
+    plan = plan_runs(config, parsed, specs, repeat)
+    if dry_run:
+        print_plan(plan, as_json)
+        return
     db = app.database()
     problems: list[str] = []
-    estimates: dict[tuple[str, str, str], pricing.RunEstimate] = {}
     pending = 0.0
     with db.session() as session:
-        for provider, model_id in parsed:
-            for spec in specs:
-                estimate = pricing.estimate_run(
-                    config,
-                    f"{provider}:{model_id}",
-                    (s.messages for s in spec.samples),
-                    dict(spec.params or {}),
-                    repeat=repeat,
-                )
-                estimates[(provider, model_id, spec.name)] = estimate
-                check = pricing.check_budget(
-                    session, config, estimate, max_cost_usd=max_cost, pending_usd=pending
-                )
-                pending += estimate.cost_usd or 0.0
-                if not check.ok:
-                    problems.append(f"{estimate.model_key} on {spec.name}: {check.explain()}")
+        for planned in plan:
+            check = pricing.check_budget(
+                session, config, planned.estimate, max_cost_usd=max_cost, pending_usd=pending
+            )
+            pending += planned.estimate.cost_usd or 0.0
+            if not check.ok:
+                problems.append(f"{planned.model_key} on {planned.suite}: {check.explain()}")
     if problems and not yes:
         raise BudgetExceeded("; ".join(problems) + "; pass --yes to start anyway")
+    ensure_writable(db)
+    if not force:
+        with db.session() as session:
+            refuse_unknown(session, config, parsed)
+    estimates = {(p.model_key, p.suite): p.estimate for p in plan}
     worker_id = new_worker_id()
     run_ids: list[int] = []
     with db.session() as session:
@@ -112,10 +131,12 @@ def eval_command(
                 claimed_by=worker_id,
             )
             for run, spec in zip(runs, specs, strict=True):
-                run.estimated_cost_usd = estimates[(provider, model_id, spec.name)].cost_usd
+                run.estimated_cost_usd = estimates[(f"{provider}:{model_id}", spec.name)].cost_usd
                 run_ids.append(run.id)
     spec_by_name = {s.name: s for s in specs}
-    summaries = _execute(db, config, run_ids, worker_id, concurrency, max_cost, spec_by_name, as_json)
+    summaries = _execute(
+        db, config, run_ids, worker_id, concurrency, max_cost, spec_by_name, as_json, early_stop, len(specs)
+    )
     _finish(summaries, as_json)
 
 
@@ -132,7 +153,7 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
     from monitor.pipeline.run.totals import summarize_run
     from monitor.store.tables import Run
 
-    db = app.database()
+    db = app.existing_database()
     query = select(Run.id).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
     if status:
         query = query.where(Run.status == status)
@@ -153,7 +174,7 @@ def runs_command(app: AppContext, status: str | None, model: str | None, limit: 
     if not summaries:
         console.print("no runs")
         return
-    _summary_table(summaries, title="Runs", triggers=triggers)
+    print_summaries(summaries, title="Runs", triggers=triggers)
 
 
 @main.command("resume")
@@ -175,7 +196,9 @@ def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: b
         run = session.get(Run, run_id)
         if run is None:
             raise InputError(f"run {run_id} does not exist (see `model-monitor runs`)")
-        status, holder = run.status, run.claimed_by
+        status, holder, stop_reason = run.status, run.claimed_by, run.stop_reason
+    if stop_reason is not None:
+        raise InputError(f"run {run_id} is done: {stop_reason}; nothing to resume")
     if status == "done":
         raise InputError(f"run {run_id} is done with every sample answered; nothing to resume")
     check = guard_run(db, config, run_id)
@@ -197,8 +220,13 @@ def _execute(
     max_cost: float | None,
     specs: dict[str, Any],
     quiet: bool,
+    early_stop: bool = False,
+    family: int | None = None,
 ) -> list[RunSummary]:
-    """Execute the claimed runs together (limits are shared per provider); Ctrl-C stops them cleanly."""
+    """Execute the claimed runs together (limits are shared per provider); Ctrl-C stops them cleanly.
+
+    With `early_stop` each run may stop once its verdict is settled, at alpha / `family` (its model's
+    suites in this command)."""
     import asyncio
     import signal
 
@@ -253,6 +281,8 @@ def _execute(
                             concurrency=concurrency,
                             max_cost_usd=max_cost,
                             spec=specs.get(labels[run_id][1]),
+                            early_stop=early_stop,
+                            family=family,
                         )
                         for run_id in run_ids
                     )
@@ -277,7 +307,7 @@ def _finish(summaries: list[RunSummary], as_json: bool) -> None:
     if as_json:
         print_json([_summary_dict(s) for s in summaries])
     else:
-        _summary_table(summaries, title="Results")
+        print_summaries(summaries, title="Results")
     interrupted = [s for s in summaries if s.status == "interrupted"]
     for summary in interrupted:
         err_console.print(
@@ -299,57 +329,3 @@ def _finish(summaries: list[RunSummary], as_json: bool) -> None:
         click.get_current_context().exit(INTERRUPTED_EXIT)
     if any(s.status in ("failed", "done_with_errors") for s in summaries):
         click.get_current_context().exit(1)
-
-
-def _fmt(value: float | None, pattern: str = "{:.0f}") -> str:
-    return "–" if value is None else pattern.format(value)
-
-
-def _summary_table(
-    summaries: list[RunSummary], *, title: str, triggers: dict[int, str] | None = None
-) -> None:
-    """One row per run, two lines per cell, so it fits an 80-column terminal."""
-    from rich import box
-    from rich.table import Table
-
-    from monitor.providers.pricing import ESTIMATED_PREFIX, format_cost
-
-    table = Table(
-        title=title,
-        caption="p50/p95: latency in ms; ≤cost: estimated at an upper-bound price (docs/pricing.md)",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    table.add_column("run", justify="right")
-    table.add_column("model\nsuite", overflow="fold")
-    table.add_column("status" + ("\ntrigger" if triggers is not None else ""), no_wrap=True)
-    table.add_column("done", justify="right", no_wrap=True)
-    table.add_column("passed\npass rate", justify="right", no_wrap=True)
-    table.add_column("mean grade\n95% CI", no_wrap=True)
-    table.add_column("err", justify="right")
-    table.add_column("p50\np95", justify="right")
-    table.add_column("tok in\nout", justify="right")
-    table.add_column("cost", justify="right", no_wrap=True)
-    for s in summaries:
-        score = "–"
-        if s.score is not None:
-            score = f"{s.score:.3f}"
-            if s.ci_low is not None and s.ci_high is not None:
-                score += f"\n[{s.ci_low:.3f}, {s.ci_high:.3f}]"
-        status = s.status + (f"\n{triggers.get(s.run_id, '')}" if triggers is not None else "")
-        answered = s.passed + s.failed
-        passed = f"{s.passed}/{answered}" + (f"\n{s.passed / answered:.1%}" if answered else "")
-        table.add_row(
-            str(s.run_id),
-            escape(f"{s.model_key}\n{s.suite}"),
-            status,
-            f"{s.done}/{s.samples_total}",
-            passed,
-            score,
-            str(s.errored),
-            f"{_fmt(s.latency_p50_ms)}\n{_fmt(s.latency_p95_ms)}",
-            f"{s.input_tokens:,}\n{s.output_tokens:,}",
-            ("≤" if (s.cost_source or "").startswith(ESTIMATED_PREFIX) else "") + format_cost(s.cost_usd),
-        )
-    console.print(table)

@@ -26,7 +26,7 @@ def report_command(
     from monitor.pipeline.report.write import write_all, write_event_report, write_index, write_run_report
 
     config = app.config
-    db = app.database()
+    db = app.existing_database()
     if event_id is not None:
         paths = [write_event_report(db, config, event_id), write_index(db, config)]
     elif run_id is not None:

@@ -89,7 +89,7 @@ def status(app: AppContext, as_json: bool) -> None:
     from monitor.service.status import collect_status
 
     try:
-        report = collect_status(app.database(migrate=False), app.config)
+        report = collect_status(app.existing_database(), app.config)
     except SQLAlchemyError as exc:
         raise MonitorError(f"cannot read the database: {exc.__class__.__name__}: {exc}") from None
     if as_json:

@@ -129,6 +129,9 @@ class ScheduleConfig(_Section):
 
     # Which prompt variants a new-model event evaluates, for the candidate and the baseline.
     variants: str = "all"
+    # Scheduled new-model runs stop once the sequential test settles the verdict against a stored
+    # baseline (docs/statistics.md "Early stopping").
+    early_stop: bool = True
 
     @field_validator("variants")
     @classmethod

@@ -18,6 +18,7 @@ from monitor.stats.paired import (
     test_interval,
 )
 from monitor.stats.power import smallest_effect
+from monitor.stats.sequential import SequentialInfo, combined_p, confidence_sequence, e_process
 
 VERDICT_BETTER = "better"
 VERDICT_WORSE = "worse"
@@ -26,6 +27,7 @@ VERDICT_TOO_SMALL = "too small to tell"
 VERDICT_FEW_GROUPS = "too few groups to tell"
 VERDICT_ERRORS = "inconclusive: errors"
 UNDECIDED = (VERDICT_TOO_SMALL, VERDICT_FEW_GROUPS, VERDICT_ERRORS)
+SEQUENTIAL_TEST = "betting e-process"
 
 
 # The comparison over every sample both models attempted, errors scored 0: candidate scores,
@@ -62,7 +64,9 @@ class PairedResult:
     so they subtract to `delta`. `ci` inverts the test at level `ci_level` (after Holm, the level at
     which this suite was tested), so it excludes 0 exactly when the verdict is better or worse.
     `mde` is the smallest difference found with 80% power at alpha / family size (None: the design
-    can never reach alpha); `power` is the power against `min_effect`.
+    can never reach alpha); `power` is the power against `min_effect`. `sequential` is set for a run that
+    could stop early (docs/statistics.md "Early stopping"): `p_value` then combines the anytime-valid
+    p with the fixed-n one, and a run that stopped is judged by the sequential test alone.
     """
 
     n: int
@@ -88,6 +92,7 @@ class PairedResult:
     n_clusters: int | None = None
     errors: ErrorCheck | None = None
     data: PairedData | None = field(default=None, repr=False, compare=False, metadata={"json": False})
+    sequential: SequentialInfo | None = None
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -121,14 +126,24 @@ def _finish(
     p = result.p_value if p_adjusted is None else p_adjusted
     # The interval is at the level this suite was tested at: excluding 0 ⇔ p_adjusted < alpha.
     level = alpha if p_adjusted is None or p_adjusted == 0 else alpha * result.p_value / p_adjusted
-    ci = test_interval(data, test, level)
+    sequential = result.sequential
+    # A monitored suite tests at share·level sequentially and (1 − share)·level at the end (combined_p).
+    share = 0.0 if sequential is None else sequential.share
     family_alpha = alpha / family
-    power = power_at(data, test, result.min_effect, family_alpha)
-    mde = smallest_effect(
-        lambda effect: power_at(data, test, effect, family_alpha),
-        POWER,
-        effect_guess(data, test, family_alpha),
-    )
+    fixed_alpha = family_alpha * (1 - share)
+    if sequential is not None and _sequential_decides(sequential):
+        ci = Interval(*confidence_sequence(data.diffs, share * level))
+    else:
+        ci = test_interval(data, test, level * (1 - share))
+    if sequential is not None and sequential.stopped:
+        power, mde = 0.0, None  # a stopped run's verdict is the sequential test's; it has no fixed n
+    else:
+        power = power_at(data, test, result.min_effect, fixed_alpha)
+        mde = smallest_effect(
+            lambda effect: power_at(data, test, effect, fixed_alpha),
+            POWER,
+            effect_guess(data, test, fixed_alpha),
+        )
     direction = _direction(result.delta, p, alpha)
     errors = result.errors
     if errors is not None:
@@ -143,7 +158,7 @@ def _finish(
         verdict = VERDICT_ERRORS
     elif direction is not None:
         verdict = direction
-    elif test.min_p >= family_alpha:
+    elif test.min_p >= fixed_alpha and (sequential is None or not sequential.stopped):
         verdict = VERDICT_FEW_GROUPS if data.clustered else VERDICT_TOO_SMALL
     elif power < POWER:
         verdict = VERDICT_TOO_SMALL
@@ -162,8 +177,16 @@ def _finish(
     )
 
 
+def _sequential_decides(sequential: SequentialInfo) -> bool:
+    """Whether the suite's combined p is the sequential test's (so its interval is the sequence's)."""
+    if sequential.stopped or sequential.p_fixed is None:
+        return True
+    return sequential.p_value / sequential.share < sequential.p_fixed / (1 - sequential.share)
+
+
 def _error_check(
     with_errors: ErrorInputs | None,
+    monitored: tuple[int, bool, int] | None = None,
 ) -> ErrorCheck | None:
     if with_errors is None:
         return None
@@ -172,6 +195,9 @@ def _error_check(
         return None
     data = pair_data(candidate, baseline, groups, None)
     test = run_test(data)
+    p_failures = test.p
+    if monitored is not None:
+        p_failures = combined_p(e_process(data.diffs).p_value, None if monitored[1] else test.p)
     cand_only = sum(1 for c, b in zip(cand_errored, base_errored, strict=True) if c and not b)
     base_only = sum(1 for c, b in zip(cand_errored, base_errored, strict=True) if b and not c)
     return ErrorCheck(
@@ -180,7 +206,7 @@ def _error_check(
         baseline_errors=sum(base_errored),
         p_errors=mcnemar_exact(cand_only, base_only),
         delta_as_failures=math.fsum(data.diffs) / len(data.diffs),
-        p_as_failures=test.p,
+        p_as_failures=p_failures,
         data=data,
     )
 
@@ -194,24 +220,37 @@ def paired_compare(
     min_effect: float = 0.05,
     binary: bool | None = None,
     with_errors: ErrorInputs | None = None,
+    monitored: tuple[int, bool, int] | None = None,
 ) -> PairedResult:
     """Compare two models on the same samples (position i of both is the same sample).
 
     `with_errors` is the same comparison over every sample both attempted, errors scored 0, with
     each side's error flags: when it would change the verdict, the verdict is "inconclusive: errors".
+    `monitored` = (samples in the suite, stopped, samples read) for a run that could stop early, its
+    samples given in the run's random order: the betting e-process reads them in that order; a stopped
+    run is judged by it alone, a complete one by the combination of it and the fixed-n test.
     """
     n = len(candidate)
     if n < 2:
         raise ValueError("paired_compare needs at least 2 paired samples")
     data = pair_data(candidate, baseline, groups, binary)
     test = run_test(data)
+    sequential: SequentialInfo | None = None
+    p_value, name = test.p, test.name
+    if monitored is not None:
+        total, stopped, read = monitored
+        process = e_process(data.diffs)
+        p_fixed = None if stopped else test.p
+        sequential = SequentialInfo(n, total, read, process.p_value, process.max_e, stopped, p_fixed=p_fixed)
+        p_value = combined_p(process.p_value, p_fixed)
+        name = SEQUENTIAL_TEST if stopped else f"{test.name} + {SEQUENTIAL_TEST}"
     result = PairedResult(
         n=n,
         delta=math.fsum(data.diffs) / n,
         se=test.se,
         ci=Interval(-1.0, 1.0),
-        p_value=test.p,
-        test=test.name,
+        p_value=p_value,
+        test=name,
         verdict=VERDICT_SAME,
         mde=None,
         alpha=alpha,
@@ -223,8 +262,9 @@ def paired_compare(
         improved=sum(1 for d in data.diffs if d > 0),
         regressed=sum(1 for d in data.diffs if d < 0),
         n_clusters=len(data.units) if data.clustered else None,
-        errors=_error_check(with_errors),
+        errors=_error_check(with_errors, monitored),
         data=data,
+        sequential=sequential,
     )
     return _finish(result, None, None, 1)
 

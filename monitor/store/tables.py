@@ -216,6 +216,12 @@ class Run(Base):
     latency_p95_ms: Mapped[float | None] = mapped_column(Float)
     resolved_model: Mapped[str | None] = mapped_column(String(300))
     system_fingerprint: Mapped[str | None] = mapped_column(String(200))
+    # Early stopping (docs/statistics.md "Early stopping"): the plan the run was monitored under (the
+    # random sample order's seed, the baseline run, the family size and the stop level), and, when the
+    # sequential test settled the verdict, why the run stopped and after how many samples of its order.
+    sequential: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    stopped_after: Mapped[int | None] = mapped_column(Integer)
 
     suite: Mapped[Suite] = relationship()
     event: Mapped[Event | None] = relationship(back_populates="runs")

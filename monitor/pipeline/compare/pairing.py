@@ -16,6 +16,7 @@ from monitor.pipeline.compare.runs import (
     stats_from,
     suite_samples,
 )
+from monitor.pipeline.compare.stopped import monitoring
 from monitor.stats.estimate import mean_over_repeats
 from monitor.stats.verdicts import UNDECIDED, PairedResult, paired_compare
 
@@ -173,13 +174,19 @@ def compare_runs(
         )
     cand_scores, base_scores = _per_sample_scores(cand_results), _per_sample_scores(base_results)
     position = {key: s.position for key, s in samples.items()}
+    plan = monitoring(cand_run, base_run, samples.keys(), base_samples.keys())
+    notes = [plan] if isinstance(plan, str) else []
+    order = plan[0] if isinstance(plan, tuple) else None
 
     def ordered(keys: set[str]) -> list[str]:
+        """Suite order; for a monitored pair, the run's random order (a stopped run's part of it)."""
+        if order is not None:
+            return [k for k in order if k in keys]
         return sorted(keys, key=lambda k: (position.get(k, len(position)), k))
 
     keys = ordered(set(cand_scores) & set(base_scores))
-    notes = []
-    excluded = len(set(cand_scores) | set(base_scores)) - len(keys)
+    seen = set(order) if order is not None else None
+    excluded = len({k for k in set(cand_scores) | set(base_scores) if seen is None or k in seen}) - len(keys)
     if cand_stats.errored or base_stats.errored:
         notes.append(
             f"errored samples: candidate {cand_stats.errored}, baseline {base_stats.errored}; "
@@ -188,7 +195,7 @@ def compare_runs(
     elif excluded:
         notes.append(f"{excluded} samples answered by only one model are left out; {len(keys)} paired")
     paired: PairedResult | None = None
-    if len(keys) >= 2:
+    if len(keys) >= 2 and not isinstance(plan, str):
         paired = paired_compare(
             [cand_scores[k] for k in keys],
             [base_scores[k] for k in keys],
@@ -196,8 +203,9 @@ def compare_runs(
             alpha=alpha,
             min_effect=min_effect,
             with_errors=_with_errors(samples, cand_results, base_results, ordered),
+            monitored=plan[1] if isinstance(plan, tuple) else None,
         )
-    else:
+    elif not isinstance(plan, str):
         notes.append(f"only {len(keys)} paired samples: nothing to compare")
     return SuiteComparison(
         suite=cand_stats.suite,

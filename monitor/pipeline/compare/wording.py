@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from monitor.stats.estimate import Interval
+from monitor.stats.sequential import p_bound
 from monitor.stats.verdicts import (
     VERDICT_BETTER,
     VERDICT_ERRORS,
@@ -72,9 +73,26 @@ def paired_scores_line(paired: PairedResult) -> str:
     )
 
 
+def stop_line(paired: PairedResult) -> str | None:
+    """`stopped after 180 of 500 samples: worse with p < 0.01` for a run the sequential test stopped."""
+    sequential = paired.sequential
+    if sequential is None or not sequential.stopped:
+        return None
+    return (
+        f"stopped after {sequential.read} of {sequential.total} samples: {paired.verdict} with "
+        f"{p_bound(sequential.p_value)} (anytime-valid)"
+    )
+
+
 def power_line(paired: PairedResult) -> str:
     """What the suite can detect: the MDE at 80% power, and the power against the configured effect."""
     effect = f"{paired.min_effect * 100:.0f} pts"
+    sequential = paired.sequential
+    if sequential is not None and sequential.stopped:
+        return (
+            f"{paired.test} over the first {sequential.read} samples in the run's random order "
+            f"(max E = {sequential.max_e:.3g}); the interval is its confidence sequence"
+        )
     if paired.mde is None:
         return (
             f"{paired.test}; this design can never reach alpha {paired.alpha:g}: no difference is detectable"
@@ -102,7 +120,10 @@ def errors_line(paired: PairedResult) -> str | None:
 
 def verdict_lines(paired: PairedResult) -> list[str]:
     """Every line that explains a suite's verdict, in reading order."""
+    stopped = stop_line(paired)
     lines = [difference_line(paired), paired_scores_line(paired), power_line(paired)]
+    if stopped is not None:
+        lines.insert(1, stopped)
     errors = errors_line(paired)
     if errors is not None:
         lines.append(errors)

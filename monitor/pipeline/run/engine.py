@@ -10,6 +10,7 @@ from monitor.core.config import Config
 from monitor.pipeline.run.persist import ResultWriter
 from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.sample import SampleCaller, WorkItem, work_items
+from monitor.pipeline.run.stopping import StopMonitor
 from monitor.providers import pricing
 from monitor.providers.base import Provider
 from monitor.providers.limits import Limiter
@@ -42,6 +43,7 @@ class RunExecution:
         max_cost_usd: float | None,
         judge: Any,
         judges: dict[str, Any],
+        stopper: StopMonitor | None = None,
     ) -> None:
         pcfg = config.providers[run.provider]
         self.spec = spec
@@ -56,6 +58,7 @@ class RunExecution:
         self.halt = asyncio.Event()
         self.fatal: str | None = None
         self.paused: str | None = None
+        self.stopper = stopper
         self.caller = SampleCaller(
             spec,
             provider,
@@ -85,6 +88,10 @@ class RunExecution:
             self.paused = reason
             self.halt.set()
 
+    def settled(self) -> bool:
+        """Whether the sequential test has settled the verdict (the run stops early, complete)."""
+        return self.stopper is not None and self.stopper.reason is not None
+
     def _flushed(self) -> None:
         if self.on_progress is not None:
             self.on_progress(self.progress)
@@ -99,6 +106,10 @@ class RunExecution:
                 continue
             await self.writer.put(row)
             self.progress.add(row["score"], row["passed"], row["error_kind"] is not None, row["cost_usd"])
+            if self.stopper is not None and self.stopper.add(
+                row["sample_key"], row["score"], row["error_kind"]
+            ):
+                self.halt.set()
             if (
                 self.max_cost_usd is not None
                 and self.progress.cost_usd is not None
@@ -119,7 +130,10 @@ class RunExecution:
             repeat=self.repeat,
             timeout_s=self.timeout_s,
             stored=stored,
+            order=self.stopper.order if self.stopper is not None else None,
         )
+        if self.settled():
+            return "stopped"
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.writer.run(self.halt))
@@ -135,6 +149,8 @@ class RunExecution:
             return "lost"
         if self.fatal is not None:
             return "failed"
+        if self.settled():
+            return "stopped"
         if self.halt.is_set() and self.progress.done < self.progress.total:
             return "interrupted"
         return "done"

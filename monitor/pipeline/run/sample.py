@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -69,11 +69,17 @@ def work_items(
     repeat: int,
     timeout_s: float,
     stored: set[tuple[str, int]],
+    order: Sequence[str] | None = None,
 ) -> Iterator[WorkItem]:
-    """The calls of a run not stored yet, in suite order, built lazily (suites can be large)."""
+    """The calls of a run not stored yet, built lazily (suites can be large): in suite order, or in the
+    random `order` of sample keys an early-stopping run reads them in (its test needs that order)."""
     extra = {k: v for k, v in params.items() if k not in _CHAT_PARAMS}
     output_tokens = pricing.output_tokens_for(params)
-    for sample in spec.samples:
+    samples: Iterable[SampleSpec] = spec.samples
+    if order is not None:
+        by_key = {sample.key: sample for sample in spec.samples}
+        samples = (by_key[key] for key in order)
+    for sample in samples:
         todo = [r for r in range(repeat) if (sample.key, r) not in stored]
         if not todo:
             continue

@@ -41,6 +41,9 @@ class RunSummary:
     error: str | None = None
     # Where the price of the run's calls came from (config, catalogue, estimated upper bound).
     cost_source: str | None = None
+    # Why the run stopped early and after how many samples of its random order (None: it did not).
+    stop_reason: str | None = None
+    stopped_after: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +88,13 @@ def finish_run(db: Database, run_id: int, status: str, error: str | None) -> Run
         models = Counter(r.resolved_model for r in answered if r.resolved_model)
         fingerprints = Counter(r.system_fingerprint for r in answered if r.system_fingerprint)
         errored = sum(1 for r in rows if r.error_kind is not None)
-        if status == "done" and any(r.error_kind not in (None, *ANSWER_ERROR_KINDS) for r in rows):
+        # A run stopped early is complete: its verdict is settled, so its errors are not holes to retry.
+        stopped = run.stopped_after is not None
+        if (
+            status == "done"
+            and not stopped
+            and any(r.error_kind not in (None, *ANSWER_ERROR_KINDS) for r in rows)
+        ):
             status = "done_with_errors"
         values = {
             "status": status,
@@ -159,4 +168,6 @@ def summarize_run(db: Database, run_id: int) -> RunSummary:
             estimated_cost_usd=run.estimated_cost_usd,
             error=run.error,
             cost_source=source,
+            stop_reason=run.stop_reason,
+            stopped_after=run.stopped_after,
         )

@@ -18,6 +18,7 @@ from monitor.pipeline.run.guard import guard_run
 from monitor.pipeline.run.judges import make_judges
 from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.rebuild import resolve_suite_spec
+from monitor.pipeline.run.stopping import StopMonitor, monitor_for, plan_stop, record_stop
 from monitor.pipeline.run.totals import RunSummary, finish_run, summarize_run
 from monitor.providers.base import LearnsEndpoints, Provider
 from monitor.providers.http import redact
@@ -117,12 +118,19 @@ async def execute_run(
     max_cost_usd: float | None = None,
     spec: SuiteSpec | None = None,
     retry_errors: bool = True,
+    early_stop: bool | None = None,
+    family: int | None = None,
 ) -> RunSummary:
     """Execute (or resume) a claimed run and store its totals; returns its summary.
 
     Samples already stored are skipped (stored errors are retried when `retry_errors`). `stop` ends the
     run early: in-flight calls get a short grace, everything finished is written, status interrupted.
+    With `early_stop` (default: `[schedule] early_stop` for a new-model run) and a stored baseline, the
+    samples go in a random order and the run stops, done, once the sequential test settles the verdict
+    at alpha / `family` (default: the event's suites); a run that stopped so is not run again.
     """
+    if await asyncio.to_thread(_stopped_early, db, run_id):
+        return await asyncio.to_thread(finish_run, db, run_id, "done", None)
     run, suite, stored, seeded = await asyncio.to_thread(_prepare, db, run_id, worker_id, retry_errors)
     if run.provider not in config.providers:
         return finish_run(db, run_id, "failed", f"provider '{run.provider}' is not in [providers]")
@@ -151,6 +159,10 @@ async def execute_run(
     pcfg = config.providers[run.provider]
     slots = concurrency or pcfg.max_concurrency
     seeded.total = len(spec.samples) * max(1, run.repeat)
+    wanted = (
+        early_stop if early_stop is not None else config.schedule.early_stop and run.trigger == "new_model"
+    )
+    stopper = await asyncio.to_thread(_stopper, db, config, run, spec, wanted, family)
     execution = RunExecution(
         db,
         config,
@@ -165,6 +177,7 @@ async def execute_run(
         max_cost_usd=max_cost_usd,
         judge=judge,
         judges=judges,
+        stopper=stopper,
     )
     if progress is not None:
         progress(seeded)
@@ -189,8 +202,32 @@ async def execute_run(
             await judge_provider.aclose()
     if status == "lost":
         return await asyncio.to_thread(summarize_run, db, run_id)
+    if status == "stopped" and stopper is not None:
+        await asyncio.to_thread(record_stop, db, run_id, stopper)
+        return await asyncio.to_thread(finish_run, db, run_id, "done", None)
     error = execution.fatal if status == "failed" else execution.paused
     return await asyncio.to_thread(finish_run, db, run_id, status, error)
+
+
+def _stopped_early(db: Database, run_id: int) -> bool:
+    """Whether the run already stopped early: its verdict is settled, so there is nothing to resume."""
+    with db.session() as session:
+        return session.scalar(select(Run.stopped_after).where(Run.id == run_id)) is not None
+
+
+def _stopper(
+    db: Database, config: Config, run: Run, spec: SuiteSpec, wanted: bool, family: int | None
+) -> StopMonitor | None:
+    """The run's live sequential test, fed with what is stored: a monitored run (one resumed included)
+    keeps its plan; a new one is planned when asked for and a stored baseline exists."""
+    if not run.sequential and not wanted:
+        return None
+    keys = [sample.key for sample in spec.samples]
+    plan = plan_stop(db, config, run, keys=keys, base_name=spec.base_name, family=family)
+    if plan is None:
+        log.info("run %d: no stored baseline on this suite version, so no early stopping", run.id)
+        return None
+    return monitor_for(db, plan, run, keys)
 
 
 async def work_once(

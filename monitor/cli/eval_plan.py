@@ -1,0 +1,152 @@
+"""What `eval` would do, for `--dry-run` (the plan and its cost estimate) and its checks before any run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from monitor.cli.app import console, print_json
+from monitor.providers.pricing import UNKNOWN, RunEstimate, estimate_run, format_cost
+
+if TYPE_CHECKING:
+    from monitor.core.config import Config
+    from monitor.evals.loader import SuiteSpec
+    from monitor.store.db import Database
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run `eval` would create: a model on one suite version, with its estimate."""
+
+    model_key: str
+    suite: str
+    variant: str
+    samples: int
+    repeat: int
+    estimate: RunEstimate
+
+    @property
+    def cost_usd(self) -> float | None:
+        """The estimated cost; None when the model's price is unknown (the estimate is then a bound)."""
+        return None if self.estimate.price.estimated else self.estimate.cost_usd
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run for `--json`: the plan, the cost (None when unknown), the bound and the price source."""
+        return {
+            "model_key": self.model_key,
+            "suite": self.suite,
+            "variant": self.variant,
+            "samples": self.samples,
+            "repeat": self.repeat,
+            "calls": self.estimate.calls,
+            "input_tokens": self.estimate.input_tokens,
+            "output_tokens": self.estimate.output_tokens,
+            "estimated_cost_usd": self.cost_usd,
+            "cost_bound_usd": self.estimate.cost_usd,
+            "price_source": self.estimate.price.source,
+        }
+
+
+def plan_runs(
+    config: Config, models: Sequence[tuple[str, str]], specs: Sequence[SuiteSpec], repeat: int
+) -> list[PlannedRun]:
+    """One planned run per model and suite version, estimated as the budget check estimates them."""
+    from monitor.evals.variants import DEFAULT
+
+    return [
+        PlannedRun(
+            model_key=f"{provider}:{model_id}",
+            suite=spec.name,
+            variant=spec.variant or DEFAULT,
+            samples=len(spec.samples),
+            repeat=repeat,
+            estimate=estimate_run(
+                config,
+                f"{provider}:{model_id}",
+                (s.messages for s in spec.samples),
+                dict(spec.params or {}),
+                repeat=repeat,
+            ),
+        )
+        for provider, model_id in models
+        for spec in specs
+    ]
+
+
+def total_cost(plan: Sequence[PlannedRun]) -> float | None:
+    """The plan's cost; None as soon as one run's price is unknown (never a 0 standing for unknown)."""
+    costs = [run.cost_usd for run in plan]
+    return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+
+
+def print_plan(plan: Sequence[PlannedRun], as_json: bool) -> None:
+    """The plan as a table (or JSON) with its cost; nothing is sent and nothing is written."""
+    calls = sum(run.estimate.calls for run in plan)
+    total = total_cost(plan)
+    bound = sum(run.estimate.cost_usd for run in plan)
+    if as_json:
+        print_json(
+            {
+                "dry_run": True,
+                "runs": [run.as_dict() for run in plan],
+                "calls": calls,
+                "estimated_cost_usd": total,
+                "cost_bound_usd": bound,
+            }
+        )
+        return
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from monitor.cli.run_table import id_column
+
+    table = Table(
+        title="Plan (dry run: nothing sent, nothing written)",
+        caption="calls: samples × repeats (a tool conversation may take more); cost: estimated from "
+        "prompt length and max_tokens (docs/pricing.md)",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    id_column(table, "model", [r.model_key for r in plan])
+    table.add_column("suite", overflow="fold")
+    table.add_column("variant", overflow="fold")
+    for column in ("samples", "repeats", "calls"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("cost", justify="right")
+    for run in plan:
+        table.add_row(
+            escape(run.model_key),
+            escape(run.suite),
+            escape(run.variant),
+            str(run.samples),
+            str(run.repeat),
+            str(run.estimate.calls),
+            escape(_cost_text(run)),
+        )
+    console.print(table)
+    for model_key, source in dict.fromkeys((r.model_key, r.estimate.price.source) for r in plan):
+        console.print(f"price of {escape(model_key)}: {escape(source)}", highlight=False)
+    total_text = format_cost(total) if total is not None else f"{UNKNOWN} (at most {format_cost(bound)})"
+    console.print(f"{len(plan)} run(s), {calls} call(s), estimated cost {total_text}", highlight=False)
+
+
+def _cost_text(run: PlannedRun) -> str:
+    """'$0.0123', or 'unknown (≤$1.20)' when the model's price is unknown (the bound in brackets)."""
+    if run.cost_usd is None:
+        return f"{UNKNOWN} (≤{format_cost(run.estimate.cost_usd)})"
+    return format_cost(run.cost_usd)
+
+
+def ensure_writable(db: Database) -> None:
+    """Fail now, before any provider is called, when the database refuses writes (a read-only file):
+    a write that changes nothing, in a transaction of its own."""
+    from sqlalchemy import delete, false
+
+    from monitor.store.tables import Run
+
+    with db.session() as session:
+        session.execute(delete(Run).where(false()))

@@ -1,0 +1,82 @@
+"""Model ids in the `runs`, `models` and `compare` tables stay whole on one line in an 80-column terminal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import main
+from monitor.simulator import Simulator
+from tests.runner_helpers import KEY_ENV, write_workspace
+
+LONG_ID = "anthropic:claude-sim-sonnet-20260115"
+SHORT_ID = "sim:gpt-sim-base"
+WIDTH = 80
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One poll and one finished run of each model, shared by the table tests (they only read)."""
+    root = tmp_path_factory.mktemp("tables")
+    with Simulator().running() as sim:
+        anthropic = "\n".join(
+            [
+                "[providers.anthropic]",
+                'type = "anthropic"',
+                f'base_url = "{sim.base_url}"',
+                f'api_key_env = "{KEY_ENV}"',
+                "",
+            ]
+        )
+        config = write_workspace(root, sim.base_url, samples=3, extra=anthropic)
+        env = {KEY_ENV: "sim-key"}
+        for args in (["poll"], ["eval", LONG_ID, SHORT_ID, "--suite", "tiny"]):
+            result = CliRunner(env=env).invoke(main, ["--config", str(config), *args])
+            assert result.exit_code == 0, result.output
+    yield config
+
+
+def narrow(config: Path, *args: str) -> list[str]:
+    """The command's output lines in a terminal COLUMNS wide (a real process: rich reads COLUMNS)."""
+    env = {**os.environ, "COLUMNS": str(WIDTH), KEY_ENV: "sim-key"}
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= WIDTH
+    return lines
+
+
+def on_one_line(lines: list[str], model_id: str) -> bool:
+    return any(model_id in line for line in lines)
+
+
+def test_runs_table_keeps_a_long_model_id_whole(workspace: Path) -> None:
+    lines = narrow(workspace, "runs")
+    assert on_one_line(lines, LONG_ID) and on_one_line(lines, SHORT_ID)
+
+
+def test_models_table_keeps_a_long_model_id_whole(workspace: Path) -> None:
+    lines = narrow(workspace, "models")
+    assert on_one_line(lines, LONG_ID) and on_one_line(lines, SHORT_ID)
+
+
+def test_compare_names_both_models_whole(workspace: Path) -> None:
+    lines = narrow(workspace, "compare", LONG_ID, SHORT_ID)
+    assert f"candidate: {LONG_ID}" in lines and f"baseline: {SHORT_ID}" in lines
+
+
+def test_the_dry_run_plan_keeps_a_long_model_id_whole(workspace: Path) -> None:
+    lines = narrow(workspace, "eval", LONG_ID, "--suite", "tiny", "--dry-run")
+    assert on_one_line(lines, LONG_ID)
