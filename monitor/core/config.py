@@ -117,6 +117,8 @@ class ScheduleConfig(_Section):
     poll_cron: str | None = None
     drift_cron: str = "0 6 * * 1"
     work_interval_seconds: float = Field(default=30, gt=0)
+    # Runs one daemon or worker evaluates at once; they share each provider account's limits.
+    concurrent_runs: int = Field(default=4, ge=1, le=64)
     outbox_interval_seconds: float = Field(default=60, gt=0)
     retention_days: int | None = Field(default=None, ge=1)
     watch: list[str] = Field(default_factory=list)

@@ -175,7 +175,9 @@ def _report(rt: Runtime) -> None:
 
 
 async def _work_until_empty(rt: Runtime) -> int:
-    from monitor.pipeline.run.work import work_once
+    """Evaluate the queue `[schedule] concurrent_runs` runs at a time, reporting as each run ends."""
+    from monitor.pipeline.run.totals import RunSummary
+    from monitor.pipeline.run.work import work_slots
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -183,31 +185,34 @@ async def _work_until_empty(rt: Runtime) -> int:
     def set_stop() -> None:
         loop.call_soon_threadsafe(stop.set)
 
+    async def finished(summary: RunSummary) -> None:
+        score = "n/a" if summary.score is None else f"{summary.score:.3f}"
+        log.info(
+            "run %d %s on %s: %s, score %s, %d passed, %d failed, %d errored",
+            summary.run_id,
+            summary.model_key,
+            summary.suite,
+            summary.status,
+            score,
+            summary.passed,
+            summary.failed,
+            summary.errored,
+        )
+        if not stop.is_set():
+            await asyncio.to_thread(_report, rt)  # an event a worker finished need not wait for our queue
+
     remove = rt.on_stop(set_stop)
-    finished = 0
     try:
-        while not stop.is_set():
-            summary = await work_once(rt.db, rt.config, worker_id=rt.worker_id, stop=stop)
-            if summary is None:
-                break
-            finished += 1
-            if not stop.is_set():
-                await asyncio.to_thread(_report, rt)  # an event a worker finished need not wait for our queue
-            score = "n/a" if summary.score is None else f"{summary.score:.3f}"
-            log.info(
-                "run %d %s on %s: %s, score %s, %d passed, %d failed, %d errored",
-                summary.run_id,
-                summary.model_key,
-                summary.suite,
-                summary.status,
-                score,
-                summary.passed,
-                summary.failed,
-                summary.errored,
-            )
+        return await work_slots(
+            rt.db,
+            rt.config,
+            worker_id=rt.worker_id,
+            stop=stop,
+            slots=rt.config.schedule.concurrent_runs,
+            finished=finished,
+        )
     finally:
         remove()
-    return finished
 
 
 def drift_job() -> None:

@@ -24,26 +24,37 @@ log = logging.getLogger("monitor.worker")
 async def work_loop(
     db: Database, config: Config, *, worker_id: str, idle_s: float, stop: asyncio.Event
 ) -> int:
-    """Evaluate runs until `stop` is set, waiting `idle_s` when the queue is empty; returns runs finished.
+    """Evaluate runs, `[schedule] concurrent_runs` at a time, until `stop` is set, waiting `idle_s`
+    when the queue is empty; returns runs finished.
 
     Finished events are not reported here: the leader's work job reports them (see the module doc).
     """
-    from monitor.pipeline.run.work import work_once
+    from monitor.pipeline.run.totals import RunSummary
+    from monitor.pipeline.run.work import work_slots
 
-    finished = 0
+    async def finished(summary: RunSummary) -> None:
+        log.info("run %d %s on %s: %s", summary.run_id, summary.model_key, summary.suite, summary.status)
+
+    total = 0
     while not stop.is_set():
         try:
-            summary = await work_once(db, config, worker_id=worker_id, stop=stop)
+            done = await work_slots(
+                db,
+                config,
+                worker_id=worker_id,
+                stop=stop,
+                slots=config.schedule.concurrent_runs,
+                finished=finished,
+            )
         except Exception:
             log.exception("worker: a run failed to execute; waiting before the next claim")
-            summary = None
-        if summary is not None:
-            finished += 1
-            log.info("run %d %s on %s: %s", summary.run_id, summary.model_key, summary.suite, summary.status)
+            done = 0
+        total += done
+        if done:
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), idle_s)
-    return finished
+    return total
 
 
 def run_worker(config: Config, *, worker_id: str, idle_s: float) -> int:

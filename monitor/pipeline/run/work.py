@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
@@ -258,3 +258,35 @@ async def work_once(
             )
         return summarize_run(db, run_id)
     return await execute_run(db, config, run_id, worker_id=worker_id, stop=stop)
+
+
+async def work_slots(
+    db: Database,
+    config: Config,
+    *,
+    worker_id: str,
+    stop: asyncio.Event,
+    slots: int,
+    finished: Callable[[RunSummary], Awaitable[None]],
+) -> int:
+    """Evaluate queued runs `slots` at a time until none is queued or `stop` is set; returns how many.
+
+    Each slot claims the next run when its own ends, so an event's candidate and baseline runs (on
+    different providers, too) overlap instead of paying every run's tail in turn; the runs share
+    each provider account's limiter, so together they stay within its limits.
+    """
+    count = 0
+
+    async def slot() -> None:
+        nonlocal count
+        while not stop.is_set():
+            summary = await work_once(db, config, worker_id=worker_id, stop=stop)
+            if summary is None:
+                return
+            count += 1
+            await finished(summary)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(slots):
+            group.create_task(slot())
+    return count
