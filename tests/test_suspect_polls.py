@@ -173,3 +173,13 @@ def test_a_release_matching_a_narrow_include_that_kept_nothing_so_far_is_still_n
 
     assert not outcome.bootstrap and outcome.new == ["gpt-sim-next"]
     assert event_kinds(any_db) == [("new_model", "gpt-sim-next")]
+
+
+def test_a_list_of_other_models_of_the_same_size_is_believed() -> None:
+    from types import SimpleNamespace
+
+    from monitor.pipeline.poll.trust import suspect_reason
+
+    known = [SimpleNamespace(model_id="old-model", removed_at=None)]
+    assert suspect_reason(known, {"new-model"}) is None  # a local server restarted with another model
+    assert suspect_reason(known, set()) is not None  # an empty list is still suspect

@@ -1,8 +1,10 @@
 """Whether a list is believed: a sharp drop is suspect until repeated; a widened filter brings no release.
 
-A list that lacks more than half of a provider's known models is *suspect*: it is recorded (a
-failed poll whose error says why) and changes nothing, since an empty or truncated answer that
-claims success would otherwise mark every model removed. The same list (same fingerprint) on
+A list that lacks more than half of a provider's known models *and* is less than half as long
+(it shrank, rather than one set of models replacing another, as when a local server restarts with
+another model) is *suspect*: it is recorded (a failed poll whose error says why) and changes
+nothing, since an empty or truncated answer that claims success would otherwise mark every model
+removed. The same list (same fingerprint) on
 CONFIRM_POLLS consecutive polls that got a list confirms it: the missing models are removed then.
 Models that only a changed include/exclude filter brings in are "now watched": stored, no event.
 """
@@ -38,10 +40,11 @@ def listing_record(cfg: ProviderConfig, listed_ids: set[str], *, suspect: bool) 
 
 
 def suspect_reason(rows: Sequence[StoredModel], listed_ids: set[str]) -> str | None:
-    """Why this list is not believed (more than half the known models absent), or None."""
+    """Why this list is not believed (it shrank: more than half the known models absent and fewer
+    than half as many listed), or None."""
     known = [row for row in rows if row.removed_at is None]
     absent = [row for row in known if row.model_id not in listed_ids]
-    if not known or 2 * len(absent) <= len(known):
+    if not known or 2 * len(absent) <= len(known) or 2 * len(listed_ids) >= len(known):
         return None
     return (
         f"suspect list: {len(absent)} of {len(known)} known models missing "
