@@ -178,8 +178,8 @@ def _file_problems(config: Config, warnings: list[str]) -> list[str]:
 
 def _suite_rows(config: Config, warnings: list[str], problems: list[str]) -> list[dict[str, Any]]:
     """One row per suite file, each loaded with all its prompt variants (a scheduled event runs each);
-    then the whole directory through load_suites, as the daemon loads it (two suites with one name)."""
-    from monitor.evals.loader import load_suites
+    then the suite names across the directory, as the daemon loads it (two suites with one name)."""
+    from monitor.evals.loader import check_names, check_suite
 
     suites: list[dict[str, Any]] = []
     suite_dir = config.suites_dir
@@ -189,9 +189,7 @@ def _suite_rows(config: Config, warnings: list[str], problems: list[str]) -> lis
     bad = len(problems)
     for path in paths:
         try:
-            spec, *_variants = load_suites(
-                suite_dir, [str(path)], default_judge=config.judge.model, variant="all"
-            )
+            spec, *_variants = check_suite(path, default_judge=config.judge.model)
         except MonitorError as exc:
             problems.append(str(exc))
             continue
@@ -199,15 +197,15 @@ def _suite_rows(config: Config, warnings: list[str], problems: list[str]) -> lis
             {
                 "name": spec.name,
                 "path": str(path),
-                "samples": len(spec.samples),
-                "graders": [g.type for g in spec.graders],
+                "samples": spec.samples,
+                "graders": spec.graders,
                 "variants": list(spec.variant_names),
                 "version": spec.version,
             }
         )
     if paths and len(problems) == bad:
         try:
-            load_suites(suite_dir, default_judge=config.judge.model, variant="all")
+            check_names(suite_dir)
         except MonitorError as exc:
             problems.append(str(exc))
     known = {s["name"] for s in suites}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 
 class MonitorError(Exception):
     """Base of every error model-monitor reports to a user; `exit_code` is the CLI's status."""
@@ -35,3 +37,11 @@ class BudgetExceeded(MonitorError):
     """A run's estimated cost is over the configured budget."""
 
     exit_code = 1
+
+
+def suggest(word: str, candidates: list[str]) -> str:
+    """`; did you mean 'x'?` for a near miss, else the list of valid names."""
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f" (expected one of: {', '.join(candidates)})"

@@ -6,6 +6,7 @@ The format is documented in docs/suites.md. Every error names the file, the line
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,11 +16,12 @@ from typing import Any
 from monitor.core.errors import SuiteError
 from monitor.evals import requests, variants
 from monitor.evals.graders import Grader, LLMJudgeGrader, build_graders, describe
+from monitor.evals.header import is_number, read_judge, read_params
 from monitor.evals.images import resolve_images
 from monitor.evals.render import read_prompt, render_messages
 from monitor.evals.samples import RawSample, file_samples, inline_samples, sample_error
 from monitor.evals.spec import SampleSpec
-from monitor.evals.versioning import suite_version
+from monitor.evals.versioning import SuiteVersion
 from monitor.evals.yaml_lines import describe_value, line_of, parse_yaml, reject_unknown_keys
 from monitor.providers.base import ToolSpec
 
@@ -38,7 +40,6 @@ SUITE_KEYS = (
     "samples_files",
     "samples",
 )
-PARAM_KEYS = ("temperature", "max_tokens", "seed", "top_p", "stop", "reasoning_effort", "thinking_budget")
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 
 
@@ -74,66 +75,6 @@ class SuiteSpec:
     def judge_models(self) -> list[str]:
         """The judge model keys the suite's llm_judge graders name (their own `model`, else the suite's)."""
         return sorted({g.model for g in self.graders if isinstance(g, LLMJudgeGrader) and g.model})
-
-
-def _read_params(data: Any, container: Any, path: str) -> dict[str, Any]:
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise SuiteError(
-            f"params: expected a mapping, got {describe_value(data)}",
-            path=path,
-            line=line_of(container, "params"),
-        )
-    reject_unknown_keys(data, PARAM_KEYS, "params", path, data)
-    checks: dict[str, tuple[Any, str]] = {
-        "temperature": (lambda v: _is_number(v) and 0 <= v <= 2, "a number from 0 to 2"),
-        "max_tokens": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
-        "seed": (_is_int, "an integer"),
-        "top_p": (lambda v: _is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
-        "stop": (
-            lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
-            "a string or a list of strings",
-        ),
-        "reasoning_effort": (lambda v: isinstance(v, str) and v.strip() != "", "a string such as 'low'"),
-        "thinking_budget": (lambda v: _is_int(v) and v >= 1024, "an integer of at least 1024 (tokens)"),
-    }
-    for key, value in data.items():
-        valid, expected = checks[key]
-        if not valid(value):
-            raise SuiteError(
-                f"params.{key}: expected {expected}, got {describe_value(value)}",
-                path=path,
-                line=line_of(data, key),
-            )
-    return dict(data)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _read_judge(data: Any, container: Any, path: str) -> str | None:
-    if data is None:
-        return None
-    line = line_of(container, "judge")
-    if not isinstance(data, dict):
-        raise SuiteError(
-            f"judge: expected a mapping {{model: provider:model}}, got {describe_value(data)}",
-            path=path,
-            line=line,
-        )
-    reject_unknown_keys(data, ("model",), "judge", path, data)
-    model = data.get("model")
-    if not isinstance(model, str) or ":" not in model.strip(":"):
-        raise SuiteError(
-            f"judge.model: expected 'provider:model', got {model!r}", path=path, line=line_of(data, "model")
-        )
-    return model
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -175,6 +116,15 @@ def _located(data: Any, source: str) -> requests.Fail:
 
 
 def _build(data: dict[str, Any], path: Path, default_judge: str | None, variant: str | None) -> SuiteSpec:
+    """The suite version `variant` of a suite file's mapping, every sample resolved and kept."""
+    return _resolve(data, path, default_judge, variant, keep=True)[0]
+
+
+def _resolve(
+    data: dict[str, Any], path: Path, default_judge: str | None, variant: str | None, *, keep: bool
+) -> tuple[SuiteSpec, int]:
+    """The suite version and its sample count; without `keep` its `samples` stay empty (only checked
+    and hashed, for `check` of a large suite)."""
     source = str(path)
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
@@ -187,7 +137,7 @@ def _build(data: dict[str, Any], path: Path, default_judge: str | None, variant:
         raise SuiteError(message, path=source, line=line_of(data, "description"))
     declared = variants.read_variants(data.get("variants"), data, source)
     prompt = read_prompt(data.get("prompt"), data, source)
-    params = _read_params(data.get("params"), data, source)
+    params = read_params(data.get("params"), data, source)
     override: dict[str, Any] = {}
     if variant is not None:
         if variant not in declared:
@@ -198,7 +148,7 @@ def _build(data: dict[str, Any], path: Path, default_judge: str | None, variant:
         override = declared[variant]
         if "prompt" in override:
             prompt = read_prompt(override["prompt"], override, source)
-        params = {**params, **_read_params(override.get("params"), override, source)}
+        params = {**params, **read_params(override.get("params"), override, source)}
         description = override.get("description", description)
     fail = _located(data, source)
     tools = requests.read_tools(data.get("tools"), fail)
@@ -208,48 +158,51 @@ def _build(data: dict[str, Any], path: Path, default_judge: str | None, variant:
     }
     tool_choice = requests.read_tool_choice(own.get("tool_choice"), tools, fail)
     response_format = requests.read_response_format(own.get("response_format"), fail)
-    judge_model = _read_judge(data.get("judge"), data, source)
+    judge_model = read_judge(data.get("judge"), data, source)
     if judge_model is None and _uses_judge(data.get("graders")):
         judge_model = default_judge
     if "graders" not in data:
         raise SuiteError("graders: required, e.g. graders: [{type: exact}]", path=source, line=1)
     graders = build_graders(data["graders"], source=source, judge_model=judge_model)
     threshold = data.get("pass_threshold", 1.0)
-    if not _is_number(threshold) or not 0 <= threshold <= 1:
+    if not is_number(threshold) or not 0 <= threshold <= 1:
         message = f"pass_threshold: expected a number from 0 to 1, got {describe_value(threshold)}"
         raise SuiteError(message, path=source, line=line_of(data, "pass_threshold"))
 
-    samples: list[SampleSpec] = []
-    seen: dict[str, str] = {}
-    raws = [
-        *inline_samples(data.get("samples"), data, source),
-        *file_samples(data.get("samples_files"), data, path),
-    ]
-    for raw in raws:
-        if raw.key in seen:
-            message = f"duplicate sample key {raw.key!r} (also at {seen[raw.key]})"
-            if not raw.has_id:
-                message += "; samples without an id are keyed by a hash of their content, so give them ids"
-            raise sample_error(message, raw.source)
-        seen[raw.key] = raw.source
-        sample = _sample(raw, prompt, path, tools, tool_choice, response_format)
-        for grader in graders:
-            problem = grader.check_sample(sample)
-            if problem:
-                raise SuiteError(f"sample {sample.key!r} ({sample.source}): {problem}", path=source)
-        samples.append(sample)
-    if not samples:
-        raise SuiteError("the suite has no samples: add `samples` or `samples_files`", path=source, line=1)
-
-    grader_specs = describe(graders)
     header: dict[str, Any] = {
-        "graders": grader_specs,
+        "graders": describe(graders),
         "params": params,
         "pass_threshold": threshold,
         "judge_model": judge_model,
     }
     if variant is not None:  # the default's version is unchanged by declaring variants
         header["variant"] = {"name": variant, "prompt": prompt.raw if prompt else None}
+    version = SuiteVersion(header)
+    samples: list[SampleSpec] = []
+    seen: dict[str, str] = {}
+    suite_dir = path.parent
+    raws = itertools.chain(
+        inline_samples(data.get("samples"), data, source),
+        file_samples(data.get("samples_files"), data, path),
+    )
+    for raw in raws:  # streamed: each sample is resolved, checked and hashed as it is read
+        if raw.key in seen:
+            message = f"duplicate sample key {raw.key!r} (also at {seen[raw.key]})"
+            if not raw.has_id:
+                message += "; samples without an id are keyed by a hash of their content, so give them ids"
+            raise sample_error(message, raw.source)
+        seen[raw.key] = raw.source
+        sample = _sample(raw, prompt, source, suite_dir, tools, tool_choice, response_format)
+        for grader in graders:
+            problem = grader.check_sample(sample)
+            if problem:
+                raise SuiteError(f"sample {sample.key!r} ({sample.source}): {problem}", path=source)
+        version.add(sample)
+        if keep:
+            samples.append(sample)
+    if not seen:
+        raise SuiteError("the suite has no samples: add `samples` or `samples_files`", path=source, line=1)
+
     definition = {
         "description": description,
         "path": source,
@@ -257,11 +210,11 @@ def _build(data: dict[str, Any], path: Path, default_judge: str | None, variant:
         "variant": variant,
         **header,
     }
-    return SuiteSpec(
+    spec = SuiteSpec(
         name=variants.qualified_name(name, variant),
         description=description,
         path=path,
-        version=suite_version(header, samples),
+        version=version.hexdigest(),
         params=params,
         graders=graders,
         pass_threshold=float(threshold),
@@ -271,18 +224,19 @@ def _build(data: dict[str, Any], path: Path, default_judge: str | None, variant:
         variant=variant,
         variant_names=tuple(declared),
     )
+    return spec, len(seen)
 
 
 def _sample(
     raw: RawSample,
     prompt: Any,
-    path: Path,
+    source: str,
+    suite_dir: Path,
     tools: tuple[ToolSpec, ...],
     tool_choice: str | None,
     response_format: dict[str, Any] | None,
 ) -> SampleSpec:
     """One sample resolved: its messages rendered (images read), its own request parts over the suite's."""
-    source = str(path)
 
     def fail(key: str, message: str) -> SuiteError:
         return sample_error(f"{key}: {message}", raw.source)
@@ -299,7 +253,11 @@ def _sample(
         tool_choice = requests.read_tool_choice(own["tool_choice"], tools, fail)
     if "response_format" in own:
         response_format = requests.read_response_format(own["response_format"], fail)
-    messages = resolve_images(render_messages(prompt, raw, source), suite_dir=path.parent, fail=fail_image)
+    messages = render_messages(prompt, raw, source)
+    for message in messages:
+        if isinstance(message.get("content"), list):  # only parts can hold images
+            messages = resolve_images(messages, suite_dir=suite_dir, fail=fail_image)
+            break
     return SampleSpec(
         key=raw.key,
         messages=messages,
@@ -311,7 +269,7 @@ def _sample(
         tools=tools,
         tool_choice=tool_choice,
         response_format=response_format,
-        tool_results=requests.read_tool_results(own.get("tool_results"), tools, fail),
+        tool_results=requests.read_tool_results(own.get("tool_results"), tools, fail) if own else {},
     )
 
 
@@ -336,6 +294,46 @@ def _load_variants(path: Path, default_judge: str | None, wanted: str | None) ->
     data = _read_file(path)
     declared = list(variants.read_variants(data.get("variants"), data, str(path)))
     return [_build(data, path, default_judge, v) for v in variants.choose(wanted, declared)]
+
+
+@dataclass(frozen=True)
+class SuiteSummary:
+    """What `check` shows of one suite version, from a load that keeps none of its samples."""
+
+    name: str
+    path: Path
+    samples: int
+    graders: list[str]
+    variant_names: tuple[str, ...]
+    version: str
+
+
+def check_suite(path: Path, *, default_judge: str | None = None) -> list[SuiteSummary]:
+    """Validate one suite file with every prompt variant, as `load_suites` would (the same errors), the
+    samples streamed and dropped once checked and hashed: memory stays flat for any number of samples."""
+    path = Path(path)
+    data = _read_file(path)
+    declared = list(variants.read_variants(data.get("variants"), data, str(path)))
+    summaries = []
+    for variant in variants.choose(variants.ALL, declared):
+        spec, count = _resolve(data, path, default_judge, variant, keep=False)
+        graders = [g.type for g in spec.graders]
+        summaries.append(SuiteSummary(spec.name, path, count, graders, spec.variant_names, spec.version))
+    return summaries
+
+
+def check_names(directory: Path) -> None:
+    """The SuiteError `load_suites(directory)` raises for two suite files of one name, read from their
+    headers only (for `check`, once every file loaded on its own)."""
+    directory = Path(directory)
+    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    by_name: dict[str, Path] = {}
+    for path in files:
+        name = _declared_name(path)
+        if name in by_name:
+            message = f"two suites are named {name!r}: {by_name[name].name} and {path.name}"
+            raise SuiteError(message, path=str(directory))
+        by_name[name] = path
 
 
 def load_suites(

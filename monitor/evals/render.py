@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from monitor.core.errors import SuiteError
@@ -20,10 +20,32 @@ _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_tr
 
 
 @dataclass(frozen=True)
+class Substitution:
+    """A template that only prints variables between text (`Capital of {{ country }}?`), filled in
+    without Jinja's per-render context; any other case (a variable the sample lacks) goes to Jinja."""
+
+    pieces: tuple[tuple[bool, str], ...]  # (is a variable name, text or name), in order
+    template: Template
+
+    def fill(self, context: dict[str, Any]) -> str | None:
+        """The rendered text, exactly as Jinja prints it (str() of each value); None when a name is
+        missing from `context`, so Jinja renders it and raises its own error."""
+        out = []
+        for is_name, text in self.pieces:
+            if not is_name:
+                out.append(text)
+            elif text in context:
+                out.append(str(context[text]))
+            else:
+                return None
+        return "".join(out)
+
+
+@dataclass(frozen=True)
 class Prompt:
     """The suite's message templates, compiled once."""
 
-    parts: list[tuple[str, Any]]  # (role, compiled template, or the text itself when it has no Jinja)
+    parts: list[tuple[str, Any]]  # (role, a Substitution, a compiled template, or the text without Jinja)
     raw: list[dict[str, Any]]
 
 
@@ -36,10 +58,29 @@ def _compile(text: Any, where: str, path: str, line: int | None) -> Any:
     if not any(marker in text for marker in ("{{", "{%", "{#")):
         return text
     try:
-        return _ENV.from_string(text)
+        template = _ENV.from_string(text)
     except TemplateSyntaxError as exc:
         at = (line or 1) + (exc.lineno or 1) - 1
         raise SuiteError(f"{where}: template syntax error: {exc.message}", path=path, line=at) from None
+    pieces = _substitution(text)
+    return template if pieces is None else Substitution(pieces, template)
+
+
+def _substitution(text: str) -> tuple[tuple[bool, str], ...] | None:
+    """The template's text and variable names when it holds nothing else (no filter, attribute,
+    expression or statement), else None."""
+    pieces: list[tuple[bool, str]] = []
+    for output in _ENV.parse(text).body:
+        if not isinstance(output, nodes.Output):
+            return None
+        for node in output.nodes:
+            if isinstance(node, nodes.TemplateData):
+                pieces.append((False, node.data))
+            elif isinstance(node, nodes.Name) and node.ctx == "load":
+                pieces.append((True, node.name))
+            else:
+                return None
+    return tuple(pieces)
 
 
 def read_prompt(data: Any, container: Any, path: str) -> Prompt | None:
@@ -117,6 +158,12 @@ def render_messages(prompt: Prompt | None, raw: RawSample, suite_path: str) -> l
         if isinstance(template, str):
             messages.append({"role": role, "content": template})
             continue
+        if isinstance(template, Substitution):
+            filled = template.fill(context)
+            if filled is not None:
+                messages.append({"role": role, "content": filled})
+                continue
+            template = template.template
         try:
             content = template.render(context)
         except UndefinedError as exc:

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.core.errors import SuiteError
-from monitor.evals.graders.base import suggest
+from monitor.core.errors import SuiteError, suggest
 from monitor.evals.versioning import content_key
 from monitor.evals.yaml_lines import describe_value, line_of
 
@@ -229,10 +228,10 @@ def read_sample(obj: Any, source: str) -> RawSample:
             variables = {"input": value, **variables}
         else:
             messages = _read_messages(value, source)
-    clash = [name for name in RESERVED_VARS if name in variables]
+    clash = [] if variables.keys().isdisjoint(RESERVED_VARS) else [n for n in RESERVED_VARS if n in variables]
     if clash:
         raise sample_error(f"vars: {clash[0]!r} is reserved (the sample's own {clash[0]}); rename it", source)
-    if _non_finite(target):
+    if not isinstance(target, str) and _non_finite(target):
         raise sample_error(
             "target: NaN or Infinity is not a number any grader can compare (it would score 0); "
             'write a finite number, or quote it ("NaN") if the answer is that text',
@@ -247,7 +246,7 @@ def read_sample(obj: Any, source: str) -> RawSample:
         vars=variables,
         messages=messages,
         has_id=obj.get("id") is not None,
-        request={k: obj[k] for k in REQUEST_KEYS if k in obj},
+        request={} if obj.keys().isdisjoint(REQUEST_KEYS) else {k: obj[k] for k in REQUEST_KEYS if k in obj},
     )
 
 

@@ -11,11 +11,13 @@ from monitor.evals.spec import SampleSpec
 
 VERSION_CHARS = 16
 HASH_KEY_CHARS = 16
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+"""One encoder for every hash: json.dumps with these options would build a new one per call."""
 
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace: the same content always gives the same text (and hash)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(value)
 
 
 def content_key(obj: Any) -> str:
@@ -23,14 +25,27 @@ def content_key(obj: Any) -> str:
     return hashlib.sha256(canonical_json(obj).encode()).hexdigest()[:HASH_KEY_CHARS]
 
 
-def suite_version(header: dict[str, Any], samples: Sequence[SampleSpec]) -> str:
-    """The hash of all that decides a suite's scores: `header` (graders, params...) and every sample
-    (its messages with any image bytes, target, tools and output format)."""
-    digest = hashlib.sha256(canonical_json(header).encode())
-    for s in samples:
-        digest.update(b"\n")
+class SuiteVersion:
+    """A suite version computed as its samples stream by (`add` each in order, then `hexdigest`)."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        self._digest = hashlib.sha256(canonical_json(header).encode())
+
+    def add(self, s: SampleSpec) -> None:
+        """Hash one more sample: its messages with any image bytes, target, tools and output format."""
         parts: list[Any] = [s.key, s.messages, s.target, s.choices, s.group, s.vars]
         if s.has_request:
             parts.append(s.request_fields())  # only then, so plain suites keep their versions
-        digest.update(canonical_json(parts).encode())
-    return digest.hexdigest()[:VERSION_CHARS]
+        self._digest.update(b"\n" + _CANONICAL.encode(parts).encode())
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()[:VERSION_CHARS]
+
+
+def suite_version(header: dict[str, Any], samples: Sequence[SampleSpec]) -> str:
+    """The hash of all that decides a suite's scores: `header` (graders, params...) and every sample
+    (its messages with any image bytes, target, tools and output format)."""
+    version = SuiteVersion(header)
+    for s in samples:
+        version.add(s)
+    return version.hexdigest()

@@ -7,8 +7,7 @@ from typing import Any
 
 import yaml
 
-from monitor.core.errors import SuiteError
-from monitor.evals.graders.base import suggest
+from monitor.core.errors import SuiteError, suggest
 
 
 class _Map(dict[Any, Any]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,10 +10,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]\s*$", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL: give up connecting, or on one statement, after this long (a hung call is a failure).
 PG_CONNECT_TIMEOUT_S = 10
@@ -71,7 +75,10 @@ def alembic_config(url: str) -> Any:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` on the engine's database (idempotent)."""
+    """Bring the schema to `revision` on the engine's database (idempotent); a database already at
+    the head costs one query, without importing Alembic or loading its scripts."""
+    if revision == "head" and _at_head(engine):
+        return
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
@@ -94,6 +101,37 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def _script_heads() -> set[str] | None:
+    """The head revisions, read from the migration files' `revision` and `down_revision` lines as text
+    (Alembic imports every script to learn them); None when a file does not read as expected."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if revision is None or down is None:
+            return None
+        named = re.findall(r"['\"]([^'\"]+)['\"]", down.group(1))
+        if not named and down.group(1) != "None":
+            return None
+        revisions.add(revision.group(1))
+        parents.update(named)
+    return (revisions - parents) or None
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the stored revisions are exactly the scripts' heads (False when unsure: Alembic decides)."""
+    heads = _script_heads()
+    if heads is None:
+        return False
+    with engine.connect() as conn:
+        try:
+            stored = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        except DBAPIError:  # no version table yet: a new database
+            return False
+    return stored == heads
 
 
 def head_revision() -> str | None:

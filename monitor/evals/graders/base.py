@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from monitor.core.errors import MonitorError, SuiteError
+from monitor.core.errors import MonitorError, SuiteError, suggest
 
 if TYPE_CHECKING:
     from monitor.evals.spec import Answer, SampleSpec
@@ -160,14 +160,6 @@ class Options:
         for key in self.raw:
             if key not in known:
                 raise self.error(str(key), "unknown option" + suggest(str(key), sorted(known)))
-
-
-def suggest(word: str, candidates: list[str]) -> str:
-    """`; did you mean 'x'?` for a near miss, else the list of valid names."""
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean '{close[0]}'?"
-    return f" (expected one of: {', '.join(candidates)})"
 
 
 def _describe(value: Any) -> str:

@@ -24,7 +24,8 @@ import re
 import string
 from typing import TYPE_CHECKING, Any
 
-from monitor.evals.graders.base import Grade, Options, SyncGrader, suggest, target_values
+from monitor.core.errors import suggest
+from monitor.evals.graders.base import Grade, Options, SyncGrader, target_values
 
 if TYPE_CHECKING:
     from monitor.evals.spec import SampleSpec

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from monitor.evals.graders.base import Grade, Options, SyncGrader, suggest
+from monitor.core.errors import suggest
+from monitor.evals.graders.base import Grade, Options, SyncGrader
 
 if TYPE_CHECKING:
     from monitor.evals.spec import SampleSpec

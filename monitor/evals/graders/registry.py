@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.core.errors import SuiteError
+from monitor.core.errors import SuiteError, suggest
 from monitor.evals.graders.base import (
     AnswerGrader,
     Grade,
@@ -15,7 +15,6 @@ from monitor.evals.graders.base import (
     Options,
     SampleGrade,
     SyncGrader,
-    suggest,
 )
 from monitor.evals.graders.choice import ChoiceGrader
 from monitor.evals.graders.custom import PYTHON_GRADER_TIMEOUT_S, LLMJudgeGrader, PythonGrader

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
 
-from monitor.evals.graders.base import AnswerGrader, Grade, Options, SyncGrader, suggest
+from monitor.core.errors import suggest
+from monitor.evals.graders.base import AnswerGrader, Grade, Options, SyncGrader
 
 if TYPE_CHECKING:
     from monitor.evals.spec import Answer, SampleSpec
