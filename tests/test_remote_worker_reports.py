@@ -127,7 +127,11 @@ def test_the_leader_reports_a_workers_event_between_its_own_runs(
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(work, "work_once", watching)
-    with serving(Runtime(config, db, "leader")):
+    # One run at a time, so each claim shows what the previous run's end reported.
+    one_slot = config.model_copy(
+        update={"schedule": config.schedule.model_copy(update={"concurrent_runs": 1})}
+    )
+    with serving(Runtime(one_slot, db, "leader")):
         jobs.work_job()
 
     # The event was reported right after the leader's first run, not once its whole queue was done.

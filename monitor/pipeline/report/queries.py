@@ -6,12 +6,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only, selectinload
 
 from monitor.core.errors import InputError
 from monitor.evals.spec import shown_answer
 from monitor.evals.variants import split_name
 from monitor.pipeline.compare.events import compare_event
 from monitor.pipeline.compare.runs import run_stats
+from monitor.pipeline.report.board_stats import board_stats
 from monitor.pipeline.report.charts import ChartPoint, ChartSeries, line_chart, series_color
 from monitor.pipeline.report.files import event_report_path, run_report_path
 from monitor.pipeline.report.formats import fmt_pct, fmt_score, fmt_time
@@ -39,9 +41,28 @@ if TYPE_CHECKING:
 
     from monitor.core.config import Config
 
+# What a RunLine reads of a run: the index lists every run, so their params and plans stay unread.
+LINE_ONLY = (
+    load_only(
+        Run.id,
+        Run.provider,
+        Run.model_id,
+        Run.suite_id,
+        Run.status,
+        Run.trigger,
+        Run.score,
+        Run.error,
+        Run.estimated_cost_usd,
+        Run.created_at,
+        Run.finished_at,
+    ),
+    selectinload(Run.suite),
+)
 # Events recorded within this time of each other came from the same poll.
 SAME_POLL_WINDOW = timedelta(minutes=5)
 RECENT_EVENTS = 30
+# Each suite's score history (chart and table) shows its newest finished runs, this many at most.
+HISTORY_RUNS = 500
 # Statuses whose runs have (or had) results worth a report.
 REPORTABLE_STATUSES = ("running", "interrupted", *COMPLETED, "failed")
 
@@ -261,36 +282,47 @@ def _model_colors(session: Session, config: Config) -> dict[str, str]:
     return {key: series_color(i) for i, key in enumerate(ordered)}
 
 
+def _done_order(run: Run) -> tuple[bool, float, int]:
+    """The order runs finished in (unfinished first, by id): `finished_at NULLS FIRST, id`."""
+    return (run.finished_at is not None, run.finished_at.timestamp() if run.finished_at else 0.0, run.id)
+
+
 def _board(session: Session, config: Config, name: str, colors: dict[str, str]) -> SuiteBoard | None:
     versions = list(
         session.scalars(
             select(Suite).where(Suite.name == name).order_by(Suite.created_at.desc(), Suite.id.desc())
         )
     )
-    done = list(
+    ids = [v.id for v in versions]
+    with_runs = set(
         session.scalars(
-            select(Run)
-            .join(Suite, Run.suite_id == Suite.id)
-            .where(Suite.name == name, Run.status.in_(COMPLETED))
-            .order_by(Run.finished_at.nulls_first(), Run.id)
+            select(Run.suite_id).where(Run.suite_id.in_(ids), Run.status.in_(COMPLETED)).distinct()
         )
     )
-    with_runs = {r.suite_id for r in done}
     current = next((v for v in versions if v.id in with_runs), None)
     if current is None:
         return None
     latest: dict[str, Run] = {}
-    for run in done:
-        if run.suite_id == current.id:
-            latest[run.model_key] = run
+    for run in session.scalars(
+        select(Run)
+        .where(Run.suite_id == current.id, Run.status.in_(COMPLETED))
+        .order_by(Run.finished_at.nulls_first(), Run.id)
+    ):
+        latest[run.model_key] = run
     stats = sorted(
-        (run_stats(session, r.id) for r in latest.values()),
+        board_stats(session, list(latest.values()), current.id),
         key=lambda s: (-(s.score.mean if s.score.mean is not None else -1.0), s.model_key),
     )
+    newest = session.scalars(
+        select(Run)
+        .options(*LINE_ONLY)
+        .where(Run.suite_id.in_(ids), Run.status.in_(COMPLETED), Run.score.is_not(None))
+        .order_by(func.coalesce(Run.finished_at, Run.created_at).desc(), Run.id.desc())
+        .limit(HISTORY_RUNS)
+    )
     history: dict[str, list[Run]] = {}
-    for run in done:
-        if run.score is not None:
-            history.setdefault(run.model_key, []).append(run)
+    for run in sorted(newest, key=_done_order):
+        history.setdefault(run.model_key, []).append(run)
     series = [
         ChartSeries(
             name=key,
@@ -342,7 +374,10 @@ def build_index(session: Session, config: Config) -> IndexReport:
         select(Event).order_by(Event.created_at.desc(), Event.id.desc()).limit(RECENT_EVENTS)
     )
     runs = session.scalars(
-        select(Run).where(Run.status != "queued").order_by(Run.created_at.desc(), Run.id.desc())
+        select(Run)
+        .options(*LINE_ONLY)
+        .where(Run.status != "queued")
+        .order_by(Run.created_at.desc(), Run.id.desc())
     )
     written = set(session.scalars(select(Report.path)))
     return IndexReport(
