@@ -126,6 +126,7 @@ class Event(Base):
             sqlite_where=text("kind = 'drift' AND reported_at IS NULL"),
             postgresql_where=text("kind = 'drift' AND reported_at IS NULL"),
         ),
+        Index("ix_events_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,7 +186,14 @@ class Run(Base):
     """One model evaluated on one suite version; claimed by a worker, resumable."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_runs_status_created", "status", "created_at"),
+        # Migration 0009: the report and listing queries over a year of history.
+        Index("ix_runs_suite_status", "suite_id", "status"),
+        Index("ix_runs_event", "event_id"),
+        Index("ix_runs_provider_model", "provider", "model_id", "created_at"),
+        Index("ix_runs_created", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(100))
@@ -236,7 +244,12 @@ class Result(Base):
     """One sample's answer and grade; unique per (run, sample, repeat) so a resume never doubles."""
 
     __tablename__ = "results"
-    __table_args__ = (UniqueConstraint("run_id", "sample_key", "repeat"),)
+    # ix_results_price_source (migration 0009) is dialect-specific (NOCASE on SQLite, a pattern
+    # operator class on PostgreSQL), so only the migration declares it.
+    __table_args__ = (
+        UniqueConstraint("run_id", "sample_key", "repeat"),
+        Index("ix_results_run_id", "run_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
