@@ -80,3 +80,34 @@ def test_compare_names_both_models_whole(workspace: Path) -> None:
 def test_the_dry_run_plan_keeps_a_long_model_id_whole(workspace: Path) -> None:
     lines = narrow(workspace, "eval", LONG_ID, "--suite", "tiny", "--dry-run")
     assert on_one_line(lines, LONG_ID)
+
+
+def test_a_run_that_stopped_early_says_why_under_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.cli.run_table import print_summaries
+    from monitor.pipeline.run.totals import RunSummary
+
+    summary = RunSummary(
+        run_id=7,
+        model_key="sim:gpt-sim-next",
+        suite="qa",
+        suite_version="v1",
+        status="done",
+        samples_total=500,
+        done=180,
+        passed=90,
+        failed=90,
+        errored=0,
+        score=0.5,
+        ci_low=0.4,
+        ci_high=0.6,
+        latency_p50_ms=10.0,
+        latency_p95_ms=20.0,
+        input_tokens=1,
+        output_tokens=1,
+        cost_usd=0.01,
+        estimated_cost_usd=None,
+        stop_reason="stopped after 180 of 500 samples: worse with p < 0.01",
+        stopped_after=180,
+    )
+    print_summaries([summary], title="runs")
+    assert "run 7: stopped after 180 of 500 samples: worse with p < 0.01" in capsys.readouterr().out

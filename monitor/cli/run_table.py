@@ -69,6 +69,9 @@ def print_summaries(
             + format_cost(s.cost_usd),
         )
     console.print(table)
+    for s in summaries:
+        if s.stop_reason:  # a run the sequential test settled early says so under the table
+            console.print(f"run {s.run_id}: {escape(s.stop_reason)}", highlight=False)
 
 
 def _fmt(value: float | None) -> str:
