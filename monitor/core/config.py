@@ -55,6 +55,8 @@ class ProviderConfig(_Section):
     max_concurrency: int = Field(default=16, ge=1, le=4096)
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
+    # requests_per_minute counted for all processes and hosts together, through the database.
+    shared_limits: bool = False
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=20)
     # How long a run waits, paused, for an unreachable or overloaded provider before it stops interrupted.

@@ -15,6 +15,8 @@ from typing import TypeVar
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError, ProviderTimeout
 from monitor.providers.breaker import CircuitBreaker
+from monitor.providers.shared import SharedRequests, shared_requests
+from monitor.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +186,10 @@ class ProviderLimiter(Limiter):
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         block: Callable[[float], None] = time.sleep,
+        shared: SharedRequests | None = None,
     ) -> None:
         self.max_concurrency = max_concurrency
+        self.shared = shared  # the requests/min of every process together, when shared_limits is on
         self._block = block
         self._slots = Gate(max_concurrency)
         self._clock = clock
@@ -217,6 +221,8 @@ class ProviderLimiter(Limiter):
                 await self._sleep(wait)
             if self.requests is not None:
                 await self.requests.acquire(1.0)
+            if self.shared is not None:
+                await self.shared.acquire()
             if self.tokens is not None and estimated_tokens:
                 await self.tokens.acquire(estimated_tokens)
         except BaseException:
@@ -232,6 +238,8 @@ class ProviderLimiter(Limiter):
             self._block(wait)
         if self.requests is not None:
             self.requests.adjust(1.0)  # the bucket may go below zero: async callers then wait it back
+        if self.shared is not None:
+            self.shared.take_blocking()
 
     def settle_tokens(self, estimated: int, actual: int | None) -> None:
         if self.tokens is not None and actual is not None:
@@ -266,6 +274,11 @@ class Account:
     def of(cls, cfg: ProviderConfig) -> Account:
         return cls(cfg.type, (cfg.base_url or "").rstrip("/"), cfg.api_key_env)
 
+    @property
+    def key(self) -> str:
+        """The account's name in the database's `rate_windows` (the same on every host)."""
+        return f"{self.type} {self.base_url} {self.api_key_env or ''}"
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -274,10 +287,11 @@ class Limits:
     max_concurrency: int
     requests_per_minute: float | None
     tokens_per_minute: float | None
+    shared: bool = False
 
     @classmethod
     def of(cls, cfg: ProviderConfig) -> Limits:
-        return cls(cfg.max_concurrency, cfg.requests_per_minute, cfg.tokens_per_minute)
+        return cls(cfg.max_concurrency, cfg.requests_per_minute, cfg.tokens_per_minute, cfg.shared_limits)
 
 
 class LimiterRegistry(abc.ABC):
@@ -296,6 +310,13 @@ class InProcessLimiters(LimiterRegistry):
         self._sleep = sleep
         self._lock = threading.Lock()
         self._limiters: dict[Account, tuple[Limits, Limiter]] = {}
+        self._database: Database | None = None
+
+    def share_through(self, db: Database | None) -> None:
+        """Count the requests/min of `shared_limits` accounts in `db`, with every other process using it."""
+        with self._lock:
+            self._database = db
+            self._limiters = {a: known for a, known in self._limiters.items() if not known[0].shared}
 
     def get(self, account: Account, limits: Limits) -> Limiter:
         with self._lock:
@@ -311,6 +332,13 @@ class InProcessLimiters(LimiterRegistry):
                 limits.tokens_per_minute,
                 clock=self._clock,
                 sleep=self._sleep,
+                shared=(
+                    shared_requests(
+                        self._database, account.key, limits.requests_per_minute, sleep=self._sleep
+                    )
+                    if limits.shared
+                    else None
+                ),
             )
             self._limiters[account] = (limits, limiter)
             return limiter
@@ -318,6 +346,13 @@ class InProcessLimiters(LimiterRegistry):
 
 LIMITERS: LimiterRegistry = InProcessLimiters()
 """The process's registry; a cross-process (database) one can replace it."""
+
+
+def share_limits_through(db: Database | None) -> None:
+    """Share the `shared_limits = true` accounts' requests/min through `db` (a worker or daemon calls it
+    once it has opened its database); without it they stay per process."""
+    if isinstance(LIMITERS, InProcessLimiters):
+        LIMITERS.share_through(db)
 
 
 def limiter_for(cfg: ProviderConfig) -> Limiter:

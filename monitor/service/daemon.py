@@ -246,6 +246,7 @@ def _safe_url(url: str) -> str:
 
 def run_daemon(config: Config, options: DaemonOptions) -> int:
     """Open the database (migrating it), install signal handlers and run the daemon until stopped."""
+    from monitor.providers.limits import share_limits_through
     from monitor.store.db import open_database
 
     try:
@@ -254,6 +255,7 @@ def run_daemon(config: Config, options: DaemonOptions) -> int:
         raise MonitorError(
             f"cannot open the database {_safe_url(config.database_url)}: {exc.__class__.__name__}"
         ) from exc
+    share_limits_through(db)  # `shared_limits = true` accounts count requests/min with every process
     try:
         daemon = Daemon(config, db, options)
         daemon.install_signal_handlers()

@@ -59,12 +59,14 @@ async def work_loop(
 
 def run_worker(config: Config, *, worker_id: str, idle_s: float) -> int:
     """Run a worker until SIGTERM/SIGINT (in-flight samples finish, the run is left resumable); exit 0."""
+    from monitor.providers.limits import share_limits_through
     from monitor.store.db import open_database
 
     try:
         db = open_database(config.database_url)
     except SQLAlchemyError as exc:
         raise MonitorError(f"cannot open the database: {exc.__class__.__name__}") from exc
+    share_limits_through(db)  # `shared_limits = true` accounts count requests/min with every process
 
     async def main() -> int:
         stop = asyncio.Event()

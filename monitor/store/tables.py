@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -353,3 +354,35 @@ class Lease(Base):
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class RateWindow(Base):
+    """Requests a provider account has spent in one fixed minute, counted for every process and host."""
+
+    __tablename__ = "rate_windows"
+
+    account: Mapped[str] = mapped_column(String(500), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch seconds, a multiple of 60
+    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class BudgetDay(Base):
+    """One UTC day's budget: what running runs have reserved and what settled runs really cost."""
+
+    __tablename__ = "budget_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+
+class BudgetHold(Base):
+    """A run's reservation on a day's budget: open while it runs, settled with its real cost after."""
+
+    __tablename__ = "budget_holds"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))
+    reserved_usd: Mapped[float] = mapped_column(Float)
+    cost_before_usd: Mapped[float] = mapped_column(Float, default=0.0)  # the run's cost when reserved
+    open: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,17 +1,20 @@
-"""The cost guard: estimate what is left of a run, store the estimate, check it against the budget."""
+"""The cost guard: estimate what is left of a run, store the estimate, reserve it on the day's budget."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from monitor.core.config import Config
 from monitor.core.errors import MonitorError
 from monitor.pipeline.run.rebuild import resolve_suite_spec
 from monitor.providers import pricing
+from monitor.store import shared_limits
 from monitor.store.db import Database
-from monitor.store.tables import Result, Run
+from monitor.store.tables import BudgetHold, Result, Run, utcnow
 
 if TYPE_CHECKING:
     from monitor.evals.loader import SuiteSpec
@@ -52,10 +55,96 @@ def estimate_for_run(db: Database, config: Config, run_id: int) -> pricing.RunEs
 
 
 def guard_run(
-    db: Database, config: Config, run_id: int, *, max_cost_usd: float | None = None
+    db: Database,
+    config: Config,
+    run_id: int,
+    *,
+    max_cost_usd: float | None = None,
+    now: datetime | None = None,
 ) -> pricing.BudgetCheck:
-    """Estimate a run, store the estimate on it, and check it against the budget."""
+    """Estimate a run, store the estimate on it, check it against the budget and, when it fits and a
+    daily budget is set, reserve it on the day's budget (atomically, so two workers cannot both pass)."""
     estimate = estimate_for_run(db, config, run_id)
     with db.session() as session:
         session.execute(update(Run).where(Run.id == run_id).values(estimated_cost_usd=estimate.cost_usd))
-        return pricing.check_budget(session, config, estimate, max_cost_usd=max_cost_usd, exclude_run=run_id)
+        settle_finished(session, also_run=run_id)
+        check = pricing.check_budget(session, config, estimate, max_cost_usd=max_cost_usd, exclude_run=run_id)
+        per_day = config.budget.max_cost_usd_per_day
+        if not check.ok or per_day is None:
+            return check
+        day = (now or utcnow()).strftime("%Y-%m-%d")
+        shared_limits.open_day(session, day, 0.0)
+        outside = _unreserved_today(session, run_id, now)
+        if not shared_limits.reserve_budget(session, day, estimate.cost_usd, per_day, outside):
+            reserved, spent = shared_limits.day_totals(session, day)
+            left = max(per_day - reserved - spent - outside, 0.0)
+            return pricing.BudgetCheck(
+                estimate,
+                (
+                    f"estimated cost {estimate.cost_text} exceeds today's remaining budget "
+                    f"{pricing.format_cost(left)} (of {pricing.format_cost(per_day)} per day, "
+                    "with the reservations of running runs)",
+                ),
+            )
+        _hold(session, run_id, day, estimate.cost_usd)
+        return check
+
+
+def settle_finished(session: Session, *, also_run: int | None = None) -> int:
+    """Settle the open reservations of runs no longer running (done, failed, interrupted, skipped) with
+    their real cost, and `also_run`'s (about to run again); returns how many were settled."""
+    ended = (
+        or_(Run.status != "running", Run.id == also_run) if also_run is not None else Run.status != "running"
+    )
+    rows = session.execute(
+        select(
+            BudgetHold.run_id,
+            BudgetHold.day,
+            BudgetHold.reserved_usd,
+            BudgetHold.cost_before_usd,
+            Run.cost_usd,
+        )
+        .join(Run, Run.id == BudgetHold.run_id)
+        .where(BudgetHold.open.is_(True), ended)
+    ).all()
+    settled = 0
+    for run_id, day, reserved, before, cost in rows:
+        closed = session.execute(
+            update(BudgetHold)
+            .where(BudgetHold.run_id == run_id, BudgetHold.open.is_(True))
+            .values(open=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if closed:  # another process may have settled it first
+            shared_limits.settle_budget(session, day, reserved, max(float(cost or 0.0) - before, 0.0))
+            settled += 1
+    return settled
+
+
+def settle_reservations(db: Database) -> int:
+    """Settle the reservations of every run that has finished (call it when a run ends)."""
+    with db.session() as session:
+        return settle_finished(session)
+
+
+def _unreserved_today(session: Session, run_id: int, now: datetime | None) -> float:
+    """Today's spending by runs holding no reservation (older runs, runs started with --yes)."""
+    held = select(BudgetHold.run_id)
+    since = pricing.start_of_day(now)
+    finished = select(func.coalesce(func.sum(Run.cost_usd), 0.0)).where(
+        Run.finished_at >= since, Run.cost_usd.is_not(None), Run.id != run_id, Run.id.not_in(held)
+    )
+    running = select(func.coalesce(func.sum(Run.estimated_cost_usd), 0.0)).where(
+        Run.status == "running", Run.estimated_cost_usd.is_not(None), Run.id != run_id, Run.id.not_in(held)
+    )
+    return float(session.scalar(finished) or 0.0) + float(session.scalar(running) or 0.0)
+
+
+def _hold(session: Session, run_id: int, day: str, amount: float) -> None:
+    """Record (or reopen) the run's reservation, remembering its cost so far for the settling."""
+    cost = float(session.scalar(select(Run.cost_usd).where(Run.id == run_id)) or 0.0)
+    hold = session.get(BudgetHold, run_id)
+    if hold is None:
+        session.add(BudgetHold(run_id=run_id, day=day, reserved_usd=amount, cost_before_usd=cost, open=True))
+    else:
+        hold.day, hold.reserved_usd, hold.cost_before_usd, hold.open = day, amount, cost, True
+    session.flush()
