@@ -106,3 +106,8 @@ def test_a_variant_whose_prompt_uses_an_unknown_variable_fails_when_loaded(suite
     load_suite(path)
     with pytest.raises(SuiteError, match="uses the variable 'question'"):
         load_suite(path, variant="cot")
+
+
+def test_the_default_variant_by_name_is_the_suites_own_prompt(suites: Path) -> None:
+    [spec] = load_suites(suites, ["qa[default]"])
+    assert (spec.name, spec.variant) == ("qa", None)

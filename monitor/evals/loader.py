@@ -23,7 +23,7 @@ from monitor.evals.samples import RawSample, file_samples, inline_samples, sampl
 from monitor.evals.spec import SampleSpec
 from monitor.evals.versioning import SuiteVersion
 from monitor.evals.yaml_lines import describe_value, line_of, parse_yaml, reject_unknown_keys
-from monitor.providers.base import ToolSpec
+from monitor.providers.base import TOOL_CHOICES, ToolSpec
 
 SUITE_KEYS = (
     "name",
@@ -247,7 +247,7 @@ def _sample(
     own = raw.request
     if "tools" in own:
         tools = requests.read_tools(own["tools"], fail)
-        if "tool_choice" not in own and tool_choice not in (None, "auto", "required", "none"):
+        if "tool_choice" not in own and tool_choice not in (None, *TOOL_CHOICES):
             tool_choice = requests.read_tool_choice({"name": tool_choice}, tools, fail)
     if "tool_choice" in own:
         tool_choice = requests.read_tool_choice(own["tool_choice"], tools, fail)
@@ -382,7 +382,7 @@ def load_suites(
         if len(matches) > 1:
             files_named = ", ".join(p.name for p in matches)
             raise SuiteError(f"two suites are named {base!r}: {files_named}", path=str(directory))
-        if named_variant is not None:
+        if named_variant not in (None, variants.DEFAULT):
             chosen.append(load_suite(matches[0], default_judge=default_judge, variant=named_variant))
         else:
             chosen.extend(_load_variants(matches[0], default_judge, variant))

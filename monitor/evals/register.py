@@ -40,7 +40,7 @@ def register_suite(session: Session, spec: SuiteSpec) -> models.Suite:
                     "messages": s.messages,
                     "target": s.target,
                     "choices": s.choices,
-                    "request": s.request_fields() if s.has_request else None,
+                    "request": s.request,
                 }
                 for i, s in enumerate(spec.samples)
             ]

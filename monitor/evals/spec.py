@@ -34,8 +34,14 @@ class SampleSpec:
         """Whether the sample sends more than its messages (tools, an output format, tool results)."""
         return bool(self.tools or self.tool_choice or self.response_format or self.tool_results)
 
+    @property
+    def request(self) -> dict[str, Any] | None:
+        """The request parts beyond the messages as stored with the sample (`samples.request`), or
+        None when it sends only messages."""
+        return self.request_fields() if self.has_request else None
+
     def request_fields(self) -> dict[str, Any]:
-        """The request parts beyond the messages, as stored with the sample (None when it has none)."""
+        """The request parts beyond the messages: tools, tool_choice, response_format, tool_results."""
         return {
             "tools": [
                 {"name": t.name, "description": t.description, "parameters": t.parameters, "strict": t.strict}

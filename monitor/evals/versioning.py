@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from monitor.evals.spec import SampleSpec
@@ -34,18 +33,9 @@ class SuiteVersion:
     def add(self, s: SampleSpec) -> None:
         """Hash one more sample: its messages with any image bytes, target, tools and output format."""
         parts: list[Any] = [s.key, s.messages, s.target, s.choices, s.group, s.vars]
-        if s.has_request:
-            parts.append(s.request_fields())  # only then, so plain suites keep their versions
+        if s.request is not None:
+            parts.append(s.request)  # only then, so plain suites keep their versions
         self._digest.update(b"\n" + _CANONICAL.encode(parts).encode())
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()[:VERSION_CHARS]
-
-
-def suite_version(header: dict[str, Any], samples: Sequence[SampleSpec]) -> str:
-    """The hash of all that decides a suite's scores: `header` (graders, params...) and every sample
-    (its messages with any image bytes, target, tools and output format)."""
-    version = SuiteVersion(header)
-    for s in samples:
-        version.add(s)
-    return version.hexdigest()

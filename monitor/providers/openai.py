@@ -22,7 +22,12 @@ from monitor.providers.openai_models import (
     merge_aliases,
     model_info_from_item,
 )
-from monitor.providers.openai_responses import OpenAIResponses, is_responses_only_model, says_responses_only
+from monitor.providers.openai_responses import (
+    NO_AUTH_HEADERS,
+    OpenAIResponses,
+    is_responses_only_model,
+    says_responses_only,
+)
 from monitor.providers.openai_wire import chat_features, chat_tool_calls, split_reasoning
 from monitor.providers.retry import list_deadline, with_retries
 from monitor.providers.tls import tls_context
@@ -30,8 +35,6 @@ from monitor.providers.tls import tls_context
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "no-key"
 """The SDK client's key for keyless servers (Ollama, llama.cpp): the SDK insists on one, never sent."""
-NO_AUTH_HEADERS = {"Authorization": openai.Omit()}
-"""Per-request headers that make the SDK send no `Authorization` at all (keyless servers)."""
 
 MAX_LIST_PAGES = 100
 

@@ -18,6 +18,9 @@ from monitor.providers.openai_wire import (
     split_reasoning,
 )
 
+NO_AUTH_HEADERS = {"Authorization": openai.Omit()}
+"""Per-request headers that make the SDK send no `Authorization` at all (keyless servers)."""
+
 RESPONSES_ONLY_TEXT = "only supported in v1/responses"
 """What chat completions says (404, sometimes 400) for a model that answers only on `/v1/responses`."""
 
@@ -83,7 +86,7 @@ def responses_kwargs(
     if request.timeout_s is not None:
         kwargs["timeout"] = request.timeout_s
     if keyless:
-        kwargs["extra_headers"] = {"Authorization": openai.Omit()}
+        kwargs["extra_headers"] = NO_AUTH_HEADERS
     return kwargs
 
 

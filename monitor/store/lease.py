@@ -11,9 +11,7 @@ a random per-process token, never by the host name or pid in `holder` (those are
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,11 +30,6 @@ DEFAULT_TTL_S = 30.0
 
 class LeaseLost(MonitorError):
     """This process no longer holds the lease at the generation it acquired: it must not write."""
-
-
-def default_holder() -> str:
-    """A display name for this process: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def database_now(session: Session) -> datetime:

@@ -45,9 +45,9 @@ def take_requests(db: Database, account: str, window_start: int, wanted: int, li
         return grant if taken else 0
 
 
-def open_day(session: Session, day: str, spent_before_usd: float) -> None:
-    """Create the day's budget row (once), counting what was spent before any reservation that day."""
-    _insert_ignore(session, BudgetDay, day=day, reserved_usd=0.0, spent_usd=spent_before_usd)
+def open_day(session: Session, day: str) -> None:
+    """Create the day's budget row (once); spending outside reservations is counted by the caller."""
+    _insert_ignore(session, BudgetDay, day=day, reserved_usd=0.0, spent_usd=0.0)
 
 
 def reserve_budget(session: Session, day: str, amount: float, limit: float, outside_usd: float) -> bool:

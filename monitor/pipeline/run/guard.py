@@ -73,7 +73,7 @@ def guard_run(
         if not check.ok or per_day is None:
             return check
         day = (now or utcnow()).strftime("%Y-%m-%d")
-        shared_limits.open_day(session, day, 0.0)
+        shared_limits.open_day(session, day)
         outside = _unreserved_today(session, run_id, now)
         if not shared_limits.reserve_budget(session, day, estimate.cost_usd, per_day, outside):
             reserved, spent = shared_limits.day_totals(session, day)

@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 # Errors after which every further call of the run would fail the same way: fail the run at once.
 FATAL_KINDS = frozenset({"auth", "quota", "not_found"})
-# An empty answer cut off by the token limit is a budget problem, not a wrong answer: an error.
-TRUNCATED_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
 # Answers that are not the model's answer (docs/running.md "Outcomes"): stored as errors, never graded.
 UNGRADED_OUTCOMES = {
     "refusal": "the model refused to answer",
@@ -95,7 +93,7 @@ def work_items(
             tool_choice=sample.tool_choice,
             response_format=sample.response_format,
         )
-        digest = prompt_hash(sample.messages, params, sample.request_fields() if sample.has_request else None)
+        digest = prompt_hash(sample.messages, params, sample.request)
         tokens = pricing.estimate_tokens(sample.messages, sample.tools) + output_tokens
         for index in todo:
             yield WorkItem(sample, index, request, digest, tokens)
@@ -197,6 +195,7 @@ class SampleCaller:
             "repeat": item.repeat,
             "prompt_hash": item.prompt_hash,
             "created_at": utcnow(),
+            "price_source": getattr(self.price, "source", None),
         }
         try:
             completion, attempts = await self._conversation(item)
@@ -222,7 +221,6 @@ class SampleCaller:
                 cache_write_tokens=None,
                 reasoning_tokens=None,
                 cost_usd=None if self.price is None else 0.0,
-                price_source=getattr(self.price, "source", None),
                 finish_reason=None,
                 resolved_model=None,
                 system_fingerprint=None,
@@ -245,7 +243,6 @@ class SampleCaller:
             cached_input_tokens=completion.cached_input_tokens,
             cache_write_tokens=completion.cache_write_tokens,
             reasoning_tokens=completion.reasoning_tokens,
-            price_source=getattr(self.price, "source", None),
             finish_reason=completion.finish_reason,
             resolved_model=completion.resolved_model,
             system_fingerprint=completion.system_fingerprint,
@@ -271,7 +268,7 @@ class SampleCaller:
                 cost_usd=cost,
             )
             return row
-        if not completion.text.strip() and completion.finish_reason in TRUNCATED_REASONS:
+        if not completion.text.strip() and completion.outcome == "length":
             row.update(
                 score=None,
                 passed=None,
