@@ -257,8 +257,9 @@ def _assess(
     ]
     cfg = config.providers[listing.name]
     suspect = suspect_reason(rows, listing.listed_ids)
-    recent = _listings(session, listing.name, applied=False, limit=CONFIRM_POLLS - 1)
-    confirmed = suspect is not None and confirms(recent, listing.listed_ids)
+    confirmed = suspect is not None and confirms(
+        _listings(session, listing.name, applied=False, limit=CONFIRM_POLLS - 1), listing.listed_ids
+    )
     if confirmed:
         suspect = None
     stored = {row.model_id for row in rows}
