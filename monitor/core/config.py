@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import re
@@ -13,7 +12,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.core import prices
-from monitor.core.config_values import check_base_url, check_globs, database_url_problem, pricing_key_problem
+from monitor.core.config_explain import explain
+from monitor.core.config_outputs import MetricsConfig, NotifyConfig, RetirementConfig, notify_names
+from monitor.core.config_values import (
+    check_base_url,
+    check_env_name,
+    check_globs,
+    database_url_problem,
+    pricing_key_problem,
+)
 from monitor.core.cron import check_cron
 from monitor.core.errors import ConfigError
 from monitor.core.prices import PriceConfig, ResolvedPrice
@@ -21,10 +28,7 @@ from monitor.core.secret_scan import find_secrets
 
 CONFIG_ENV = "MODEL_MONITOR_CONFIG"
 DEFAULT_CONFIG_NAME = "monitor.toml"
-PROVIDER_TYPES = ("openai", "anthropic", "gemini", "openai-compatible")
 SCHEDULE_VARIANTS = ("all", "default")
-
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class _Section(BaseModel):
@@ -64,13 +68,10 @@ class ProviderConfig(_Section):
     watch: list[str] = Field(default_factory=list)
     free: bool = False  # every model of this provider costs nothing (a local server)
 
-    @field_validator("api_key_env")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise ValueError("must be the name of an environment variable, such as OPENAI_API_KEY")
-        return value
+    # Scheduled runs go through the provider's batch API at its batch price (docs/batch.md).
+    batch: bool = False
 
+    _env_name = field_validator("api_key_env")(check_env_name)
     _base_url = field_validator("base_url")(check_base_url)
     _globs = field_validator("include", "exclude")(check_globs)
 
@@ -136,6 +137,8 @@ class ScheduleConfig(_Section):
     # Scheduled new-model runs stop once the sequential test settles the verdict against a stored
     # baseline (docs/statistics.md "Early stopping").
     early_stop: bool = True
+    # A baseline or watched model this close to its retirement date gets a migration report.
+    retirement_notice_days: int = Field(default=60, ge=0, le=3650)
 
     @field_validator("variants")
     @classmethod
@@ -166,16 +169,15 @@ class EmailConfig(_Section):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    @field_validator("password_env")
-    @classmethod
-    def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise ValueError("must be the name of an environment variable, such as SMTP_PASSWORD")
-        return value
+    _env_name = field_validator("password_env")(check_env_name)
 
 
 class ReportsConfig(_Section):
     directory: str = "reports"
+    # Where the reports directory is served, so notifications can link to a report.
+    base_url: str | None = None
+
+    _base_url = field_validator("base_url")(check_base_url)
 
 
 class StatsConfig(_Section):
@@ -205,6 +207,9 @@ class Config(_Section):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    notify: list[NotifyConfig] = Field(default_factory=list)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    retirements: dict[str, RetirementConfig] = Field(default_factory=dict)
     path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -214,6 +219,9 @@ class Config(_Section):
         refs += [("schedule.watch", m) for m in self.schedule.watch]
         if self.judge.model:
             refs.append(("judge.model", self.judge.model))
+        for key, retirement in self.retirements.items():
+            refs.append((f"retirements.{key}", key))
+            refs += [(f"retirements.{key}.replacements", m) for m in retirement.replacements]
         for key, ref in refs:
             provider, sep, model = ref.partition(":")
             if not sep or not model:
@@ -225,6 +233,7 @@ class Config(_Section):
             problem = pricing_key_problem(price_key, sorted(self.providers))
             if problem is not None:
                 raise ValueError(problem)
+        notify_names(self.notify)
         return self
 
     @property
@@ -253,6 +262,10 @@ class Config(_Section):
     def price_for(self, model_key: str) -> ResolvedPrice:
         """The price of `provider:model` and its source: config, catalogue or upper bound (docs/pricing.md)"""
         return prices.resolve(self.pricing, self.providers, model_key)
+
+    def notify_targets(self) -> list[tuple[str, NotifyConfig]]:
+        """Each `[[notify]]` target with its name (its own, or notify-N by position)."""
+        return list(zip(notify_names(self.notify), self.notify, strict=True))
 
     def upper_bound(self, model_key: str) -> ResolvedPrice:
         """The upper-bound price standing in for the model's when nobody knows it."""
@@ -298,7 +311,7 @@ def parse_config(data: bytes | str, path: Path) -> Config:
     try:
         config = Config.model_validate(raw, strict=True)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc), path=str(path)) from None
+        raise ConfigError(explain(exc, Config), path=str(path)) from None
     for name, provider in config.providers.items():
         if provider.type != "openai-compatible" and provider.api_key_env is None:
             raise ConfigError(
@@ -326,85 +339,3 @@ def _reject_literal_secrets(raw: dict[str, Any], path: Path, text: str) -> None:
             path=str(path),
             line=line,
         )
-
-
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The pydantic model whose fields are valid at this location (for typo suggestions)."""
-    model: type[BaseModel] = Config
-    parts = [p for p in loc if isinstance(p, str)]
-    i = 0
-    while i < len(parts):
-        field = model.model_fields.get(parts[i]) or next(
-            (f for f in model.model_fields.values() if f.alias == parts[i]), None
-        )
-        if field is None:
-            return None
-        inner = _unwrap(field.annotation)
-        if inner is None:
-            return None
-        i += 2 if getattr(field.annotation, "__origin__", None) is dict else 1
-        model = inner
-    return model
-
-
-def _unwrap(annotation: Any) -> type[BaseModel] | None:
-    """Reach the model inside `X | None` or `dict[str, X]`."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        inner = _unwrap(arg)
-        if inner is not None:
-            return inner
-    return None
-
-
-def _section_name(loc: tuple[int | str, ...]) -> str:
-    parts = [p for p in loc if isinstance(p, str)]
-    return "[" + ".".join(parts) + "]" if parts else "the top level"
-
-
-def _explain(exc: ValidationError) -> str:
-    messages = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        if err["type"] == "extra_forbidden":
-            parent, key = loc[:-1], str(loc[-1])
-            model = _model_at(parent)
-            known = [f.alias or n for n, f in model.model_fields.items() if n != "path"] if model else []
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
-            messages.append(f"unknown key '{key}' in {_section_name(parent)}{hint}")
-            continue
-        key = ".".join(str(p) for p in loc if not isinstance(p, int)) or "(file)"
-        value = err.get("input")
-        if err["type"] == "literal_error" and loc[-1] == "type":
-            messages.append(
-                f"[{key}] = {value!r} is not a provider type; expected one of: {', '.join(PROVIDER_TYPES)}"
-            )
-            continue
-        if err["type"] == "missing":
-            messages.append(f"[{key}] is required")
-            continue
-        if err["type"] in _NUMBER_TYPES and isinstance(value, str):
-            messages.append(_quoted_number(key, err["msg"], value))
-            continue
-        msg = err["msg"].removeprefix("Value error, ")
-        if key == "(file)" or (err["type"] == "value_error" and msg.startswith("[")):
-            messages.append(msg)
-        else:
-            messages.append(f"[{key}] {msg} (got {value!r})")
-    return "; ".join(messages)
-
-
-# Strict validation's errors for a string where a number or boolean belongs.
-_NUMBER_TYPES = ("int_type", "float_type", "bool_type")
-
-
-def _quoted_number(key: str, msg: str, value: str) -> str:
-    """`max_concurrency = "16"`: say to drop the quotes (TOML strings are never read as numbers)."""
-    name = key.rpartition(".")[2]
-    try:
-        float(value)
-    except ValueError:
-        return f"[{key}] {msg}, not the string {value!r}"
-    return f"[{key}] {msg}, not the string {value!r}: write {name} = {value.strip()} without quotes"

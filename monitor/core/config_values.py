@@ -66,3 +66,13 @@ def pricing_key_problem(key: str, providers: list[str]) -> str | None:
             f'such as [pricing."{name}:{model or provider}"]'
         )
     return None
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_env_name(value: str | None) -> str | None:
+    """`value` when it can name an environment variable; else ValueError (secrets live only there)."""
+    if value is not None and not _ENV_NAME.match(value):
+        raise ValueError("must be the name of an environment variable, such as OPENAI_API_KEY")
+    return value

@@ -81,6 +81,8 @@ class Model(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     api: Mapped[str | None] = mapped_column(String(20))
     """The OpenAI endpoint the model answers on, "chat" or "responses", once a call has shown it."""
+    retires_at: Mapped[datetime | None]
+    """When the provider's own listing says the model stops answering (docs/retirements.md)."""
 
     @property
     def key(self) -> str:
@@ -127,11 +129,20 @@ class Event(Base):
             sqlite_where=text("kind = 'drift' AND reported_at IS NULL"),
             postgresql_where=text("kind = 'drift' AND reported_at IS NULL"),
         ),
+        # One migration report per retiring model, however many leaders notice the date.
+        Index(
+            "uq_events_retirement",
+            "provider",
+            "model_id",
+            unique=True,
+            sqlite_where=text("kind = 'retirement'"),
+            postgresql_where=text("kind = 'retirement'"),
+        ),
         Index("ix_events_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))  # new_model | removed_model | returned_model | drift
+    kind: Mapped[str] = mapped_column(String(30))  # new_model | removed/returned_model | drift | retirement
     provider: Mapped[str] = mapped_column(String(100))
     model_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -386,3 +397,47 @@ class BudgetHold(Base):
     reserved_usd: Mapped[float] = mapped_column(Float)
     cost_before_usd: Mapped[float] = mapped_column(Float, default=0.0)  # the run's cost when reserved
     open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Batch(Base):
+    """Requests of one run sent together to a provider's batch API; `remote_id` resumes it after a crash."""
+
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_status", "status"), Index("ix_batches_run", "run_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(100))
+    remote_id: Mapped[str | None] = mapped_column(String(200))  # the provider's batch id once submitted
+    status: Mapped[str] = mapped_column(String(20), default="preparing")
+    custom_ids: Mapped[list[Any]] = mapped_column(default=list)  # the requests it carries
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """A durable chat or webhook message for one event and one [[notify]] target, sent at most once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_notifications_status_next_try", "status", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    target: Mapped[str] = mapped_column(String(100))  # the target's name; its URL stays in the environment
+    kind: Mapped[str] = mapped_column(String(30))  # new_model | regression | drift | retirement | skipped
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the event's JSON, for webhooks
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
