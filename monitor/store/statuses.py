@@ -1,4 +1,4 @@
-"""The run statuses every stage shares (no SQLAlchemy here: the CLI's option choices import it)."""
+"""The run and result statuses every stage shares (no SQLAlchemy here: the CLI's option choices import it)."""
 
 RUN_STATUSES = ("queued", "running", "interrupted", "done", "done_with_errors", "failed", "skipped")
 """Every status a run can have; `done_with_errors` went through every sample but some ended in an error."""
@@ -9,3 +9,8 @@ ANSWER_ERROR_KINDS = ("refusal", "content_filter", "truncated", "token_budget")
 
 They are counted apart like every error, but a run with only these is `done`, and `resume` does not
 send them again (the model would most likely answer the same way)."""
+
+
+def result_errored(error_kind: str | None, score: float | None) -> bool:
+    """Whether a result failed (an error kind or no score): errors are counted apart, never as 0."""
+    return error_kind is not None or score is None

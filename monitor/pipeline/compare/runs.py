@@ -11,6 +11,7 @@ from sqlalchemy import select
 from monitor.core.errors import MonitorError
 from monitor.providers.pricing import ESTIMATED_PREFIX
 from monitor.stats.estimate import ScoreEstimate, percentile, run_score
+from monitor.store.statuses import result_errored
 from monitor.store.tables import Result, Run, Sample
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class RunStats:
 
 def is_errored(result: Result) -> bool:
     """Whether a result failed (an error kind or no score): errors are counted apart, never as 0."""
-    return result.error_kind is not None or result.score is None
+    return result_errored(result.error_kind, result.score)
 
 
 def _result_cost_unknown(result: Result) -> bool:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
+from monitor.stats.estimate import mean_over_repeats
 from monitor.stats.sequential import BettingEProcess, p_bound, sample_order, stop_level
-from monitor.store.statuses import COMPLETED
+from monitor.store.statuses import COMPLETED, result_errored
 from monitor.store.tables import Result, Run
 
 if TYPE_CHECKING:
@@ -21,24 +22,17 @@ if TYPE_CHECKING:
 Scores = tuple[dict[str, float], dict[str, float]]
 
 
-def _is_errored(error_kind: str | None, score: float | None) -> bool:
-    return error_kind is not None or score is None
-
-
 def sample_scores(rows: Iterable[tuple[str, float | None, str | None]]) -> Scores:
     """(answered mean, mean with errors as 0) per sample from (key, score, error_kind) rows, as the
     comparison computes them (monitor/pipeline/compare/pairing.py)."""
-    answered: dict[str, list[float]] = {}
-    failures: dict[str, list[float]] = {}
+    answered: list[tuple[str, float]] = []
+    failures: list[tuple[str, float]] = []
     for key, score, error_kind in rows:
-        errored = _is_errored(error_kind, score)
-        failures.setdefault(key, []).append(0.0 if errored or score is None else float(score))
-        if not errored and score is not None:
-            answered.setdefault(key, []).append(float(score))
-    return (
-        {k: sum(v) / len(v) for k, v in answered.items()},
-        {k: sum(v) / len(v) for k, v in failures.items()},
-    )
+        scored = None if result_errored(error_kind, score) else score
+        failures.append((key, 0.0 if scored is None else float(scored)))
+        if scored is not None:
+            answered.append((key, float(scored)))
+    return mean_over_repeats(answered), mean_over_repeats(failures)
 
 
 @dataclass
