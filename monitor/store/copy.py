@@ -63,17 +63,30 @@ def _rows(conn: Connection, table: Table) -> Iterator[list[dict[str, Any]]]:
         yield [dict(row) for row in batch]
 
 
-def _digest(conn: Connection, table: Table) -> tuple[int, str]:
-    """The table's row count and the SHA-256 of its rows, canonical, in primary-key order."""
-    digest = hashlib.sha256()
-    count = 0
-    names = [c.name for c in table.columns]
-    for batch in _rows(conn, table):
+class _Digest:
+    """A table's row count and the SHA-256 of its rows, canonical, fed in primary-key order."""
+
+    def __init__(self, table: Table) -> None:
+        self._names = [c.name for c in table.columns]
+        self._sha = hashlib.sha256()
+        self.count = 0
+
+    def add(self, batch: list[dict[str, Any]]) -> None:
         for row in batch:
-            digest.update(json.dumps([_plain(row[n]) for n in names], default=str).encode())
-            digest.update(b"\n")
-            count += 1
-    return count, digest.hexdigest()
+            self._sha.update(json.dumps([_plain(row[n]) for n in self._names], default=str).encode())
+            self._sha.update(b"\n")
+        self.count += len(batch)
+
+    def result(self) -> tuple[int, str]:
+        return self.count, self._sha.hexdigest()
+
+
+def _digest(conn: Connection, table: Table) -> tuple[int, str]:
+    """The digest of the table as `conn` reads it."""
+    digest = _Digest(table)
+    for batch in _rows(conn, table):
+        digest.add(batch)
+    return digest.result()
 
 
 def _tables() -> list[Table]:
@@ -119,14 +132,14 @@ def copy_database(
     copies: list[TableCopy] = []
     with source.connect() as read, target.begin() as write:
         for table in _tables():
-            copied = 0
+            read_digest = _Digest(table)  # the rows as read for the copy: the table is read once
             for batch in _rows(read, table):
                 write.execute(insert(table), [_storable(row) for row in batch])
-                copied += len(batch)
+                read_digest.add(batch)
                 if progress is not None:
-                    progress(table.name, copied)
+                    progress(table.name, read_digest.count)
             _reset_sequences(write, table)
-            source_count, source_sum = _digest(read, table)
+            source_count, source_sum = read_digest.result()
             target_count, target_sum = _digest(write, table)
             if (source_count, source_sum) != (target_count, target_sum):
                 raise MonitorError(
