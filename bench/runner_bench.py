@@ -9,6 +9,8 @@
     median of three alternating trials.
 (c) rate-limit saturation: simulator limit 600 rpm, runner requests_per_minute = 600.
 (d) peak RSS of a runner child process at N = 20,000.
+(e) the whole command: `model-monitor eval` as a fresh process on N samples at 500 ms, concurrency 64,
+    from the process's start to its exit (start-up, suite loading, the run, the report); ideal / wall.
 """
 
 from __future__ import annotations
@@ -203,6 +205,31 @@ def figure_a(n: int, concurrency: int) -> dict[str, Any]:
     }
 
 
+def figure_e(n: int, concurrency: int) -> dict[str, Any]:
+    latency = 0.5
+    with simulator(latency_ms=latency * 1000) as url, tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(bare_loop(url, 4 * concurrency, concurrency))
+        config = write_workspace(Path(tmp), url, n, concurrency=concurrency)
+        cmd = [sys.executable, "-m", "monitor", "--config", str(config), "eval", "--suite", "bench"]
+        cmd += [f"sim:{MODEL}", "--json"]
+        subprocess.run(cmd, cwd=tmp, capture_output=True, check=False)  # registers the suite, warms caches
+        started = time.perf_counter()
+        done = subprocess.run(cmd, cwd=tmp, capture_output=True, check=False)
+        wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"eval exited {done.returncode}: {done.stderr.decode()[-500:]}")
+    ideal = n * latency / concurrency
+    return {
+        "figure": "e whole eval command",
+        "n": n,
+        "concurrency": concurrency,
+        "ideal_s": round(ideal, 2),
+        "wall_s": round(wall, 2),
+        "efficiency": round(ideal / wall, 3),
+        "target": ">= 0.9",
+    }
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -314,7 +341,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", default="a,b,c,d", help="comma-separated figures: a,b,c,d")
+    parser.add_argument("--only", default="a,b,c,d,e", help="comma-separated figures: a,b,c,d,e")
     parser.add_argument("--quick", action="store_true", help="smaller N for a fast check")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--memory-child", nargs=2, metavar=("CONFIG", "CONCURRENCY"), help=argparse.SUPPRESS)
@@ -333,6 +360,8 @@ def main() -> None:
         print(json.dumps(figure_c(100 if args.quick else 300)), flush=True)
     if "d" in wanted:
         print(json.dumps(figure_d(2_000 if args.quick else 20_000, c)), flush=True)
+    if "e" in wanted:
+        print(json.dumps(figure_e(500 if args.quick else 2_000, c)), flush=True)
 
 
 if __name__ == "__main__":
