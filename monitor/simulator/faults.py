@@ -29,7 +29,7 @@ FAULT_KINDS = (
 )
 DAILY_QUOTA_ID = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
 MINUTE_QUOTA_ID = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
-ENDPOINTS = ("chat", "models")
+ENDPOINTS = ("chat", "models", "batch")
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Fault:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}, not {self.kind!r}")
         if self.endpoint not in ENDPOINTS:
-            raise ValueError(f"endpoint must be chat or models, not {self.endpoint!r}")
+            raise ValueError(f"endpoint must be chat, models or batch, not {self.endpoint!r}")
         if self.kind in OUTCOME_KINDS and self.endpoint != "chat":
             raise ValueError(f"kind {self.kind!r} is an answer variant: endpoint must be chat")
         if self.provider is not None and self.provider not in ("openai", "anthropic", "gemini"):

@@ -6,6 +6,9 @@ Format (all keys optional)::
     latency_scale: 1.0             # multiplies every model's latency (0 = answer at once)
     openai_list_quirk: bare_array  # or data_null, no_created: mimic OpenAI-compatible servers
     api_key: sim-key               # the one key all three providers accept (null: keyless)
+    batch_delay_s: 0               # batches: seconds until the last item is answered
+    batch_item_failure_rate: 0     # batches: share of items answered with a 500
+    batch_window_s: 86400          # batches: the completion window; items not answered by then expire
     models:                        # replaces the default line-up; fields of SimModel
       - id: gpt-sim-base
         provider: openai           # openai | anthropic | gemini
@@ -27,7 +30,7 @@ Format (all keys optional)::
         retry_after: 0.05
       - kind: server_error
         provider: gemini
-        endpoint: models           # chat (default) or models
+        endpoint: models           # chat (default), models or batch (the batch calls)
         rate: 0.2
 
 A poll is one complete list request of a provider (its first page). `release_after_polls: N` hides a
@@ -47,7 +50,16 @@ from monitor.core.errors import InputError
 from monitor.simulator.catalog import SimModel
 from monitor.simulator.faults import Fault
 
-OPTION_KEYS = ("rpm_limit", "latency_scale", "openai_list_quirk", "api_key", "seed")
+OPTION_KEYS = (
+    "rpm_limit",
+    "latency_scale",
+    "openai_list_quirk",
+    "api_key",
+    "seed",
+    "batch_delay_s",
+    "batch_item_failure_rate",
+    "batch_window_s",
+)
 DATETIME_FIELDS = ("created", "release_at", "remove_at")
 
 

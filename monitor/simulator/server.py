@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
 
-from monitor.simulator import anthropic_api, gemini_api, openai_api, responses_api
+from monitor.simulator import (
+    answer,
+    anthropic_api,
+    anthropic_batch_api,
+    batch_api,
+    batch_files,
+    gemini_api,
+    openai_api,
+)
 from monitor.simulator.admit import STATE, admit, api_of, chat_fault, inject, rate_limited, read_json
+from monitor.simulator.batch_store import DAY_S, BatchOptions, BatchStore
 from monitor.simulator.catalog import Catalog, SimModel, default_models
 from monitor.simulator.errors import error_for, json_response
 from monitor.simulator.faults import Fault, FaultPlan
@@ -35,6 +45,10 @@ class Simulator:
         port: int = 0,
         openai_list_quirk: str | None = None,
         seed: int = 0,
+        batch_delay_s: float = 0.0,
+        batch_item_failure_rate: float = 0.0,
+        batch_window_s: float = DAY_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if openai_list_quirk not in OPENAI_LIST_QUIRKS:
             raise ValueError(
@@ -49,6 +63,9 @@ class Simulator:
             latency_scale=latency_scale,
             limiter=TokenBucket(rpm_limit) if rpm_limit else None,
             openai_list_quirk=openai_list_quirk,
+            batches=BatchStore(
+                clock, BatchOptions(batch_delay_s, batch_item_failure_rate, batch_window_s), seed=seed
+            ),
         )
         self.host = host
         self.port = port
@@ -141,6 +158,18 @@ def build_app(state: SimState) -> web.Application:
     app.router.add_post("/v1/chat/completions", openai_chat)
     app.router.add_post("/v1/responses", openai_responses)
     app.router.add_post("/v1/messages", anthropic_messages)
+    app.router.add_post("/v1/messages/batches", anthropic_batch_api.create_batch)
+    app.router.add_get("/v1/messages/batches", anthropic_batch_api.list_batches)
+    app.router.add_get("/v1/messages/batches/{batch_id}", anthropic_batch_api.get_batch)
+    app.router.add_post("/v1/messages/batches/{batch_id}/cancel", anthropic_batch_api.cancel_batch)
+    app.router.add_get("/v1/messages/batches/{batch_id}/results", anthropic_batch_api.results)
+    app.router.add_post("/v1/files", batch_files.upload_file)
+    app.router.add_get("/v1/files/{file_id}", batch_files.get_file)
+    app.router.add_get("/v1/files/{file_id}/content", batch_files.file_content)
+    app.router.add_post("/v1/batches", batch_api.create_batch)
+    app.router.add_get("/v1/batches", batch_api.list_batches)
+    app.router.add_get("/v1/batches/{batch_id}", batch_api.get_batch)
+    app.router.add_post("/v1/batches/{batch_id}/cancel", batch_api.cancel_batch)
     app.router.add_get("/v1beta/models", gemini_models)
     app.router.add_get("/v1beta/models/{name}", gemini_get_model)
     app.router.add_post("/v1beta/models/{name}", gemini_generate)
@@ -199,19 +228,8 @@ async def openai_chat(request: web.Request) -> web.StreamResponse:
     if refused:
         return refused
     body = await read_json(request)
-    if bad := openai_api.validate_chat(body, "openai", request_id):
-        return bad
-    model = state.catalog.lookup("openai", body["model"])
-    if model is None:
-        return openai_api.not_found(body["model"], request_id)
-    if not model.chat:
-        return openai_api.not_chat(model.id, request_id)
-    if model.responses_only:
-        return responses_api.responses_only(request_id)
-    failed, outcome = await chat_fault(state, request, "openai", "openai", model.id, request_id)
-    if failed:
-        return failed
-    return await openai_api.chat(state, model, body, request_id, outcome)
+    faults = answer.live_faults(state, request, "openai", "openai", request_id)
+    return await answer.openai_chat(state, body, request_id, faults)
 
 
 async def openai_responses(request: web.Request) -> web.StreamResponse:
@@ -220,15 +238,8 @@ async def openai_responses(request: web.Request) -> web.StreamResponse:
     if refused:
         return refused
     body = await read_json(request)
-    if bad := responses_api.validate(body, request_id):
-        return bad
-    model = state.catalog.lookup("openai", body["model"])
-    if model is None or not model.chat:
-        return openai_api.not_found(body["model"], request_id)
-    failed, outcome = await chat_fault(state, request, "openai", "openai", model.id, request_id)
-    if failed:
-        return failed
-    return await responses_api.respond(state, model, body, request_id, outcome)
+    faults = answer.live_faults(state, request, "openai", "openai", request_id)
+    return await answer.openai_responses(state, body, request_id, faults)
 
 
 async def anthropic_models(request: web.Request) -> web.StreamResponse:
@@ -253,15 +264,8 @@ async def anthropic_messages(request: web.Request) -> web.StreamResponse:
     if limited := rate_limited(state, "anthropic", request_id):
         return limited
     body = await read_json(request)
-    if bad := anthropic_api.validate(body, version, request_id):
-        return bad
-    model = state.catalog.lookup("anthropic", str(body["model"]))
-    if model is None:
-        return anthropic_api.not_found(str(body["model"]), request_id)
-    failed, outcome = await chat_fault(state, request, "anthropic", "anthropic", model.id, request_id)
-    if failed:
-        return failed
-    return await anthropic_api.messages(state, model, body, request_id, outcome)
+    faults = answer.live_faults(state, request, "anthropic", "anthropic", request_id)
+    return await answer.anthropic_messages(state, body, version, request_id, faults)
 
 
 async def gemini_models(request: web.Request) -> web.StreamResponse:

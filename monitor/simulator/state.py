@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.simulator.batch_store import BatchOptions, BatchStore
 from monitor.simulator.catalog import PROVIDERS, Catalog
 from monitor.simulator.faults import FaultPlan
 from monitor.simulator.ratelimit import TokenBucket
@@ -50,6 +52,8 @@ class SimState:
     latency_scale: float = 1.0
     limiter: TokenBucket | None = None
     openai_list_quirk: str | None = None
+    batches: BatchStore = field(default_factory=lambda: BatchStore(time.time, BatchOptions()))
+    """Batch jobs and files; the store holds the clock batch timing reads (tests inject a fake one)."""
     stats: Stats = field(default_factory=Stats)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -68,4 +72,5 @@ class SimState:
             "faults_by_kind": dict(self.faults.injected),
             "rate_limited": self.stats.rate_limited,
             "with_authorization": self.stats.with_authorization,
+            "batches": {p: len(self.batches.newest_first(p)) for p in ("openai", "anthropic")},
         }
