@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.app import AppContext, console, json_option, main, pass_app, print_json
+from monitor.cli.gate import gate_options
 from monitor.core.errors import InputError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.table import Table
 
     from monitor.pipeline.compare.pairing import SuiteComparison
@@ -30,32 +33,57 @@ VERDICT_STYLE = {
 @click.argument("candidate")
 @click.argument("baseline")
 @click.option("--suite", "suites", multiple=True, metavar="NAME", help="Only this suite (repeatable).")
+@gate_options
 @json_option
 @pass_app
-def compare(app: AppContext, candidate: str, baseline: str, suites: tuple[str, ...], as_json: bool) -> None:
+def compare(
+    app: AppContext,
+    candidate: str,
+    baseline: str,
+    suites: tuple[str, ...],
+    fail_on: str | None,
+    junit_path: Path | None,
+    as_json: bool,
+) -> None:
     """Compare CANDIDATE with BASELINE (each provider:model) on their latest finished runs.
 
     Pairs the two models on the same samples of the same suite version: scores with 95%
     intervals, the difference with its interval, the (Holm-adjusted) p-value and a verdict,
-    the smallest difference the suite can detect, flipped samples, latency and cost.
+    the smallest difference the suite can detect, flipped samples, latency and cost. With
+    --fail-on it is a CI gate (exit 1 on a worse, or changed, verdict); --junit writes it as JUnit XML.
     """
+    from monitor.cli.gate import GateResult, check_gate_input
     from monitor.pipeline.compare.events import compare_models
+    from monitor.pipeline.compare.gate import decide
     from monitor.pipeline.compare.jsonable import to_jsonable
     from monitor.pipeline.compare.selection import parse_model_key
     from monitor.pipeline.poll.known import refuse_unrecorded
 
+    check_gate_input(fail_on, junit_path)
     parse_model_key(candidate)
     parse_model_key(baseline)
     if candidate == baseline:
         raise InputError(f"compare needs two different models; both are '{candidate}'")
     config = app.config
-    with app.existing_database().session() as session:
+    db = app.existing_database()
+    with db.session() as session:
         refuse_unrecorded(session, [candidate, baseline])
         result = compare_models(session, config, candidate, baseline, list(suites) or None)
+    decision = decide(fail_on, [result]) if fail_on else None
     if as_json:
-        print_json(to_jsonable(result))
-        return
-    render(result)
+        data = to_jsonable(result)
+        if decision is not None:
+            data["gate"] = decision.as_dict()
+        print_json(data)
+    else:
+        render(result)
+    if decision is not None:
+        gate = GateResult(db, [result], decision, junit_path)
+        if not as_json:
+            gate.print()
+        code = gate.finish([])
+        if code:
+            click.get_current_context().exit(code)
 
 
 def render(result: EventComparison) -> None:

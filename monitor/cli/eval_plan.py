@@ -10,6 +10,7 @@ from monitor.cli.app import console, print_json
 from monitor.providers.pricing import UNKNOWN, RunEstimate, estimate_run, format_cost
 
 if TYPE_CHECKING:
+    from monitor.cli.app import AppContext
     from monitor.core.config import Config
     from monitor.evals.loader import SuiteSpec
     from monitor.store.db import Database
@@ -150,3 +151,16 @@ def ensure_writable(db: Database) -> None:
 
     with db.session() as session:
         session.execute(delete(Run).where(false()))
+
+
+def baseline_database(app: AppContext, dry_run: bool) -> Database | None:
+    """The database to look up stored baseline runs in; a dry run opens it unmigrated, and only if it exists
+    (it writes nothing), else None (every baseline run is then planned)."""
+    from monitor.store.errors import sqlite_path
+
+    if not dry_run:
+        return app.database()
+    path = sqlite_path(app.config.database_url)
+    if path is not None and not path.exists():
+        return None
+    return app.database(migrate=False)

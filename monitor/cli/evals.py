@@ -8,11 +8,15 @@ import click
 from rich.markup import escape
 
 from monitor.cli.app import AppContext, console, err_console, json_option, main, pass_app, print_json
+from monitor.cli.gate import gate_options
 from monitor.cli.run_table import print_summaries
 from monitor.core.errors import BudgetExceeded, InputError, MonitorError
 from monitor.store.statuses import RUN_STATUSES
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from monitor.cli.gate import GateResult
     from monitor.core.config import Config
     from monitor.pipeline.run.totals import RunSummary
     from monitor.store.db import Database
@@ -60,6 +64,13 @@ def _parse_model(config: Config, text: str) -> tuple[str, str]:
     help="Stop each run once the sequential test settles its verdict against the stored baseline "
     '(docs/statistics.md "Early stopping").',
 )
+@click.option(
+    "--baseline",
+    metavar="PROVIDER:MODEL",
+    help="Compare each model with this one per suite after the runs: its latest finished run on the same "
+    "suite version, or a run made now when it has none (docs/ci.md).",
+)
+@gate_options
 @json_option
 @pass_app
 def eval_command(
@@ -74,27 +85,40 @@ def eval_command(
     force: bool,
     dry_run: bool,
     early_stop: bool,
+    baseline: str | None,
+    fail_on: str | None,
+    junit_path: Path | None,
     as_json: bool,
 ) -> None:
     """Evaluate MODEL... (provider:model) on the suites now, with a progress bar per run.
 
     Each prompt variant is its own suite version (`support[cot]`): `--variant` picks which to run.
     A model id its provider does not list (as `poll` recorded it, else listed once now) is refused
-    unless --force.
+    unless --force. With --baseline each model is compared with it per suite; --fail-on turns the
+    comparison into a CI gate (exit 1 on a worse verdict) and --junit writes it as JUnit XML.
     """
-    from monitor.cli.eval_plan import ensure_writable, plan_runs, print_plan
+    from monitor.cli.eval_plan import baseline_database, ensure_writable, plan_runs, print_plan
+    from monitor.cli.gate import EvalGate, check_gate_input, stored_baseline_runs
     from monitor.evals.loader import load_suites
     from monitor.pipeline.poll.known import refuse_unknown
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
     from monitor.providers import pricing
 
+    check_gate_input(fail_on, junit_path, compared=baseline is not None)
     config = app.config
     parsed = [_parse_model(config, m) for m in models]
+    base = _parse_model(config, baseline) if baseline else None
+    if baseline in models:
+        raise InputError(f"--baseline {baseline} is also a model to evaluate; compare it with another model")
     names = list(suite_names) or config.suites.default or None
     specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model, variant=variant))
     if not specs:
         raise InputError(f"no suites found in {config.suites_dir}")
-    plan = plan_runs(config, parsed, specs, repeat)
+    stored = stored_baseline_runs(baseline_database(app, dry_run), baseline, specs) if baseline else {}
+    base_specs = [s for s in specs if s.name not in stored] if base else []
+    plan = plan_runs(config, parsed, specs, repeat) + plan_runs(
+        config, [base] if base else [], base_specs, repeat
+    )
     if dry_run:
         print_plan(plan, as_json)
         return
@@ -114,11 +138,16 @@ def eval_command(
     ensure_writable(db)
     if not force:
         with db.session() as session:
-            refuse_unknown(session, config, parsed)
+            refuse_unknown(session, config, parsed + ([base] if base and base_specs else []))
     estimates = {(p.model_key, p.suite): p.estimate for p in plan}
     worker_id = new_worker_id()
     run_ids: list[int] = []
+    gate = EvalGate(baseline, fail_on, junit_path, dict(stored)) if baseline else None
     with db.session() as session:
+        if gate is not None:
+            for run, spec in gate.enqueue_baseline(session, config, base_specs, repeat, worker_id):
+                run.estimated_cost_usd = estimates[(gate.baseline, spec.name)].cost_usd
+                run_ids.append(run.id)
         for provider, model_id in parsed:
             runs = enqueue_runs(
                 session,
@@ -133,11 +162,13 @@ def eval_command(
             for run, spec in zip(runs, specs, strict=True):
                 run.estimated_cost_usd = estimates[(f"{provider}:{model_id}", spec.name)].cost_usd
                 run_ids.append(run.id)
+                if gate is not None:
+                    gate.add_run(f"{provider}:{model_id}", spec.name, run.id)
     spec_by_name = {s.name: s for s in specs}
     summaries = _execute(
         db, config, run_ids, worker_id, concurrency, max_cost, spec_by_name, as_json, early_stop, len(specs)
     )
-    _finish(summaries, as_json)
+    _finish(summaries, as_json, gate.result(db, config) if gate is not None else None)
 
 
 @main.command("runs")
@@ -303,11 +334,15 @@ def _summary_dict(summary: RunSummary) -> dict[str, Any]:
     return {**summary.to_dict(), "variant": split_name(summary.suite)[1] or DEFAULT}
 
 
-def _finish(summaries: list[RunSummary], as_json: bool) -> None:
+def _finish(summaries: list[RunSummary], as_json: bool, gate: GateResult | None = None) -> None:
+    """The results (with --baseline the comparisons, and the gate), what went wrong, the exit status."""
     if as_json:
-        print_json([_summary_dict(s) for s in summaries])
+        runs = [_summary_dict(s) for s in summaries]
+        print_json(runs if gate is None else gate.as_json(runs))
     else:
         print_summaries(summaries, title="Results")
+        if gate is not None:
+            gate.print()
     interrupted = [s for s in summaries if s.status == "interrupted"]
     for summary in interrupted:
         err_console.print(
@@ -325,7 +360,14 @@ def _finish(summaries: list[RunSummary], as_json: bool) -> None:
                 "sends the failed calls again",
                 highlight=False,
             )
+    failed = [s for s in summaries if s.status in ("failed", "done_with_errors")]
+    code = 1 if failed else 0
+    if gate is not None and gate.decision is not None:
+        with_errors = [s for s in failed if s.status == "done_with_errors"]  # a failed run is in the decision
+        code = gate.finish(
+            [f"run {s.run_id} of {s.model_key} on {s.suite} is done with errors" for s in with_errors]
+        )
     if interrupted:
         click.get_current_context().exit(INTERRUPTED_EXIT)
-    if any(s.status in ("failed", "done_with_errors") for s in summaries):
-        click.get_current_context().exit(1)
+    if code:
+        click.get_current_context().exit(code)
