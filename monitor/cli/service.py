@@ -33,14 +33,27 @@ if TYPE_CHECKING:
     show_default=True,
     help="Seconds to let running work finish after SIGTERM/SIGINT.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics on this port instead of [metrics] port (one port per process).",
+)
 @pass_app
-def daemon(app: AppContext, log_json: bool, worker_id: str | None, lease_ttl: float, grace: float) -> None:
+def daemon(
+    app: AppContext,
+    log_json: bool,
+    worker_id: str | None,
+    lease_ttl: float,
+    grace: float,
+    metrics_port: int | None,
+) -> None:
     """Run the scheduler: poll, evaluate, report, mail, drift checks (one leader per database)."""
     from monitor.core.logs import configured_secrets, setup_logging
     from monitor.pipeline.queue import new_worker_id
     from monitor.service.daemon import DaemonOptions, run_daemon
+    from monitor.service.metrics import with_port
 
-    config = app.config
+    config = with_port(app.config, metrics_port)
     setup_logging(
         json_lines=log_json,
         level=logging.DEBUG if app.debug else logging.INFO,
@@ -59,14 +72,22 @@ def daemon(app: AppContext, log_json: bool, worker_id: str | None, lease_ttl: fl
     default=None,
     help="Seconds to wait when the queue is empty (default: [schedule] work_interval_seconds).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    help="Serve Prometheus metrics on this port instead of [metrics] port (one port per process).",
+)
 @pass_app
-def worker(app: AppContext, log_json: bool, worker_id: str | None, idle: float | None) -> None:
+def worker(
+    app: AppContext, log_json: bool, worker_id: str | None, idle: float | None, metrics_port: int | None
+) -> None:
     """Evaluate queued runs next to the daemon (extra capacity; no scheduler, no leader lease)."""
     from monitor.core.logs import configured_secrets, setup_logging
     from monitor.pipeline.queue import new_worker_id
+    from monitor.service.metrics import with_port
     from monitor.service.worker import run_worker
 
-    config = app.config
+    config = with_port(app.config, metrics_port)
     setup_logging(
         json_lines=log_json,
         level=logging.DEBUG if app.debug else logging.INFO,

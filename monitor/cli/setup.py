@@ -146,6 +146,9 @@ def _check_report(app: AppContext) -> dict[str, Any]:
     from monitor.providers.registry import uncallable_models
 
     warnings.extend(f"{problem}: nothing is queued for it" for problem in uncallable_models(config))
+    from monitor.service.metrics import metrics_warnings
+
+    warnings += metrics_warnings(config)
     if config.email is not None and config.email.password_env and not _env_set(config.email.password_env):
         warnings.append(f"[email] environment variable {config.email.password_env} is not set")
     problems += [f"{config.path}: {problem}" for problem in _runtime_problems(config)]
@@ -239,6 +242,9 @@ def _runtime_problems(config: Config) -> list[str]:
     reports = directory_problem(config.reports_dir)
     if reports is not None:
         problems.append(reports)
+    from monitor.service.metrics import metrics_problems
+
+    problems += metrics_problems(config)
     return problems
 
 

@@ -247,6 +247,7 @@ def _safe_url(url: str) -> str:
 def run_daemon(config: Config, options: DaemonOptions) -> int:
     """Open the database (migrating it), install signal handlers and run the daemon until stopped."""
     from monitor.providers.limits import share_limits_through
+    from monitor.service.metrics import serving_metrics
     from monitor.store.db import open_database
 
     try:
@@ -258,7 +259,8 @@ def run_daemon(config: Config, options: DaemonOptions) -> int:
     share_limits_through(db)  # `shared_limits = true` accounts count requests/min with every process
     try:
         daemon = Daemon(config, db, options)
-        daemon.install_signal_handlers()
-        return daemon.run()
+        with serving_metrics(config, lease=lambda: daemon.lease):  # before any work; stopped last
+            daemon.install_signal_handlers()
+            return daemon.run()
     finally:
         db.dispose()

@@ -60,6 +60,7 @@ async def work_loop(
 def run_worker(config: Config, *, worker_id: str, idle_s: float) -> int:
     """Run a worker until SIGTERM/SIGINT (in-flight samples finish, the run is left resumable); exit 0."""
     from monitor.providers.limits import share_limits_through
+    from monitor.service.metrics import serving_metrics
     from monitor.store.db import open_database
 
     try:
@@ -77,7 +78,8 @@ def run_worker(config: Config, *, worker_id: str, idle_s: float) -> int:
         return await work_loop(db, config, worker_id=worker_id, idle_s=idle_s, stop=stop)
 
     try:
-        finished = asyncio.run(main())
+        with serving_metrics(config):  # before any work; stopped last
+            finished = asyncio.run(main())
     finally:
         db.dispose()
     log.info("worker stopped after %d run(s)", finished)

@@ -261,6 +261,13 @@ class Result(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "sample_key", "repeat"),
         Index("ix_results_run_id", "run_id", "id"),
+        # Migration 0011: the metrics' errors by kind read only the errored rows.
+        Index(
+            "ix_results_error_kind",
+            "error_kind",
+            sqlite_where=text("error_kind IS NOT NULL"),
+            postgresql_where=text("error_kind IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ONE_RETIREMENT = "kind = 'retirement'"
+ERRORED = "error_kind IS NOT NULL"
 
 
 def upgrade() -> None:
@@ -64,9 +65,18 @@ def upgrade() -> None:
         sqlite_where=sa.text(ONE_RETIREMENT),
         postgresql_where=sa.text(ONE_RETIREMENT),
     )
+    # The metrics' errors by kind (monitor/service/metrics_collect.py) read only the errored rows.
+    op.create_index(
+        "ix_results_error_kind",
+        "results",
+        ["error_kind"],
+        sqlite_where=sa.text(ERRORED),
+        postgresql_where=sa.text(ERRORED),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_results_error_kind", table_name="results")
     op.drop_index("uq_events_retirement", table_name="events")
     with op.batch_alter_table("models") as batch:
         batch.drop_column("retires_at")
