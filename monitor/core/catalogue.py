@@ -93,6 +93,30 @@ def lookup(provider_id: str, model_id: str) -> Rates | None:
     return _rates(model)
 
 
+@cache
+def batch_lookup(provider_id: str, model_id: str) -> Rates | None:
+    """The catalogue's batch-API rates for a model (its `processing: batch` variant); None without one."""
+    try:
+        _, model = _snapshot().find_provider_model(model_id, None, provider_id, None)
+    except LookupError:
+        return None
+    now = datetime.now(UTC)
+    standard, batch = model.get_prices(now), model.get_prices(now, {"processing": "batch"})
+    if batch == standard:
+        return None
+    input_price = _value(batch.input_mtok, highest=False)
+    output_price = _value(batch.output_mtok, highest=False)
+    if input_price is None or output_price is None:
+        return None
+    return Rates(
+        model.id,
+        input_price,
+        output_price,
+        _value(batch.cache_read_mtok, highest=False),
+        _value(batch.cache_write_mtok, highest=False),
+    )
+
+
 def _bounded_models(provider: Provider) -> list[Any]:
     """A provider's own, current models (the provider's id pattern leaves out those it resells)."""
     match = provider.model_match

@@ -11,6 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.core import catalogue
 from monitor.core.errors import ConfigError
 
+BATCH_DISCOUNTS = {"openai": 0.5, "anthropic": 0.5}
+"""The share off every rate in the providers' batch APIs (both document half price), by provider type."""
+BATCH_MARK = "batch price"
+"""What a batch price's source says, so a stored cost shows (and `reprice` knows) it was a batch's."""
+
 
 class PriceConfig(BaseModel):
     """USD per million tokens; cached input and cache writes cost the input rate unless set."""
@@ -21,6 +26,8 @@ class PriceConfig(BaseModel):
     output: float = Field(ge=0)
     cached_input: float | None = Field(default=None, ge=0)
     cache_write: float | None = Field(default=None, ge=0)
+    batch_discount: float | None = Field(default=None, ge=0, le=1)
+    """The share off every rate in the provider's batch API (default: BATCH_DISCOUNTS by provider type)."""
 
 
 class ResolvedPrice(PriceConfig):
@@ -116,4 +123,47 @@ def upper_bound(
             else f"estimated upper bound (the price of {top[3]})"
         ),
         estimated=True,
+    )
+
+
+def batch_resolve(
+    pricing: Mapping[str, PriceConfig], providers: Mapping[str, PricedProvider], model_key: str
+) -> ResolvedPrice | None:
+    """The price of `provider:model` in its provider's batch API: `[pricing]`'s rates less its
+    `batch_discount`, else the catalogue's batch rates, else the full price less the provider's
+    documented discount; None when no discount is known (a provider type without a batch API)."""
+    provider = providers.get(model_key.partition(":")[0])
+    default = BATCH_DISCOUNTS.get(provider.type) if provider is not None else None
+    price = configured(pricing, providers, model_key)
+    if price is None:
+        catalogue_id = _catalogue_id(providers, model_key)
+        rates = catalogue.batch_lookup(catalogue_id, model_key.partition(":")[2]) if catalogue_id else None
+        if rates is not None:
+            return ResolvedPrice(
+                input=rates.input,
+                output=rates.output,
+                cached_input=rates.cache_read,
+                cache_write=rates.cache_write,
+                source=f"catalogue ({catalogue.snapshot_label()}), {BATCH_MARK}",
+            )
+    full = resolve(pricing, providers, model_key)
+    discount = price.batch_discount if price is not None and price.batch_discount is not None else default
+    return None if discount is None else discounted(full, discount)
+
+
+def discounted(price: ResolvedPrice, discount: float) -> ResolvedPrice:
+    """`price` with `discount` (a share, 0.5 = half) off every rate, its source saying so."""
+    keep = 1.0 - discount
+
+    def cut(rate: float | None) -> float | None:
+        return None if rate is None else rate * keep
+
+    return price.model_copy(
+        update={
+            "input": price.input * keep,
+            "output": price.output * keep,
+            "cached_input": cut(price.cached_input),
+            "cache_write": cut(price.cache_write),
+            "source": f"{price.source}, {BATCH_MARK} ({discount:.0%} off)",
+        }
     )

@@ -39,6 +39,7 @@ SUITE_KEYS = (
     "variants",
     "samples_files",
     "samples",
+    "batch",
 )
 NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 
@@ -203,7 +204,12 @@ def _resolve(
     if not seen:
         raise SuiteError("the suite has no samples: add `samples` or `samples_files`", path=source, line=1)
 
+    batch = data.get("batch", False)
+    if not isinstance(batch, bool):
+        message = f"batch: expected true or false, got {describe_value(batch)}"
+        raise SuiteError(message, path=source, line=line_of(data, "batch"))
     definition = {
+        "batch": batch,  # scheduled runs go through the provider's batch API; not part of the version
         "description": description,
         "path": source,
         "prompt": prompt.raw if prompt else None,

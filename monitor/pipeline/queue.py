@@ -193,7 +193,7 @@ def enqueue_runs(
                     Run.provider == base_provider,
                     Run.model_id == base_model,
                     Run.suite_id == suite.id,
-                    Run.status.in_((*COMPLETED, "queued", "running", "interrupted")),
+                    Run.status.in_((*COMPLETED, "queued", "running", "waiting", "interrupted")),
                 )
                 .limit(1)
             )

@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 import openai
 from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
 
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import BadResponse, ChatRequest, Completion, ModelInfo
@@ -25,7 +26,9 @@ from monitor.providers.openai_models import (
 from monitor.providers.openai_responses import (
     NO_AUTH_HEADERS,
     OpenAIResponses,
+    completion_from_response,
     is_responses_only_model,
+    responses_kwargs,
     says_responses_only,
 )
 from monitor.providers.openai_wire import chat_features, chat_tool_calls, split_reasoning
@@ -127,6 +130,28 @@ class OpenAIChat:
         if not self._key:
             kwargs["extra_headers"] = NO_AUTH_HEADERS
         return kwargs
+
+    def batch_call(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
+        """The endpoint and SDK arguments a batch line carries for `request`: what a call would send now."""
+        model = request.model
+        if self.uses_responses(model):
+            no_sampling = (
+                self._is_reasoning(model)
+                or is_responses_only_model(model)
+                or model in self._responses.no_sampling
+            )
+            kwargs = responses_kwargs(
+                request, no_sampling=no_sampling, keyless=not self._key, provider=self._provider
+            )
+            return "/v1/responses", kwargs
+        return "/v1/chat/completions", self.request_kwargs(request)
+
+    def batch_answer(self, endpoint: str, body: dict[str, Any]) -> Completion:
+        """A batch line's answer body, built by the SDK's own lenient parser and read as a call's answer is
+        (the latency of one item of a batch is not measured: 0 here, not stored)."""
+        if endpoint == "/v1/responses":
+            return completion_from_response(Response.construct(**body), 0.0, provider=self._provider)
+        return self._completion(ChatCompletion.construct(**body), 0.0)
 
     def _learn(self, model: str, param: str | None, kwargs: dict[str, Any]) -> bool:
         """Adjust `kwargs` after a 400 naming `param`; True when there is something new to try."""
@@ -252,6 +277,14 @@ class OpenAIProvider:
     def learned_apis(self) -> dict[str, str]:
         """Which API each model called so far answered on, for the caller to store in `models.api`."""
         return dict(self._chat.apis)
+
+    def batch_call(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
+        """The endpoint ("/v1/chat/completions" or "/v1/responses") and arguments of a batch line."""
+        return self._chat.batch_call(request)
+
+    def batch_answer(self, endpoint: str, body: dict[str, Any]) -> Completion:
+        """A batch answer body parsed by the same code as a call's answer."""
+        return self._chat.batch_answer(endpoint, body)
 
     def list_models(self) -> list[ModelInfo]:
         if self.compatible:

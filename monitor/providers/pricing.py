@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.core import prices
 from monitor.core.config import Config
 from monitor.core.prices import PriceConfig, ResolvedPrice
 from monitor.store.tables import Result, Run
@@ -129,6 +130,15 @@ class RunEstimate:
         return describe_cost(self.cost_usd, self.price.source)
 
 
+def price_for(config: Config, model_key: str, *, batch: bool = False) -> ResolvedPrice:
+    """The model's price; with `batch`, its batch-API price (the full one when no discount is known)."""
+    if batch:
+        price = prices.batch_resolve(config.pricing, config.providers, model_key)
+        if price is not None:
+            return price
+    return config.price_for(model_key)
+
+
 def estimate_run(
     config: Config,
     model_key: str,
@@ -136,8 +146,10 @@ def estimate_run(
     params: dict[str, Any],
     *,
     repeat: int = 1,
+    batch: bool = False,
 ) -> RunEstimate:
-    """Estimate calls × (chars/4 input + max_tokens output) at the model's price (upper bound if unknown)."""
+    """Estimate calls × (chars/4 input + max_tokens output) at the model's price (upper bound if unknown;
+    the batch price with `batch`)."""
     per_call_output = output_tokens_for(params)
     calls = 0
     input_tokens = 0
@@ -145,7 +157,7 @@ def estimate_run(
         calls += repeat
         input_tokens += estimate_tokens(sample_messages) * repeat
     output_tokens = per_call_output * calls
-    price = config.price_for(model_key)
+    price = price_for(config, model_key, batch=batch)
     cost = (input_tokens * price.input + output_tokens * price.output) / 1_000_000
     return RunEstimate(model_key, calls, input_tokens, output_tokens, cost, price)
 
@@ -233,7 +245,8 @@ def reprice(session: Session, config: Config, run_ids: Iterable[int] | None = No
         run = session.get(Run, result.run_id)
         if run is None:
             continue
-        price = config.price_for(run.model_key)
+        batch = prices.BATCH_MARK in (result.price_source or "")
+        price = price_for(config, run.model_key, batch=batch)
         if price.estimated:
             continue
         if result.cost_usd is not None and result.input_tokens is not None:
@@ -242,7 +255,13 @@ def reprice(session: Session, config: Config, run_ids: Iterable[int] | None = No
                 "cached_input_tokens": result.cached_input_tokens,
                 "cache_write_tokens": result.cache_write_tokens,
             }
-            bound = call_cost(config.upper_bound(run.model_key), *usage, **parts) or 0.0
+            upper = config.upper_bound(run.model_key)
+            if batch:  # an estimated batch price was the bound at the provider type's own discount
+                provider = config.providers.get(run.provider)
+                upper = prices.discounted(
+                    upper, prices.BATCH_DISCOUNTS.get(provider.type if provider else "", 0.5)
+                )
+            bound = call_cost(upper, *usage, **parts) or 0.0
             real = call_cost(price, *usage, **parts) or 0.0
             result.cost_usd = real + max(result.cost_usd - bound, 0.0)
         result.price_source = price.source

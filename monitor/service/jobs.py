@@ -152,12 +152,28 @@ def work_job() -> None:
 
 
 def _work(rt: Runtime) -> None:
+    _poll_batches(rt)
     done = asyncio.run(_work_until_empty(rt))
     if done:
         log.info("work: %d run(s) finished", done)
     if rt.stopping.is_set():
         return
     _report(rt)
+
+
+def _poll_batches(rt: Runtime) -> None:
+    """Check the waiting runs' batches (docs/batch.md); a run whose batches ended is queued to collect."""
+    from monitor.pipeline.run.batch_poll import poll_batches
+
+    try:
+        polled = poll_batches(rt.db, rt.config)
+    except Exception:  # a provider's trouble must not keep the queue from being worked
+        log.exception("work: the batch poll failed; the runs waiting on batches are checked next tick")
+        return
+    for error in polled.errors:
+        log.warning("work: batch poll: %s", error)
+    if polled.requeued:
+        log.info("work: batches ended for run(s) %s", ", ".join(map(str, polled.requeued)))
 
 
 def _report(rt: Runtime) -> None:

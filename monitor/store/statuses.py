@@ -1,7 +1,17 @@
 """The run and result statuses every stage shares (no SQLAlchemy here: the CLI's option choices import it)."""
 
-RUN_STATUSES = ("queued", "running", "interrupted", "done", "done_with_errors", "failed", "skipped")
-"""Every status a run can have; `done_with_errors` went through every sample but some ended in an error."""
+RUN_STATUSES = (
+    "queued",
+    "running",
+    "waiting",
+    "interrupted",
+    "done",
+    "done_with_errors",
+    "failed",
+    "skipped",
+)
+"""Every status a run can have; `waiting`: its samples are with a provider's batch API (docs/batch.md);
+`done_with_errors` went through every sample but some ended in an error."""
 COMPLETED = ("done", "done_with_errors")
 """Runs that went through every sample: compared, reported and counted as a model's result."""
 ANSWER_ERROR_KINDS = ("refusal", "content_filter", "truncated", "token_budget")

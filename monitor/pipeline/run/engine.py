@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from monitor.core.config import Config
+from monitor.pipeline.run.batch_caller import BatchAnswers, BatchCaller
 from monitor.pipeline.run.persist import ResultWriter
 from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.sample import SampleCaller, WorkItem, work_items
@@ -44,6 +46,7 @@ class RunExecution:
         judge: Any,
         judges: dict[str, Any],
         stopper: StopMonitor | None = None,
+        batch: BatchAnswers | None = None,
     ) -> None:
         pcfg = config.providers[run.provider]
         self.spec = spec
@@ -59,7 +62,8 @@ class RunExecution:
         self.fatal: str | None = None
         self.paused: str | None = None
         self.stopper = stopper
-        self.caller = SampleCaller(
+        caller = SampleCaller if batch is None else functools.partial(BatchCaller, batch=batch)
+        self.caller = caller(
             spec,
             provider,
             limiter,

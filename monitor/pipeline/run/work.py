@@ -13,6 +13,8 @@ from monitor.core.config import Config
 from monitor.core.errors import MonitorError
 from monitor.core.logs import configured_secrets
 from monitor.pipeline.queue import claim_next_run
+from monitor.pipeline.run import batch as batch_mode
+from monitor.pipeline.run.batch_caller import BatchAnswers
 from monitor.pipeline.run.engine import RunExecution
 from monitor.pipeline.run.guard import guard_run
 from monitor.pipeline.run.judges import make_judges
@@ -120,6 +122,7 @@ async def execute_run(
     retry_errors: bool = True,
     early_stop: bool | None = None,
     family: int | None = None,
+    batch: BatchAnswers | None = None,
 ) -> RunSummary:
     """Execute (or resume) a claimed run and store its totals; returns its summary.
 
@@ -128,6 +131,8 @@ async def execute_run(
     With `early_stop` (default: `[schedule] early_stop` for a new-model run) and a stored baseline, the
     samples go in a random order and the run stops, done, once the sequential test settles the verdict
     at alpha / `family` (default: the event's suites); a run that stopped so is not run again.
+    With `batch` (its ended batches' answers, see run/batch.py) those answers are graded and stored
+    first-hand at the batch price, and only the other samples are sent.
     """
     if await asyncio.to_thread(_stopped_early, db, run_id):
         return await asyncio.to_thread(finish_run, db, run_id, "done", None)
@@ -178,6 +183,7 @@ async def execute_run(
         judge=judge,
         judges=judges,
         stopper=stopper,
+        batch=batch,
     )
     if progress is not None:
         progress(seeded)
@@ -241,10 +247,13 @@ async def work_once(
     if run_id is None:
         return None
     try:
-        check = await asyncio.to_thread(guard_run, db, config, run_id)
+        plan = await asyncio.to_thread(batch_mode.plan_for, db, config, run_id)
+        # A run resuming its batches was guarded when they were submitted (and is paid for).
+        resume = plan.step == batch_mode.RESUME
+        check = None if resume else await asyncio.to_thread(guard_run, db, config, run_id)
     except MonitorError as exc:
         return finish_run(db, run_id, "failed", str(exc))
-    if not check.ok:
+    if check is not None and not check.ok:
         with db.session() as session:
             session.execute(
                 update(Run)
@@ -257,7 +266,35 @@ async def work_once(
                 )
             )
         return summarize_run(db, run_id)
-    return await execute_run(db, config, run_id, worker_id=worker_id, stop=stop)
+    if plan.step == batch_mode.SYNC:
+        return await execute_run(db, config, run_id, worker_id=worker_id, stop=stop, spec=plan.spec)
+    return await _batch_step(db, config, run_id, worker_id=worker_id, stop=stop)
+
+
+async def _batch_step(
+    db: Database, config: Config, run_id: int, *, worker_id: str, stop: asyncio.Event | None
+) -> RunSummary:
+    """Submit or resume a batch run: it waits on its batches, or its ended batches' answers are stored
+    and the rest sent sync. Early stopping saves nothing once every sample is bought, and the per-run
+    cap was checked at the full price when the batches were submitted: neither cuts the collection short."""
+    try:
+        step = await batch_mode.advance(db, config, run_id, worker_id=worker_id)
+    except MonitorError as exc:
+        return await asyncio.to_thread(finish_run, db, run_id, "failed", str(exc))
+    if step.waiting:
+        return await asyncio.to_thread(summarize_run, db, run_id)
+    summary = await execute_run(
+        db,
+        config,
+        run_id,
+        worker_id=worker_id,
+        stop=stop,
+        spec=step.spec,
+        early_stop=False,
+        batch=step.answers,
+    )
+    await asyncio.to_thread(batch_mode.mark_collected, db, run_id, summary.status)
+    return summary
 
 
 async def work_slots(

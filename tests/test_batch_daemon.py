@@ -1,0 +1,105 @@
+"""Batch mode in the daemon: its work tick polls the open batches and collects the runs whose batches
+ended; a waiting run holds no `concurrent_runs` slot, and its event waits for it to be reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.pipeline.complete import pending_event_ids
+from monitor.pipeline.queue import enqueue_runs
+from monitor.service.jobs import Runtime, _work
+from monitor.simulator import Simulator
+from tests.batch_helpers import (
+    KEY_ENV,
+    MODELS,
+    batch_rows,
+    open_all,
+    results,
+    run_row,
+    scheduled_run,
+    write_workspace,
+)
+from tests.factories import add_event
+
+SAMPLES = 8
+MODEL = MODELS["openai"]
+ONE_SLOT = "[schedule]\nconcurrent_runs = 1\n"
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sim-key")
+
+
+def test_the_work_tick_submits_then_polls_and_collects_a_batch_run(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
+    db, spec = open_all(config)
+    run_id = scheduled_run(db, config, spec, MODEL)
+    runtime = Runtime(config=config, db=db, worker_id="leader")
+    _work(runtime)
+    assert run_row(db, run_id).status == "waiting"
+    _work(runtime)
+    run = run_row(db, run_id)
+    assert run.status == "done" and run.finished_at is not None
+    assert len(results(db, run_id)) == SAMPLES
+    assert [row.status for row in batch_rows(db, run_id)] == ["collected"]
+
+
+def test_a_waiting_run_frees_its_slot_for_the_next_run(tmp_path: Path, simulator: Simulator) -> None:
+    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES, extra=ONE_SLOT)
+    db, spec = open_all(config)
+    first = scheduled_run(db, config, spec, MODEL)
+    second = scheduled_run(db, config, spec, "gpt-sim-mini")
+    _work(Runtime(config=config, db=db, worker_id="leader"))
+    assert (run_row(db, first).status, run_row(db, second).status) == ("waiting", "waiting")
+    assert len(simulator.state.batches.newest_first("openai")) == 2
+
+
+def test_an_event_waits_to_be_reported_while_its_run_waits_on_a_batch(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
+    db, spec = open_all(config)
+    with db.session() as session:
+        event = add_event(session, "new_model", f"p:{MODEL}")
+        (run,) = enqueue_runs(
+            session,
+            config,
+            provider="p",
+            model_id=MODEL,
+            trigger="new_model",
+            event_id=event.id,
+            suites=[spec],
+        )
+        run_id, event_id = run.id, event.id
+    runtime = Runtime(config=config, db=db, worker_id="leader")
+    _work(runtime)
+    assert run_row(db, run_id).status == "waiting"
+    with db.session() as session:
+        assert event_id not in pending_event_ids(session)
+    _work(runtime)
+    assert run_row(db, run_id).status == "done"
+
+
+def test_a_baseline_waiting_on_its_batch_is_not_queued_again_for_the_next_event(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    extra = '[baseline]\ndefault = ["p:gpt-sim-mini"]\n'
+    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES, extra=extra)
+    db, spec = open_all(config)
+    with db.session() as session:
+        first = enqueue_runs(
+            session, config, provider="p", model_id=MODEL, trigger="new_model", suites=[spec]
+        )
+    assert [run.trigger for run in first] == ["new_model", "baseline"]
+    _work(Runtime(config=config, db=db, worker_id="leader"))
+    assert run_row(db, first[1].id).status == "waiting"
+    with db.session() as session:
+        second = enqueue_runs(
+            session, config, provider="p", model_id="o9-sim", trigger="new_model", suites=[spec]
+        )
+        assert [run.trigger for run in second] == ["new_model"]
