@@ -6,6 +6,7 @@ from monitor.cli import (  # noqa: F401  (importing registers the commands)
     discovery,
     evals,
     mail,
+    notify,
     reports,
     service,
     setup,

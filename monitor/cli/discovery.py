@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,7 +11,9 @@ from monitor.cli.app import AppContext, console, json_option, main, pass_app, pr
 from monitor.core.errors import InputError
 
 if TYPE_CHECKING:
+    from monitor.core.retirements import Retirement
     from monitor.pipeline.poll.discovery import PollReport
+    from monitor.pipeline.poll.registry import KnownModel
     from monitor.pipeline.queue import PlanReport
 
 _SHOWN_IDS = 10
@@ -131,7 +133,8 @@ def parse_since(value: str) -> datetime:
 def models(
     app: AppContext, provider: str | None, new_since: str | None, removed: bool, as_json: bool
 ) -> None:
-    """The known models: first seen, created, status and the latest score per suite."""
+    """The known models: first seen, created, status, retirement date and the latest score per suite."""
+    from monitor.core.retirements import default_tables, resolve
     from monitor.pipeline.poll.registry import known_models
 
     since = parse_since(new_since) if new_since is not None else None
@@ -144,8 +147,15 @@ def models(
         configured = ", ".join(sorted(app.config.providers)) or "none configured"
         raise InputError(f"--provider {provider!r} is not in [providers] ({configured}) nor in the database")
     rows = known_models(db, provider=provider, new_since=since, removed_only=removed)
+    tables = default_tables(app.config)
+    retiring = {
+        f"{row.provider}:{row.model_id}": resolve(
+            app.config, f"{row.provider}:{row.model_id}", listed=row.listed_retirement, tables=tables
+        )
+        for row in rows
+    }
     if as_json:
-        print_json([row.as_dict() for row in rows])
+        print_json([{**row.as_dict(), "retirement": _retirement_json(retiring, row)} for row in rows])
         return
     from rich import box
     from rich.markup import escape
@@ -165,6 +175,7 @@ def models(
     id_column(table, "model", [f"{row.provider}:{row.model_id}" for row in rows])
     table.add_column("status", no_wrap=True)
     table.add_column("first seen\ncreated\nremoved", no_wrap=True)
+    table.add_column("retires\n(source)", no_wrap=True)
     for suite in suites:
         table.add_column(escape(suite), justify="right", overflow="fold")
     for row in rows:
@@ -177,9 +188,21 @@ def models(
             escape(f"{row.provider}:{row.model_id}"),
             "[green]active[/]" if row.status == "active" else "[red]removed[/]",
             dates,
+            _retires(retiring.get(f"{row.provider}:{row.model_id}")),
             *(_score(row.scores.get(suite), suite in row.scores) for suite in suites),
         )
     console.print(table)
+
+
+def _retirement_json(retiring: dict[str, Retirement | None], row: KnownModel) -> dict[str, Any] | None:
+    found = retiring.get(f"{row.provider}:{row.model_id}")
+    return found.as_dict() if found is not None else None
+
+
+def _retires(found: Retirement | None) -> str:
+    if found is None:
+        return "-"
+    return f"{found.date:%Y-%m-%d}\n({found.source})"
 
 
 def _score(value: float | None, present: bool) -> str:

@@ -178,6 +178,13 @@ def _render_status(report: DaemonStatus) -> None:
         )
     failing = f" ({report.mail_failing} failing, retried later)" if report.mail_failing else ""
     console.print(f"mail: {report.mail_pending} pending{failing}", highlight=False)
+    if report.notify_pending or report.notify_failed:
+        stalled, refused = report.notify_stalled, report.notify_failed
+        console.print(
+            f"notifications: {report.notify_pending} pending ({stalled} stalled), {refused} refused; "
+            "see `model-monitor notify list`",
+            highlight=False,
+        )
     polls = Table(title="last poll per provider", title_justify="left")
     for name in ("provider", "when", "result", "listed", "new", "removed", "returned"):
         polls.add_column(
@@ -200,6 +207,8 @@ def _render_status(report: DaemonStatus) -> None:
     console.print(polls)
     for problem in report.config_problems:
         console.print(f"[yellow]config problem:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+    for warning in report.retirements:
+        console.print(f"[yellow]retirement:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if report.healthy:
         console.print("[green]healthy[/]")
     else:

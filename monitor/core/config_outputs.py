@@ -63,7 +63,14 @@ class RetirementConfig(_Section):
     @classmethod
     def _bare_date(cls, value: Any) -> Any:
         """`"openai:gpt-4o" = 2026-03-31` is short for a table with only `date`."""
-        return {"date": value} if isinstance(value, dt.date) else value
+        if isinstance(value, dt.date):
+            return {"date": value}
+        if not isinstance(value, dict) or isinstance(value.get("date"), str):
+            raise ValueError(
+                "must be a TOML date, unquoted (2026-03-31), or a table "
+                '{date = 2026-03-31, replacements = ["provider:model"]}'
+            )
+        return value
 
 
 def notify_names(targets: list[NotifyConfig]) -> list[str]:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("monitor.events")
 
 FINISHED = (*COMPLETED, "failed", "skipped")
-REPORTED_KINDS = ("new_model", "drift")
+REPORTED_KINDS = ("new_model", "drift", "retirement")
 AVAILABILITY_KINDS = ("removed_model", "returned_model", "deprecation_changed")
 
 
@@ -80,14 +80,21 @@ def complete_event(db: Database, config: Config, event_id: int) -> bool:
     found a change (see `drift_findings`); otherwise it is recorded as checked, without mail.
     """
     from monitor.pipeline.compare.events import compare_event
+    from monitor.pipeline.compare.migration import compare_migration
     from monitor.pipeline.deliver.mailer import enqueue_event_email
+    from monitor.pipeline.deliver.notify import enqueue_event_notifications
     from monitor.pipeline.report.write import write_event_report, write_index
 
     with db.session() as session:
         event = session.get(Event, event_id)
         if event is None or event.reported_at is not None:
             return False
-        comparison = compare_event(session, config, event_id)
+        if event.kind == "retirement":  # one migration report: each replacement against the retiring model
+            migration = compare_migration(session, config, event_id)
+            event.detail = {**(event.detail or {}), "recommendation": migration.recommendation_record()}
+            comparison = migration.summary()
+        else:
+            comparison = compare_event(session, config, event_id)
         alert = True
         if event.kind == "drift":
             findings = drift_findings(session, comparison)
@@ -111,6 +118,8 @@ def complete_event(db: Database, config: Config, event_id: int) -> bool:
         if getattr(won, "rowcount", 0) != 1:
             return False
         queued = alert and enqueue_event_email(session, config, event_id, comparison, report_path)
+        if alert:
+            enqueue_event_notifications(session, config, event_id, comparison, report_path)
     log.info("event %d reported: %s%s", event_id, comparison.headline, " (e-mail queued)" if queued else "")
     return True
 
@@ -298,6 +307,10 @@ def _notify_availability(db: Database, config: Config) -> list[int]:
             enqueue(
                 session, config.email, message, dedupe_key=f"availability:{ids[0]}-{ids[-1]}", event_id=ids[0]
             )
+        from monitor.pipeline.deliver.notify import enqueue_availability_notifications
+
+        lines = [f"{e.model_key}: {_what(e)}" for e in events]
+        enqueue_availability_notifications(session, config, events, lines)
     log.info("reported %d removed/returned model event(s)", len(ids))
     return ids
 

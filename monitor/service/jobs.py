@@ -140,9 +140,12 @@ def poll_job() -> None:
 def _poll(rt: Runtime) -> None:
     from monitor.pipeline.poll.discovery import poll
     from monitor.pipeline.queue import plan_new_model_runs
+    from monitor.service.retirements import check_retirements
 
     poll(rt.db, rt.config)  # discovery logs each provider's outcome
-    if plan_new_model_runs(rt.db, rt.config).queued_runs:
+    queued = plan_new_model_runs(rt.db, rt.config).queued_runs
+    queued += check_retirements(rt.db, rt.config, fence=rt.fence).queued_runs
+    if queued:
         rt.wake("work")
 
 
@@ -246,18 +249,20 @@ def _drift(rt: Runtime) -> None:
 
 
 def outbox_job() -> None:
-    """Send pending e-mail; a failure stays pending with a later retry time."""
+    """Send pending e-mail and notifications; a failure stays pending with a later retry time."""
     _run_job("outbox", _outbox)
 
 
 def _outbox(rt: Runtime) -> None:
-    if rt.config.email is None:
-        return
-    from monitor.pipeline.deliver.mailer import flush_outbox
+    from monitor.pipeline.deliver.notify_outbox import flush_notifications
 
-    result = flush_outbox(rt.db, rt.config.email)
-    for error in result.errors:
-        log.warning("outbox: %s", error)
+    if rt.config.email is not None:
+        from monitor.pipeline.deliver.mailer import flush_outbox
+
+        for error in flush_outbox(rt.db, rt.config.email).errors:
+            log.warning("outbox: %s", error)
+    for error in flush_notifications(rt.db, rt.config).errors:
+        log.warning("notify: %s", error)
 
 
 def retention_job() -> None:

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import Float, Unicode, column, func, inspect, select, table
 
 from monitor.core.config import Config
+from monitor.pipeline.deliver.notify_outbox import failed_count, pending_counts
 from monitor.providers.registry import uncallable_models
+from monitor.service.retirements import retirement_warnings
 from monitor.service.schedule import JOBS_TABLE
 from monitor.store.db import Database
 from monitor.store.lease import LeaseState, read_lease
@@ -52,11 +54,17 @@ class DaemonStatus:
     runs: dict[str, int] = field(default_factory=dict)
     mail_pending: int = 0
     mail_failing: int = 0
+    # [[notify]] messages: waiting, failing for a day or more (SLOW_AFTER_ATTEMPTS), refused for good.
+    notify_pending: int = 0
+    notify_stalled: int = 0
+    notify_failed: int = 0
     polls: list[PollInfo] = field(default_factory=list)
     # Runs the cost guard skipped (newest first): (run id, model, suite, why); `resume ID --yes` runs one.
     skipped: list[tuple[int, str, str, str]] = field(default_factory=list)
     # Baselines and judges that cannot be called (no key, unknown provider): nothing is queued for them.
     config_problems: list[str] = field(default_factory=list)
+    # Baseline and watched models within their retirement window or past their date (docs/retirements.md).
+    retirements: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -117,11 +125,14 @@ def collect_status(db: Database, config: Config, now: datetime | None = None) ->
         mail_pending = session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
         )
+        retiring = retirement_warnings(session, config, now.date())
         mail_failing = session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
             .where(OutboxMessage.status == "pending", OutboxMessage.attempts > 0)
         )
+        notify_pending, notify_stalled = pending_counts(session)
+        notify_failed = failed_count(session)
     problem = None
     if leader is None:
         problem = "no daemon holds the leader lease"
@@ -139,7 +150,11 @@ def collect_status(db: Database, config: Config, now: datetime | None = None) ->
         runs={status: int(counts.get(status, 0)) for status in ("queued", "running", "interrupted")},
         mail_pending=int(mail_pending or 0),
         mail_failing=int(mail_failing or 0),
+        notify_pending=notify_pending,
+        notify_stalled=notify_stalled,
+        notify_failed=notify_failed,
         polls=_last_polls(db, list(config.providers)),
         skipped=skipped,
         config_problems=uncallable_models(config),
+        retirements=retiring,
     )

@@ -212,7 +212,7 @@ class Run(Base):
     model_id: Mapped[str] = mapped_column(String(300))
     suite_id: Mapped[int] = mapped_column(ForeignKey("suites.id"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
-    trigger: Mapped[str] = mapped_column(String(20))  # new_model | manual | drift | baseline
+    trigger: Mapped[str] = mapped_column(String(20))  # new_model | manual | drift | baseline | retirement
     status: Mapped[str] = mapped_column(String(20), default="queued")
     repeat: Mapped[int] = mapped_column(Integer, default=1)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -118,7 +118,14 @@ def enqueue_event_email(
         return False
     event = session.get(Event, event_id)
     kind = event.kind if event is not None else "new_model"
-    message = build_event_email(config, comparison, report_path=report_path, event_kind=kind)
+    if kind == "retirement":
+        from monitor.pipeline.compare.migration import compare_migration
+        from monitor.pipeline.deliver.migration_mail import build_migration_email
+
+        migration = compare_migration(session, config, event_id)
+        message = build_migration_email(config, migration, report_path=report_path)
+    else:
+        message = build_event_email(config, comparison, report_path=report_path, event_kind=kind)
     return (
         enqueue(session, config.email, message, dedupe_key=f"event:{event_id}", event_id=event_id) is not None
     )

@@ -19,6 +19,7 @@ from monitor.pipeline.poll.diff import (
     StoredModel,
     diff_models,
 )
+from monitor.pipeline.poll.retirements import listed_retirement
 from monitor.pipeline.poll.trust import CONFIRM_POLLS, confirms, listing_record, now_watched, suspect_reason
 from monitor.store.tables import Event, Model, ProviderPoll, utcnow
 
@@ -68,6 +69,7 @@ def apply_diff(session: Session, name: str, diff: ModelDiff, now: datetime) -> P
                     "last_seen": now,
                     "missing_polls": 0,
                     "raw": info.raw,
+                    "retires_at": listed_retirement(info.raw, now),
                 }
                 for info in [*diff.new, *diff.watched]
             ],
@@ -145,6 +147,9 @@ def apply_diff(session: Session, name: str, diff: ModelDiff, now: datetime) -> P
                 for row, info, _changes in diff.changed
             ],
         )
+    for row, info, changes in diff.changed:
+        if changes:  # a deprecation field changed: the listing's retirement date may have too
+            _update_where_id_in(session, [row.id], retires_at=listed_retirement(info.raw, now))
     _update_where_id_in(session, diff.seen_ids, last_seen=now)
     session.add_all(events)
     session.flush()

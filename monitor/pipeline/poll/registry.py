@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from monitor.pipeline.poll.retirements import provider_date
 from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Model, Run, Suite
 
@@ -27,6 +28,7 @@ class KnownModel:
     last_seen: datetime
     removed_at: datetime | None
     scores: dict[str, float | None] = field(default_factory=dict)
+    listed_retirement: date | None = None  # the retirement day the provider's own list gives
 
     @property
     def status(self) -> str:
@@ -74,6 +76,7 @@ def known_models(
                 first_seen=row.first_seen,
                 last_seen=row.last_seen,
                 removed_at=row.removed_at,
+                listed_retirement=provider_date(row.retires_at, row.raw, row.last_seen),
                 scores={s: v for s, (_, v) in sorted(latest.get((row.provider, row.model_id), {}).items())},
             )
             for row in rows

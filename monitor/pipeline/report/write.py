@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from monitor.pipeline.report.files import directory_error, inside, write_atomic
+from monitor.pipeline.report.migration import build_migration_report, render_migration_report
 from monitor.pipeline.report.queries import (
     REPORTABLE_STATUSES,
     build_event_report,
@@ -59,6 +60,9 @@ def _write_run(session: Session, config: Config, run_id: int) -> Path:
 
 def _write_event(session: Session, config: Config, event_id: int, runs_written: set[int]) -> Path:
     """Write the event report, first writing the linked run reports not in `runs_written`."""
+    event = session.get(Event, event_id)
+    if event is not None and event.kind == "retirement":
+        return _write_migration(session, config, event_id, runs_written)
     report = build_event_report(session, config, event_id)
     for line in report.runs:
         if line.status in REPORTABLE_STATUSES and line.id not in runs_written:
@@ -66,6 +70,18 @@ def _write_event(session: Session, config: Config, event_id: int, runs_written: 
             runs_written.add(line.id)
     path = _write(config, report.path, render_event_report(report))
     _record(session, "event", report.path, event_id, [line.id for line in report.runs])
+    return path
+
+
+def _write_migration(session: Session, config: Config, event_id: int, runs_written: set[int]) -> Path:
+    """A retirement event's page is its migration report (pipeline/report/migration.py)."""
+    report = build_migration_report(session, config, event_id)
+    for run_id in report.run_ids:
+        if run_id not in runs_written:
+            _write_run(session, config, run_id)
+            runs_written.add(run_id)
+    path = _write(config, report.path, render_migration_report(report))
+    _record(session, "event", report.path, event_id, report.run_ids)
     return path
 
 
