@@ -68,6 +68,7 @@ def test_status_json_reports_jobs_queue_mail_and_last_polls(config: Config, data
         suite = add_suite(s, size=2)
         add_run(s, suite, "sim:new", [True, True], status="queued")
         add_run(s, suite, "sim:new", [True], status="running")
+        add_run(s, suite, "sim:other", [], status="waiting")  # its samples are with a batch API
         s.add(ProviderPoll(provider="sim", ok=False, error="auth: the key was refused", listed=0))
         s.add(
             OutboxMessage(
@@ -83,7 +84,7 @@ def test_status_json_reports_jobs_queue_mail_and_last_polls(config: Config, data
     assert data["leader"]["heartbeat_age_s"] >= 0
     assert sorted(job["id"] for job in data["jobs"]) == ["drift", "outbox", "poll", "work"]
     assert all(job["next_run_at"] for job in data["jobs"])
-    assert data["runs"] == {"queued": 1, "running": 1, "interrupted": 0}
+    assert data["runs"] == {"queued": 1, "running": 1, "waiting": 1, "interrupted": 0}
     assert (data["mail_pending"], data["mail_failing"]) == (1, 1)
     assert [(p["provider"], p["ok"], p["error"]) for p in data["polls"]] == [
         ("sim", False, "auth: the key was refused")

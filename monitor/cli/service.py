@@ -166,7 +166,7 @@ def _render_status(report: DaemonStatus) -> None:
     runs = report.runs
     console.print(
         f"runs: {runs.get('queued', 0)} queued, {runs.get('running', 0)} running, "
-        f"{runs.get('interrupted', 0)} interrupted",
+        f"{runs.get('waiting', 0)} waiting on batches, {runs.get('interrupted', 0)} interrupted",
         highlight=False,
     )
     for run_id, model_key, suite, why in report.skipped:

@@ -18,7 +18,7 @@ from monitor.core.errors import MonitorError
 from monitor.providers.registry import cannot_call
 from monitor.store.db import Database
 from monitor.store.holders import Holder, hold, holder_state
-from monitor.store.statuses import COMPLETED
+from monitor.store.statuses import COMPLETED, UNFINISHED
 from monitor.store.tables import Event, Run, utcnow
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ def enqueue_runs(
                     Run.provider == base_provider,
                     Run.model_id == base_model,
                     Run.suite_id == suite.id,
-                    Run.status.in_((*COMPLETED, "queued", "running", "waiting", "interrupted")),
+                    Run.status.in_((*COMPLETED, *UNFINISHED)),
                 )
                 .limit(1)
             )

@@ -27,7 +27,7 @@ from monitor.pipeline.deliver.mailer import SLOW_AFTER_ATTEMPTS
 from monitor.providers.pricing import spent_today
 from monitor.store.db import Database
 from monitor.store.lease import SCHEDULER_LEASE, LeaderLease, database_now
-from monitor.store.statuses import RUN_STATUSES
+from monitor.store.statuses import RUN_STATUSES, UNFINISHED
 from monitor.store.tables import (
     Lease,
     Model,
@@ -47,7 +47,7 @@ log = logging.getLogger("monitor.metrics")
 PREFIX = "model_monitor_"
 SETTLE_ROWS = 1000
 """Poll rows this far behind the newest are counted once and kept: no transaction is still writing them."""
-LIVE = ("queued", "running", "interrupted")
+LIVE = UNFINISHED  # runs whose totals on the row are not written yet
 """Run statuses whose totals on the row may be stale: their samples are counted from their results."""
 INF = math.inf
 

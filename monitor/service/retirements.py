@@ -26,7 +26,7 @@ from monitor.pipeline.complete import drift_targets
 from monitor.pipeline.poll.family import newer_in_family
 from monitor.pipeline.poll.retirements import provider_date
 from monitor.providers.registry import cannot_call
-from monitor.store.statuses import COMPLETED
+from monitor.store.statuses import COMPLETED, UNFINISHED
 from monitor.store.tables import Event, Model, Run, utcnow
 
 if TYPE_CHECKING:
@@ -295,7 +295,6 @@ def _recent_run(session: Session, provider: str, model_id: str, suite_id: int, s
         Run.provider == provider,
         Run.model_id == model_id,
         Run.suite_id == suite_id,
-        ((Run.status.in_(COMPLETED)) & (Run.finished_at >= since))
-        | Run.status.in_(("queued", "running", "interrupted")),
+        ((Run.status.in_(COMPLETED)) & (Run.finished_at >= since)) | Run.status.in_(UNFINISHED),
     )
     return session.scalar(query.limit(1)) is not None

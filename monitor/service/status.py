@@ -15,6 +15,7 @@ from monitor.service.retirements import retirement_warnings
 from monitor.service.schedule import JOBS_TABLE
 from monitor.store.db import Database
 from monitor.store.lease import LeaseState, read_lease
+from monitor.store.statuses import UNFINISHED
 from monitor.store.tables import OutboxMessage, ProviderPoll, Run, utcnow
 
 SKIPPED_SHOWN = 10
@@ -111,9 +112,7 @@ def collect_status(db: Database, config: Config, now: datetime | None = None) ->
         leader = read_lease(session)
         counts = dict(
             session.execute(
-                select(Run.status, func.count())
-                .where(Run.status.in_(("queued", "running", "interrupted")))
-                .group_by(Run.status)
+                select(Run.status, func.count()).where(Run.status.in_(UNFINISHED)).group_by(Run.status)
             ).all()
         )
         skipped = [
@@ -147,7 +146,7 @@ def collect_status(db: Database, config: Config, now: datetime | None = None) ->
         healthy=problem is None,
         problem=problem,
         jobs=_jobs(db),
-        runs={status: int(counts.get(status, 0)) for status in ("queued", "running", "interrupted")},
+        runs={status: int(counts.get(status, 0)) for status in UNFINISHED},
         mail_pending=int(mail_pending or 0),
         mail_failing=int(mail_failing or 0),
         notify_pending=notify_pending,

@@ -12,6 +12,8 @@ RUN_STATUSES = (
 )
 """Every status a run can have; `waiting`: its samples are with a provider's batch API (docs/batch.md);
 `done_with_errors` went through every sample but some ended in an error."""
+UNFINISHED = ("queued", "running", "waiting", "interrupted")
+"""Runs still to finish: status lists them, metrics count their samples from their results."""
 COMPLETED = ("done", "done_with_errors")
 """Runs that went through every sample: compared, reported and counted as a model's result."""
 ANSWER_ERROR_KINDS = ("refusal", "content_filter", "truncated", "token_budget")
