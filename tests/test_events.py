@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -73,6 +74,26 @@ def test_finished_new_model_event_is_reported_and_mailed_once(
         assert event is not None and event.reported_at is not None
     assert (tmp_path / "reports" / "index.html").is_file()
     assert len(list((tmp_path / "reports" / "events").glob("*.html"))) == 1
+
+
+def test_reporting_an_event_compares_its_runs_once_for_the_report_and_the_mail(
+    database: Database, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.pipeline.compare import events
+
+    calls: list[int] = []
+    compare = events.compare_event
+
+    def counted(session: Any, config: Config, event_id: int) -> Any:
+        calls.append(event_id)
+        return compare(session, config, event_id)
+
+    monkeypatch.setattr(events, "compare_event", counted)
+    monkeypatch.setattr("monitor.pipeline.report.queries.compare_event", counted)
+    event_id = finished_new_model_event(database)
+
+    assert complete_events(database, config) == [event_id]
+    assert calls == [event_id]
 
 
 def test_event_with_a_run_still_running_is_not_reported_yet(database: Database, config: Config) -> None:

@@ -89,13 +89,14 @@ def complete_event(db: Database, config: Config, event_id: int) -> bool:
         event = session.get(Event, event_id)
         if event is None or event.reported_at is not None:
             return False
+        migration = None
         if event.kind == "retirement":  # one migration report: each replacement against the retiring model
             migration = compare_migration(session, config, event_id)
             event.detail = {**(event.detail or {}), "recommendation": migration.recommendation_record()}
             comparison = migration.summary()
         else:
             comparison = compare_event(session, config, event_id)
-        alert = True
+        alert, findings = True, []
         if event.kind == "drift":
             findings = drift_findings(session, comparison)
             alert = bool(findings)
@@ -104,9 +105,10 @@ def complete_event(db: Database, config: Config, event_id: int) -> bool:
                 "status": "changed" if alert else "unchanged",
                 "findings": findings,
             }
-            if findings:
-                comparison.headline = f"{comparison.headline}; drift: {'; '.join(findings)}"
-    report_path = write_event_report(db, config, event_id)
+    # The report, the mail and the notifications share the one comparison computed above.
+    report_path = write_event_report(db, config, event_id, comparison=comparison, migration=migration)
+    if findings:
+        comparison.headline = f"{comparison.headline}; drift: {'; '.join(findings)}"
     write_index(db, config)
     with db.session() as session:
         won = session.execute(
@@ -117,7 +119,9 @@ def complete_event(db: Database, config: Config, event_id: int) -> bool:
         )
         if getattr(won, "rowcount", 0) != 1:
             return False
-        queued = alert and enqueue_event_email(session, config, event_id, comparison, report_path)
+        queued = alert and enqueue_event_email(
+            session, config, event_id, comparison, report_path, migration=migration
+        )
         if alert:
             enqueue_event_notifications(session, config, event_id, comparison, report_path)
     log.info("event %d reported: %s%s", event_id, comparison.headline, " (e-mail queued)" if queued else "")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config, EmailConfig
+    from monitor.pipeline.compare.migration import Migration
     from monitor.pipeline.compare.summary import EventComparison
     from monitor.store.db import Database
 
@@ -112,8 +113,12 @@ def enqueue_event_email(
     event_id: int,
     comparison: EventComparison,
     report_path: Path | None,
+    *,
+    migration: Migration | None = None,
 ) -> bool:
-    """Queue the event's e-mail (key `event:<id>`); False when [email] is not configured or it is queued."""
+    """Queue the event's e-mail (key `event:<id>`); False when [email] is not configured or it is queued.
+
+    A retirement event's mail is its migration report: `migration` when the caller has it, else computed."""
     if config.email is None:
         return False
     event = session.get(Event, event_id)
@@ -122,7 +127,7 @@ def enqueue_event_email(
         from monitor.pipeline.compare.migration import compare_migration
         from monitor.pipeline.deliver.migration_mail import build_migration_email
 
-        migration = compare_migration(session, config, event_id)
+        migration = migration or compare_migration(session, config, event_id)
         message = build_migration_email(config, migration, report_path=report_path)
     else:
         message = build_event_email(config, comparison, report_path=report_path, event_kind=kind)

@@ -36,9 +36,14 @@ class MigrationReport:
 
 
 def build_migration_report(
-    session: Session, config: Config, event_id: int, *, today: dt.date | None = None
+    session: Session,
+    config: Config,
+    event_id: int,
+    *,
+    today: dt.date | None = None,
+    migration: Migration | None = None,
 ) -> MigrationReport:
-    """The retirement event's page content (the migration comparison, computed now)."""
+    """The retirement event's page content (its migration comparison: `migration`, else computed now)."""
     event = session.get(Event, event_id)
     if event is None:
         raise MonitorError(f"event {event_id} does not exist")
@@ -46,7 +51,7 @@ def build_migration_report(
     run_paths = {run.id: run_report_path(run) for run in runs if run.status in REPORTABLE_STATUSES}
     return MigrationReport(
         event=event,
-        migration=compare_migration(session, config, event_id, today=today),
+        migration=migration or compare_migration(session, config, event_id, today=today),
         path=event_report_path(event),
         run_paths=run_paths,
     )

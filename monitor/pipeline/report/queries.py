@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config
+    from monitor.pipeline.compare.summary import EventComparison
 
 # What a RunLine reads of a run: the index lists every run, so their params and plans stay unread.
 LINE_ONLY = (
@@ -141,8 +142,11 @@ def _fallback_headline(event: Event, runs: list[Run]) -> str:
     return f"{key}: {event.kind.replace('_', ' ')}"
 
 
-def build_event_report(session: Session, config: Config, event_id: int) -> EventReport:
-    """The event, the other events of the same poll, its comparison (when runs finished) and errors."""
+def build_event_report(
+    session: Session, config: Config, event_id: int, *, comparison: EventComparison | None = None
+) -> EventReport:
+    """The event, the other events of the same poll, its comparison (when runs finished: `comparison`
+    when the caller computed it, else computed now) and errors."""
     event = _get_event(session, event_id)
     related = session.scalars(
         select(Event)
@@ -154,7 +158,10 @@ def build_event_report(session: Session, config: Config, event_id: int) -> Event
         .order_by(Event.created_at, Event.id)
     ).all()
     runs = list(session.scalars(select(Run).where(Run.event_id == event.id).order_by(Run.id)))
-    comparison = compare_event(session, config, event.id) if runs else None
+    if not runs:
+        comparison = None
+    elif comparison is None:
+        comparison = compare_event(session, config, event.id)
     if comparison is not None and not comparison.suites:
         comparison = None
     shown: dict[int, Run] = {r.id: r for r in runs}

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config
+    from monitor.pipeline.compare.migration import Migration
+    from monitor.pipeline.compare.summary import EventComparison
     from monitor.store.db import Database
 
 
@@ -58,12 +60,20 @@ def _write_run(session: Session, config: Config, run_id: int) -> Path:
     return path
 
 
-def _write_event(session: Session, config: Config, event_id: int, runs_written: set[int]) -> Path:
-    """Write the event report, first writing the linked run reports not in `runs_written`."""
+def _write_event(
+    session: Session,
+    config: Config,
+    event_id: int,
+    runs_written: set[int],
+    comparison: EventComparison | None = None,
+    migration: Migration | None = None,
+) -> Path:
+    """Write the event report, first writing the linked run reports not in `runs_written`; the
+    comparison (or a retirement's migration) is computed here unless the caller has it already."""
     event = session.get(Event, event_id)
     if event is not None and event.kind == "retirement":
-        return _write_migration(session, config, event_id, runs_written)
-    report = build_event_report(session, config, event_id)
+        return _write_migration(session, config, event_id, runs_written, migration)
+    report = build_event_report(session, config, event_id, comparison=comparison)
     for line in report.runs:
         if line.status in REPORTABLE_STATUSES and line.id not in runs_written:
             _write_run(session, config, line.id)
@@ -73,9 +83,11 @@ def _write_event(session: Session, config: Config, event_id: int, runs_written: 
     return path
 
 
-def _write_migration(session: Session, config: Config, event_id: int, runs_written: set[int]) -> Path:
+def _write_migration(
+    session: Session, config: Config, event_id: int, runs_written: set[int], migration: Migration | None
+) -> Path:
     """A retirement event's page is its migration report (pipeline/report/migration.py)."""
-    report = build_migration_report(session, config, event_id)
+    report = build_migration_report(session, config, event_id, migration=migration)
     for run_id in report.run_ids:
         if run_id not in runs_written:
             _write_run(session, config, run_id)
@@ -91,10 +103,17 @@ def write_run_report(db: Database, config: Config, run_id: int) -> Path:
         return _write_run(session, config, run_id)
 
 
-def write_event_report(db: Database, config: Config, event_id: int) -> Path:
+def write_event_report(
+    db: Database,
+    config: Config,
+    event_id: int,
+    *,
+    comparison: EventComparison | None = None,
+    migration: Migration | None = None,
+) -> Path:
     """Write `reports/events/<safe>.html` (and the reports of the runs it links to); returns its path."""
     with db.session() as session:
-        return _write_event(session, config, event_id, set())
+        return _write_event(session, config, event_id, set(), comparison, migration)
 
 
 def write_index(db: Database, config: Config) -> Path:
