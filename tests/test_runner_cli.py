@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from monitor.cli import main
 from monitor.pipeline.queue import enqueue_runs
@@ -167,6 +167,22 @@ def test_resume_of_a_done_run_exits_2(tmp_path: Path, simulator: Simulator) -> N
     code, output = _cli(config, "resume", str(run_id))
     assert code == 2
     assert "done" in output
+
+
+def test_resume_of_a_run_waiting_on_its_batch_exits_1_saying_the_daemon_collects_it(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = write_workspace(tmp_path, simulator.base_url, samples=2)
+    run_id = json.loads(_cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny", "--json")[1])[0]["run_id"]
+    db = open_database(f"sqlite:///{tmp_path / 'monitor.db'}")
+    with db.session() as session:
+        session.execute(update(Run).where(Run.id == run_id).values(status="waiting", claimed_by=None))
+    db.dispose()
+
+    code, output = _cli(config, "resume", str(run_id))
+
+    assert code == 1
+    assert "waiting on its batch" in output and "None" not in output
 
 
 def test_a_scheduled_run_with_unknown_price_and_a_budget_is_skipped(

@@ -232,6 +232,11 @@ def resume_command(app: AppContext, run_id: int, concurrency: int | None, yes: b
         raise InputError(f"run {run_id} is done: {stop_reason}; nothing to resume")
     if status == "done":
         raise InputError(f"run {run_id} is done with every sample answered; nothing to resume")
+    if status == "waiting":
+        raise MonitorError(
+            f"run {run_id} is waiting on its batch at the provider; the daemon collects it when the batch "
+            "ends (docs/batch.md)"
+        )
     check = guard_run(db, config, run_id)
     if not check.ok and not yes:
         raise BudgetExceeded(f"run {run_id}: {check.explain()}; pass --yes to continue anyway")
