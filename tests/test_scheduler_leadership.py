@@ -30,7 +30,7 @@ def test_a_leader_whose_lease_is_taken_stands_by_and_leads_again_after_expiry(
     monkeypatch.setenv(SIM_KEY_ENV, SIM_KEY)
     sim = make_simulator(models=[SimModel("gpt-sim-base", latency_ms=1, latency_jitter_ms=0)])
     workspace = Workspace(tmp_path, sim.base_url, smtp_server.port)
-    daemon = Daemon(load_config(workspace.config_path), workspace.db, DaemonOptions("me", lease_ttl_s=1.0))
+    daemon = Daemon(load_config(workspace.config_path), workspace.db, DaemonOptions("me", lease_ttl_s=3.0))
     thread = threading.Thread(target=daemon.run, name="daemon-under-test")
     thread.start()
     try:
