@@ -13,15 +13,15 @@ Both providers document half price for batches, so the ratio should be 0.5.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.runner_helpers import sum_samples, write_config, write_suite  # noqa: E402
 
 KEY_ENV = "MM_BENCH_BATCH_KEY"
 MODELS = {
@@ -34,39 +34,18 @@ MAX_TICKS = 20
 
 def write_workspace(root: Path, base_url: str, provider_type: str, *, batch: bool, samples: int) -> Path:
     """monitor.toml with provider `p` at the simulator (batch as asked), a baseline, and suite `sums`."""
-    suites = root / "evals"
-    suites.mkdir(parents=True, exist_ok=True)
-    with (suites / "sums.jsonl").open("w") as out:
-        for i in range(samples):
-            a, b = 11 + i, 7 + 2 * i
-            out.write(
-                json.dumps({"id": f"s{i:04d}", "vars": {"question": f"What is {a} + {b}?"}, "target": a + b})
-            )
-            out.write("\n")
-    (suites / "sums.yaml").write_text(
-        textwrap.dedent(
-            """
-            name: sums
-            prompt:
-              system: Reply with the number only.
-              user: "{{ question }}"
-            params: {temperature: 0, max_tokens: 16}
-            graders: [{type: numeric}]
-            samples_files: [sums.jsonl]
-            """
-        )
+    write_suite(
+        root / "evals", "sums", sum_samples(samples, "s"), description="Sums, for the batch benchmark."
     )
     url = base_url if provider_type == "anthropic" else f"{base_url}/v1"
     _, baseline = MODELS[provider_type]
-    path = root / "monitor.toml"
-    path.write_text(
-        f'[database]\nurl = "sqlite:///{root / "monitor.db"}"\n\n'
+    return write_config(
+        root,
         f'[providers.p]\ntype = "{provider_type}"\nbase_url = "{url}"\napi_key_env = "{KEY_ENV}"\n'
-        f"batch = {str(batch).lower()}\nmax_concurrency = 32\n\n"
-        f'[suites]\ndirectory = "evals"\n\n[baseline]\ndefault = ["p:{baseline}"]\n\n'
-        '[pricing."p:*"]\ninput = 3.0\noutput = 15.0\n\n[schedule]\nearly_stop = false\n'
+        f"batch = {str(batch).lower()}\nmax_concurrency = 32\n",
+        extra=f'[baseline]\ndefault = ["p:{baseline}"]\n\n'
+        '[pricing."p:*"]\ninput = 3.0\noutput = 15.0\n\n[schedule]\nearly_stop = false\n',
     )
-    return path
 
 
 def event_cost(base_url: str, provider_type: str, *, batch: bool, samples: int) -> tuple[float, int, int]:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from monitor.core.config import Config, load_config
 from monitor.evals.loader import SuiteSpec, load_suites
-from monitor.pipeline.queue import enqueue_runs, new_worker_id
+from monitor.pipeline.queue import enqueue_runs
 from monitor.pipeline.run import batch as batch_mode
 from monitor.pipeline.run.batch_poll import PollReport, poll_batches
 from monitor.pipeline.run.sample import work_items
@@ -21,8 +20,10 @@ from monitor.pipeline.run.work import execute_run, work_once
 from monitor.providers.batch import BatchItem
 from monitor.providers.batch_registry import batch_api
 from monitor.providers.registry import get_provider
+from monitor.simulator import Simulator
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Batch, Result, Run
+from tests.runner_helpers import manual_run, sum_samples, write_config, write_suite
 
 KEY_ENV = "MM_TEST_BATCH_KEY"
 MODELS = {"openai": "gpt-sim-base", "anthropic": "claude-sim-sonnet-20260115", "gemini": "gemini-sim-flash"}
@@ -41,6 +42,12 @@ RESULT_FIELDS = (
 """What a batched result must share with the sync one (not cost, latency or attempts)."""
 
 
+@pytest.fixture(autouse=True)
+def batch_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulator's key where the workspace's provider reads it (autouse where imported)."""
+    monkeypatch.setenv(KEY_ENV, "sim-key")
+
+
 def base_url(sim_url: str, provider_type: str) -> str:
     return sim_url if provider_type in ("anthropic", "gemini") else f"{sim_url}/v1"
 
@@ -57,48 +64,36 @@ def write_workspace(
     database_url: str | None = None,
 ) -> Config:
     """monitor.toml with provider `p` (`batch` as given) at the simulator and suite `sums` in root/evals."""
-    suites = root / "evals"
-    suites.mkdir(parents=True, exist_ok=True)
-    with (suites / "sums.jsonl").open("w") as out:
-        for i in range(samples):
-            a, b = 11 + i, 7 + 2 * i
-            out.write(
-                json.dumps({"id": f"s{i:03d}", "vars": {"question": f"What is {a} + {b}?"}, "target": a + b})
-            )
-            out.write("\n")
-    batch_line = "" if suite_batch is None else f"batch: {str(suite_batch).lower()}\n"
-    (suites / "sums.yaml").write_text(
-        textwrap.dedent(
-            """
-            name: sums
-            description: Sums, for batch tests.
-            prompt:
-              system: Reply with the number only.
-              user: "{{ question }}"
-            params: {temperature: 0, max_tokens: 16}
-            graders:
-              - {type: numeric}
-            samples_files: [sums.jsonl]
-            """
-        )
-        + batch_line
+    write_suite(
+        root / "evals",
+        "sums",
+        sum_samples(samples, "s"),
+        description="Sums, for batch tests.",
+        batch=suite_batch,
     )
-    url = database_url or f"sqlite:///{root / 'monitor.db'}"
-    body = (
-        f'[database]\nurl = "{url}"\n\n'
+    providers = (
         f'[providers.p]\ntype = "{provider_type}"\nbase_url = "{base_url(sim_url, provider_type)}"\n'
-        f'api_key_env = "{KEY_ENV}"\nbatch = {str(batch).lower()}\nmax_retries = 1\n\n'
-        f'[suites]\ndirectory = "evals"\n\n[pricing."p:*"]\ninput = 1.0\noutput = 2.0\n\n{extra}\n'
+        f'api_key_env = "{KEY_ENV}"\nbatch = {str(batch).lower()}\nmax_retries = 1\n'
     )
-    path = root / "monitor.toml"
-    path.write_text(body)
-    return load_config(path)
+    pricing = '[pricing."p:*"]\ninput = 1.0\noutput = 2.0\n'
+    return load_config(write_config(root, providers, database_url=database_url, extra=f"{pricing}\n{extra}"))
 
 
 def open_all(config: Config) -> tuple[Database, SuiteSpec]:
     db = open_database(config.database_url)
     (spec,) = load_suites(config.suites_dir, ["sums"])
     return db, spec
+
+
+def open_workspace(root: Path, sim_url: str, **options: Any) -> tuple[Config, Database, SuiteSpec]:
+    """write_workspace with these options, then open_all: the config, its database and suite `sums`."""
+    config = write_workspace(root, sim_url, **options)
+    return (config, *open_all(config))
+
+
+def batches_sent(sim: Simulator, provider_type: str = "openai") -> int:
+    """How many batches the simulator's `provider_type` API was given."""
+    return len(sim.state.batches.newest_first(provider_type))
 
 
 def scheduled_run(
@@ -112,20 +107,16 @@ def scheduled_run(
         return run.id
 
 
+def submitted_run(db: Database, config: Config, spec: SuiteSpec, model_id: str) -> int:
+    """A scheduled run of `model_id`, worked once: its batch is submitted (or its submission tried)."""
+    run_id = scheduled_run(db, config, spec, model_id)
+    work(db, config)
+    return run_id
+
+
 def sync_run(db: Database, config: Config, spec: SuiteSpec, model_id: str) -> int:
     """A manual run of `model_id`, executed at once request by request (manual runs never batch)."""
-    worker = new_worker_id()
-    with db.session() as session:
-        (run,) = enqueue_runs(
-            session,
-            config,
-            provider="p",
-            model_id=model_id,
-            trigger="manual",
-            suites=[spec],
-            claimed_by=worker,
-        )
-        run_id = run.id
+    run_id, worker = manual_run(db, config, spec, model_id=model_id, provider="p")
     summary = asyncio.run(execute_run(db, config, run_id, worker_id=worker, spec=spec))
     assert summary.status == "done", summary
     return run_id
@@ -139,12 +130,12 @@ def poll(db: Database, config: Config) -> PollReport:
     return poll_batches(db, config)
 
 
-def run_row(db: Database, run_id: int) -> Run:
-    with db.session() as session:
-        run = session.get(Run, run_id)
-        assert run is not None
-        session.expunge(run)
-        return run
+def poll_then_work(db: Database, config: Config) -> RunSummary:
+    """Poll the open batches, then work the run that was requeued: the summary of collecting it."""
+    poll(db, config)
+    summary = work(db, config)
+    assert summary is not None
+    return summary
 
 
 def batch_rows(db: Database, run_id: int) -> list[Batch]:
@@ -167,6 +158,10 @@ def results(db: Database, run_id: int) -> dict[tuple[str, int], dict[str, Any]]:
             }
             for r in rows
         }
+
+
+def total_cost(rows: dict[tuple[str, int], dict[str, Any]]) -> float:
+    return sum(row["cost_usd"] for row in rows.values())
 
 
 def comparable(rows: dict[tuple[str, int], dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:

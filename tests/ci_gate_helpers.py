@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.simulator.catalog import SimModel
+from tests.runner_helpers import write_suite
 
 STRONG = "sim:gpt-sim-strong"  # right on almost every sum
 WEAK = "sim:gpt-sim-weak"  # wrong on most
@@ -30,40 +29,25 @@ def gate_models() -> list[SimModel]:
 
 def add_second_suite(config: Path, samples: int = 30) -> None:
     """Suite `products` (multiplications) beside the workspace's `tiny`, so a gate covers two suites."""
-    suites = config.parent / "evals"
-    rows = "".join(
-        json.dumps(
-            {
-                "id": f"p{i:03d}",
-                "vars": {"question": f"What is {3 + i} * {4 + i}?"},
-                "target": (3 + i) * (4 + i),
-            }
-        )
-        + "\n"
+    products = [
+        {"id": f"p{i:03d}", "vars": {"question": f"What is {3 + i} * {4 + i}?"}, "target": (3 + i) * (4 + i)}
         for i in range(samples)
-    )
-    (suites / "products.jsonl").write_text(rows)
-    (suites / "products.yaml").write_text(
-        textwrap.dedent(
-            """
-            name: products
-            description: Products, for gate tests.
-            prompt:
-              system: Reply with the number only.
-              user: "{{ question }}"
-            params: {temperature: 0, max_tokens: 16}
-            graders:
-              - {type: numeric}
-            samples_files: [products.jsonl]
-            """
-        )
-    )
+    ]
+    write_suite(config.parent / "evals", "products", products, description="Products, for gate tests.")
 
 
 def cli(config: Path, *args: str) -> tuple[int, str]:
     """Run model-monitor with this config; (exit status, stdout and stderr together)."""
     result = CliRunner().invoke(main, ["--config", str(config), *args])
     return result.exit_code, result.output
+
+
+def gate(
+    config: Path, candidate: str, baseline: str, *options: str, fail_on: str = "worse"
+) -> tuple[int, str]:
+    """`eval candidate --suite tiny --baseline baseline --fail-on fail_on` and these options, as `cli`."""
+    gate_args = ["--suite", "tiny", "--baseline", baseline, "--fail-on", fail_on]
+    return cli(config, "eval", candidate, *gate_args, *options)
 
 
 def cli_split(config: Path, *args: str) -> tuple[int, str, str]:

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from monitor.store.db import Database, open_database
 from monitor.store.tables import Event, Result, Run, Sample, Suite
 
 START = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def stored_runs_config(write_config: Callable[[str], Path], database: Path) -> tuple[Path, Database]:
+    """A monitor.toml on the SQLite file `database` whose provider `sim` is unreachable (so only stored
+    runs are compared), and that database opened."""
+    path = write_config(
+        f"""
+        [database]
+        url = "sqlite:///{database}"
+
+        [providers.sim]
+        type = "openai-compatible"
+        base_url = "http://127.0.0.1:9/v1"
+        """
+    )
+    return path, open_database(f"sqlite:///{database}")
 
 
 def add_suite(

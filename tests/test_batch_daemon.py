@@ -5,39 +5,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from monitor.pipeline.complete import pending_event_ids
 from monitor.pipeline.queue import enqueue_runs
 from monitor.service.jobs import Runtime, _work
 from monitor.simulator import Simulator
 from tests.batch_helpers import (
-    KEY_ENV,
     MODELS,
+    batch_key,  # noqa: F401 (autouse: the simulator's key in the environment)
     batch_rows,
-    open_all,
+    batches_sent,
+    open_workspace,
     results,
-    run_row,
     scheduled_run,
-    write_workspace,
 )
-from tests.factories import add_event
+from tests.runner_helpers import queue_event_run, run_row
 
 SAMPLES = 8
 MODEL = MODELS["openai"]
 ONE_SLOT = "[schedule]\nconcurrent_runs = 1\n"
 
 
-@pytest.fixture(autouse=True)
-def _key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "sim-key")
-
-
 def test_the_work_tick_submits_then_polls_and_collects_a_batch_run(
     tmp_path: Path, simulator: Simulator
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
     run_id = scheduled_run(db, config, spec, MODEL)
     runtime = Runtime(config=config, db=db, worker_id="leader")
     _work(runtime)
@@ -50,32 +41,19 @@ def test_the_work_tick_submits_then_polls_and_collects_a_batch_run(
 
 
 def test_a_waiting_run_frees_its_slot_for_the_next_run(tmp_path: Path, simulator: Simulator) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES, extra=ONE_SLOT)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES, extra=ONE_SLOT)
     first = scheduled_run(db, config, spec, MODEL)
     second = scheduled_run(db, config, spec, "gpt-sim-mini")
     _work(Runtime(config=config, db=db, worker_id="leader"))
     assert (run_row(db, first).status, run_row(db, second).status) == ("waiting", "waiting")
-    assert len(simulator.state.batches.newest_first("openai")) == 2
+    assert batches_sent(simulator) == 2
 
 
 def test_an_event_waits_to_be_reported_while_its_run_waits_on_a_batch(
     tmp_path: Path, simulator: Simulator
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    with db.session() as session:
-        event = add_event(session, "new_model", f"p:{MODEL}")
-        (run,) = enqueue_runs(
-            session,
-            config,
-            provider="p",
-            model_id=MODEL,
-            trigger="new_model",
-            event_id=event.id,
-            suites=[spec],
-        )
-        run_id, event_id = run.id, event.id
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
+    run_id, event_id = queue_event_run(db, config, spec, f"p:{MODEL}")
     runtime = Runtime(config=config, db=db, worker_id="leader")
     _work(runtime)
     assert run_row(db, run_id).status == "waiting"
@@ -89,8 +67,7 @@ def test_a_baseline_waiting_on_its_batch_is_not_queued_again_for_the_next_event(
     tmp_path: Path, simulator: Simulator
 ) -> None:
     extra = '[baseline]\ndefault = ["p:gpt-sim-mini"]\n'
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES, extra=extra)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES, extra=extra)
     with db.session() as session:
         first = enqueue_runs(
             session, config, provider="p", model_id=MODEL, trigger="new_model", suites=[spec]

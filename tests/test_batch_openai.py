@@ -15,38 +15,37 @@ from monitor.simulator import SimModel, Simulator
 from monitor.simulator.faults import Fault
 from monitor.store.tables import utcnow
 from tests.batch_helpers import (
-    KEY_ENV,
     MODELS,
+    batch_key,  # noqa: F401 (autouse: the simulator's key in the environment)
     batch_rows,
+    batches_sent,
     comparable,
     crash_after_submitting,
     crash_before_submitting,
     open_all,
+    open_workspace,
     poll,
+    poll_then_work,
     results,
-    run_row,
     scheduled_run,
+    submitted_run,
     sync_run,
+    total_cost,
     work,
     write_workspace,
 )
 from tests.fake_clock import FakeClock
+from tests.runner_helpers import run_row
 
 SAMPLES = 12
 MODEL = MODELS["openai"]
 TAG = "mmdeadbeef00"
 
 
-@pytest.fixture(autouse=True)
-def _key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "sim-key")
-
-
 def test_a_scheduled_run_submits_one_batch_and_waits_without_a_claim(
     tmp_path: Path, simulator: Simulator
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
     run_id = scheduled_run(db, config, spec, MODEL)
     summary = work(db, config)
     assert summary is not None and summary.status == "waiting"
@@ -55,15 +54,13 @@ def test_a_scheduled_run_submits_one_batch_and_waits_without_a_claim(
     (row,) = batch_rows(db, run_id)
     assert row.status == "open" and row.remote_id and row.submitted_at is not None
     assert len(row.custom_ids) == SAMPLES and row.provider == "p"
-    assert len(simulator.state.batches.newest_first("openai")) == 1
+    assert batches_sent(simulator) == 1
     assert results(db, run_id) == {}
 
 
 def test_a_finished_batch_is_stored_like_the_sync_answers(tmp_path: Path, simulator: Simulator) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, MODEL)
     polled = poll(db, config)
     assert polled.requeued == [run_id] and polled.ended == 1
     summary = work(db, config)
@@ -76,36 +73,27 @@ def test_a_finished_batch_is_stored_like_the_sync_answers(tmp_path: Path, simula
 
 
 def test_batched_answers_cost_half_of_sync_ones_and_say_so(tmp_path: Path, simulator: Simulator) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
-    poll(db, config)
-    work(db, config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, MODEL)
+    poll_then_work(db, config)
     sync_id = sync_run(db, config, spec, MODEL)
     batched, sync = results(db, run_id), results(db, sync_id)
     assert all(r["price_source"] == "config, batch price (50% off)" for r in batched.values())
-    assert sum(r["cost_usd"] for r in batched.values()) == pytest.approx(
-        0.5 * sum(r["cost_usd"] for r in sync.values())
-    )
+    assert total_cost(batched) == pytest.approx(0.5 * total_cost(sync))
     assert run_row(db, run_id).cost_usd == pytest.approx(0.5 * (run_row(db, sync_id).cost_usd or 0.0))
 
 
 def test_the_estimate_of_a_batch_run_is_at_the_batch_price(tmp_path: Path, simulator: Simulator) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES, batch=False)
-    db, spec = open_all(config)
-    sync_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES, batch=False)
+    sync_id = submitted_run(db, config, spec, MODEL)
     batch_config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    run_id = scheduled_run(db, batch_config, spec, MODEL)
-    work(db, batch_config)
+    run_id = submitted_run(db, batch_config, spec, MODEL)
     full = run_row(db, sync_id).estimated_cost_usd
     assert full is not None and run_row(db, run_id).estimated_cost_usd == pytest.approx(full / 2)
 
 
 def test_a_waiting_run_is_neither_claimed_nor_released_as_dead(tmp_path: Path, simulator: Simulator) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
     run_id = scheduled_run(db, config, spec, MODEL)
     work(db, config, worker_id="w1")
     assert release_dead_local_runs(db, "w1") == 0
@@ -118,10 +106,8 @@ def test_a_batch_still_running_keeps_its_run_waiting(
 ) -> None:
     clock = FakeClock(utcnow().timestamp())
     sim = make_simulator(batch_delay_s=3600.0, clock=clock)
-    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
+    config, db, spec = open_workspace(tmp_path, sim.base_url, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, MODEL)
     polled = poll(db, config)
     assert polled.checked == 1 and polled.requeued == []
     (row,) = batch_rows(db, run_id)
@@ -134,8 +120,7 @@ def test_a_restarted_daemon_resumes_the_pending_batch_by_its_id(
 ) -> None:
     clock = FakeClock(utcnow().timestamp())
     sim = make_simulator(batch_delay_s=3600.0, clock=clock)
-    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES, database_url=any_db_url)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, sim.base_url, samples=SAMPLES, database_url=any_db_url)
     run_id = scheduled_run(db, config, spec, MODEL)
     work(db, config, worker_id="before-restart")
     db.dispose()  # the daemon dies; a new one opens the database and releases what the old one held
@@ -146,7 +131,7 @@ def test_a_restarted_daemon_resumes_the_pending_batch_by_its_id(
     assert poll(db, config).requeued == [run_id]
     summary = work(db, config, worker_id="after-restart")
     assert summary is not None and summary.status == "done" and summary.done == SAMPLES
-    assert len(sim.state.batches.newest_first("openai")) == 1
+    assert batches_sent(sim) == 1
     assert len(results(db, run_id)) == SAMPLES
     assert [row.status for row in batch_rows(db, run_id)] == ["collected"]
 
@@ -154,8 +139,7 @@ def test_a_restarted_daemon_resumes_the_pending_batch_by_its_id(
 def test_a_batch_submitted_before_a_crash_is_found_by_its_tag_not_sent_again(
     tmp_path: Path, simulator: Simulator
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
     run_id = scheduled_run(db, config, spec, MODEL)
     crash_after_submitting(db, config, spec, run_id, MODEL, TAG)
     (row,) = batch_rows(db, run_id)
@@ -165,36 +149,31 @@ def test_a_batch_submitted_before_a_crash_is_found_by_its_tag_not_sent_again(
     (row,) = batch_rows(db, run_id)
     (remote,) = simulator.state.batches.newest_first("openai")
     assert row.status == "open" and row.remote_id == remote.id
-    poll(db, config)
-    summary = work(db, config)
-    assert summary is not None and summary.status == "done" and len(results(db, run_id)) == SAMPLES
-    assert len(simulator.state.batches.newest_first("openai")) == 1
+    summary = poll_then_work(db, config)
+    assert summary.status == "done" and len(results(db, run_id)) == SAMPLES
+    assert batches_sent(simulator) == 1
 
 
 def test_a_preparing_batch_the_provider_never_got_is_submitted_once(
     tmp_path: Path, simulator: Simulator
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
     run_id = scheduled_run(db, config, spec, MODEL)
     crash_before_submitting(db, spec, run_id, TAG)
     work(db, config)
     (row,) = batch_rows(db, run_id)
     assert row.status == "open" and row.remote_id is not None
-    assert len(simulator.state.batches.newest_first("openai")) == 1
+    assert batches_sent(simulator) == 1
 
 
 def test_items_the_batch_failed_are_sent_again_sync_at_the_full_price(
     make_simulator: Callable[..., Simulator], tmp_path: Path
 ) -> None:
     sim = make_simulator(batch_item_failure_rate=0.4, seed=3)
-    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
-    poll(db, config)
-    summary = work(db, config)
-    assert summary is not None and summary.status == "done" and summary.errored == 0
+    config, db, spec = open_workspace(tmp_path, sim.base_url, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, MODEL)
+    summary = poll_then_work(db, config)
+    assert summary.status == "done" and summary.errored == 0
     stored = results(db, run_id)
     sync = [r for r in stored.values() if r["price_source"] == "config"]
     batched = [r for r in stored.values() if r["price_source"] != "config"]
@@ -208,36 +187,33 @@ def test_items_a_batch_left_when_it_expired_are_sent_again_sync(
 ) -> None:
     clock = FakeClock(utcnow().timestamp())
     sim = make_simulator(batch_delay_s=200.0, batch_window_s=100.0, clock=clock)
-    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
+    config, db, spec = open_workspace(tmp_path, sim.base_url, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, MODEL)
     clock.now += 150.0
     assert poll(db, config).requeued == [run_id]
     summary = work(db, config)
     assert summary is not None and summary.status == "done" and summary.done == SAMPLES
     sources = [r["price_source"] for r in results(db, run_id).values()]
     assert sources.count("config") == SAMPLES // 2
-    assert len(sim.state.batches.newest_first("openai")) == 1
+    assert batches_sent(sim) == 1
 
 
 def test_a_manual_run_on_a_batch_provider_goes_request_by_request(
     tmp_path: Path, simulator: Simulator
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, simulator.base_url, samples=SAMPLES)
     run_id = sync_run(db, config, spec, MODEL)
     assert batch_rows(db, run_id) == [] and len(results(db, run_id)) == SAMPLES
-    assert simulator.state.batches.newest_first("openai") == []
+    assert batches_sent(simulator) == 0
 
 
 def test_a_suite_that_asks_for_batch_batches_on_a_provider_without_the_flag(
     tmp_path: Path, simulator: Simulator
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES, batch=False, suite_batch=True)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
+    config, db, spec = open_workspace(
+        tmp_path, simulator.base_url, samples=SAMPLES, batch=False, suite_batch=True
+    )
+    run_id = submitted_run(db, config, spec, MODEL)
     assert run_row(db, run_id).status == "waiting" and len(batch_rows(db, run_id)) == 1
 
 
@@ -245,8 +221,9 @@ def test_a_suite_that_asks_for_batch_batches_on_a_provider_without_the_flag(
 def test_a_provider_without_a_batch_api_runs_sync_with_a_note(
     tmp_path: Path, simulator: Simulator, provider_type: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = write_workspace(tmp_path, simulator.base_url, samples=SAMPLES, provider_type=provider_type)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(
+        tmp_path, simulator.base_url, samples=SAMPLES, provider_type=provider_type
+    )
     model = MODELS["gemini" if provider_type == "gemini" else "openai"]
     run_id = scheduled_run(db, config, spec, model)
     with caplog.at_level(logging.WARNING, logger="monitor.pipeline.run.batch"):
@@ -261,26 +238,23 @@ def test_a_submission_that_fails_for_a_while_is_looked_up_then_sent_once(
     make_simulator: Callable[..., Simulator], tmp_path: Path
 ) -> None:
     sim = make_simulator(faults=[Fault(kind="server_error", endpoint="batch", count=2)])
-    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, MODEL)
-    work(db, config)
+    config, db, spec = open_workspace(tmp_path, sim.base_url, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, MODEL)
     (row,) = batch_rows(db, run_id)
     assert row.status == "preparing" and "submission failed" in (row.last_error or "")
-    assert run_row(db, run_id).status == "waiting" and sim.state.batches.newest_first("openai") == []
+    assert run_row(db, run_id).status == "waiting" and batches_sent(sim) == 0
     assert poll(db, config).requeued == [run_id]
     work(db, config)
     (row,) = batch_rows(db, run_id)
     assert row.status == "open" and row.remote_id is not None
-    assert len(sim.state.batches.newest_first("openai")) == 1
+    assert batches_sent(sim) == 1
 
 
 def test_a_batch_the_provider_refuses_sends_its_samples_the_normal_way(
     make_simulator: Callable[..., Simulator], tmp_path: Path
 ) -> None:
     sim = make_simulator(faults=[Fault(kind="spend_limit", endpoint="batch", count=1)])
-    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
+    config, db, spec = open_workspace(tmp_path, sim.base_url, samples=SAMPLES)
     run_id = scheduled_run(db, config, spec, MODEL)
     summary = work(db, config)
     assert summary is not None and summary.status == "done" and summary.done == SAMPLES
@@ -294,13 +268,10 @@ def test_a_responses_only_model_is_batched_on_the_responses_endpoint(
 ) -> None:
     model = "gpt-sim-pro"
     sim = make_simulator(models=[SimModel(model, responses_only=True, latency_ms=2, latency_jitter_ms=0)])
-    config = write_workspace(tmp_path, sim.base_url, samples=SAMPLES)
-    db, spec = open_all(config)
-    run_id = scheduled_run(db, config, spec, model)
-    work(db, config)
+    config, db, spec = open_workspace(tmp_path, sim.base_url, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, model)
     (remote,) = sim.state.batches.newest_first("openai")
     assert remote.info["endpoint"] == "/v1/responses"
-    poll(db, config)
-    summary = work(db, config)
-    assert summary is not None and summary.status == "done" and summary.done == SAMPLES
+    summary = poll_then_work(db, config)
+    assert summary.status == "done" and summary.done == SAMPLES
     assert comparable(results(db, run_id)) == comparable(results(db, sync_run(db, config, spec, model)))

@@ -13,20 +13,11 @@ from monitor.core.errors import ConfigError, SuiteError
 from monitor.core.prices import batch_resolve
 from monitor.evals.loader import load_suites
 from monitor.providers.pricing import estimate_run, price_for
+from tests.pricing_helpers import HOSTED_PROVIDERS
 
-CONFIG = """
-    [providers.openai]
-    type = "openai"
-    api_key_env = "OPENAI_API_KEY"
-
-    [providers.claude]
-    type = "anthropic"
-    api_key_env = "ANTHROPIC_API_KEY"
-
-    [providers.gemini]
-    type = "gemini"
-    api_key_env = "GEMINI_API_KEY"
-
+CONFIG = (
+    HOSTED_PROVIDERS
+    + """
     [pricing."openai:gpt-sim-*"]
     input = 2.0
     output = 8.0
@@ -41,6 +32,7 @@ CONFIG = """
     input = 1.0
     output = 4.0
 """
+)
 
 
 @pytest.fixture

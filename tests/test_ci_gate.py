@@ -14,7 +14,7 @@ from monitor.pipeline.compare.gate import FAIL_ON
 from monitor.simulator import Simulator
 from monitor.store.db import open_database
 from monitor.store.tables import Run
-from tests.ci_gate_helpers import STRONG, TWIN_A, TWIN_B, WEAK, cli, cli_split, gate_models
+from tests.ci_gate_helpers import STRONG, TWIN_A, TWIN_B, WEAK, cli, cli_split, gate, gate_models
 from tests.runner_helpers import KEY_ENV, write_workspace
 
 
@@ -41,36 +41,32 @@ def _runs(config: Path) -> list[tuple[str, str]]:
 
 
 def test_fail_on_worse_exits_1_on_a_worse_model_and_says_the_gate_failed(config: Path) -> None:
-    code, output = cli(config, "eval", WEAK, "--suite", "tiny", "--baseline", STRONG, "--fail-on", "worse")
+    code, output = gate(config, WEAK, STRONG)
     assert code == 1, output
     assert "tiny: FAILED worse:" in output
     assert f"gate failed: {WEAK} on tiny against {STRONG}: worse:" in " ".join(output.split())
 
 
 def test_fail_on_worse_exits_0_on_an_equal_model(config: Path) -> None:
-    code, output = cli(config, "eval", TWIN_A, "--suite", "tiny", "--baseline", TWIN_B, "--fail-on", "worse")
+    code, output = gate(config, TWIN_A, TWIN_B)
     assert code == 0, output
     assert "tiny: PASSED" in output and "gate passed (fail on worse)" in output
 
 
 def test_fail_on_worse_passes_a_better_model(config: Path) -> None:
-    code, output = cli(config, "eval", STRONG, "--suite", "tiny", "--baseline", WEAK, "--fail-on", "worse")
+    code, output = gate(config, STRONG, WEAK)
     assert code == 0, output
     assert "tiny: PASSED better:" in output
 
 
 def test_fail_on_any_change_exits_1_on_a_better_model(config: Path) -> None:
-    code, output = cli(
-        config, "eval", STRONG, "--suite", "tiny", "--baseline", WEAK, "--fail-on", "any-change"
-    )
+    code, output = gate(config, STRONG, WEAK, fail_on="any-change")
     assert code == 1, output
     assert "tiny: FAILED better:" in output and "gate failed:" in output
 
 
 def test_fail_on_any_change_passes_an_inconclusive_verdict(config: Path) -> None:
-    code, output = cli(
-        config, "eval", TWIN_A, "--suite", "tiny", "--baseline", TWIN_B, "--fail-on", "any-change"
-    )
+    code, output = gate(config, TWIN_A, TWIN_B, fail_on="any-change")
     assert code == 0, output
     assert "tiny: PASSED too small to tell:" in output
 
@@ -79,7 +75,7 @@ def test_on_a_fresh_database_the_baseline_is_run_then_its_stored_run_is_reused(c
     code, output = cli(config, "eval", WEAK, "--suite", "tiny", "--baseline", STRONG)
     assert code == 0, output  # without --fail-on the comparison is printed and the exit status is as before
     assert _runs(config) == [(STRONG, "baseline"), (WEAK, "manual")]
-    code, output = cli(config, "eval", TWIN_A, "--suite", "tiny", "--baseline", STRONG, "--fail-on", "worse")
+    code, output = gate(config, TWIN_A, STRONG)
     assert code == 0, output
     assert _runs(config) == [(STRONG, "baseline"), (WEAK, "manual"), (TWIN_A, "manual")]
 
@@ -102,25 +98,14 @@ def test_json_carries_the_runs_the_full_comparison_and_the_gate(config: Path) ->
 
 
 def test_a_run_that_errors_fails_the_gate_as_an_error_not_a_verdict(config: Path) -> None:
-    code, output = cli(
-        config,
-        "eval",
-        "sim:gpt-sim-gone",
-        "--force",
-        "--suite",
-        "tiny",
-        "--baseline",
-        STRONG,
-        "--fail-on",
-        "worse",
-    )
+    code, output = gate(config, "sim:gpt-sim-gone", STRONG, "--force")
     assert code == 1, output
     assert "gate errored:" in output and "gate failed:" not in output
     assert "tiny: ERRORED" in output
 
 
 def test_a_bad_fail_on_value_exits_2_naming_the_choices(config: Path) -> None:
-    code, output = cli(config, "eval", WEAK, "--suite", "tiny", "--baseline", STRONG, "--fail-on", "better")
+    code, output = gate(config, WEAK, STRONG, fail_on="better")
     assert code == 2
     assert "'better' is not one of 'worse', 'any-change'" in output
     assert not (config.parent / "monitor.db").exists()
@@ -133,7 +118,7 @@ def test_fail_on_without_a_baseline_exits_2(config: Path) -> None:
 
 
 def test_the_baseline_cannot_be_one_of_the_evaluated_models(config: Path) -> None:
-    code, output = cli(config, "eval", WEAK, "--suite", "tiny", "--baseline", WEAK, "--fail-on", "worse")
+    code, output = gate(config, WEAK, WEAK)
     assert code == 2
     assert "also a model to evaluate" in output
 

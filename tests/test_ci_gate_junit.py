@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from monitor.simulator import Simulator
 from monitor.store.db import open_database
 from monitor.store.tables import Result, Run
-from tests.ci_gate_helpers import STRONG, WEAK, add_second_suite, cli, gate_models
-from tests.comparison_rows import add_run, add_suite, pattern
+from tests.ci_gate_helpers import STRONG, WEAK, add_second_suite, cli, gate, gate_models
+from tests.comparison_rows import add_run, add_suite, pattern, stored_runs_config
 from tests.runner_helpers import KEY_ENV, write_workspace
 
 CANDIDATE = "sim:gpt-sim-next"
@@ -66,17 +66,7 @@ def workspace(
 def stored(write_config: Callable[[str], Path], tmp_path: Path) -> Path:
     """Stored runs only: on `math` the candidate is worse (60 of 200 against 140), on `support` equal,
     `single` has one sample."""
-    path = write_config(
-        f"""
-        [database]
-        url = "sqlite:///{tmp_path / "stored.db"}"
-
-        [providers.sim]
-        type = "openai-compatible"
-        base_url = "http://127.0.0.1:9/v1"
-        """
-    )
-    database = open_database(f"sqlite:///{tmp_path / 'stored.db'}")
+    path, database = stored_runs_config(write_config, tmp_path / "stored.db")
     with database.session() as s:
         for name, cand_pass in (("math", 60), ("support", 140)):
             suite = add_suite(s, name, 200)
@@ -113,19 +103,7 @@ def test_junit_has_one_testcase_per_suite_in_the_reporters_shape(workspace: Path
 
 def test_a_failed_testcase_message_carries_the_verdict_interval_and_p(workspace: Path) -> None:
     report = workspace.parent / "results.xml"
-    cli(
-        workspace,
-        "eval",
-        WEAK,
-        "--suite",
-        "tiny",
-        "--baseline",
-        STRONG,
-        "--fail-on",
-        "worse",
-        "--junit",
-        str(report),
-    )
+    gate(workspace, WEAK, STRONG, "--junit", str(report))
     failure = ET.parse(report).getroot().find("testsuite/testcase/failure")
     assert failure is not None
     message = failure.get("message", "")
@@ -140,19 +118,7 @@ def test_a_passing_suite_is_a_testcase_without_failure_with_its_verdict_in_syste
     workspace: Path,
 ) -> None:
     report = workspace.parent / "results.xml"
-    code, _ = cli(
-        workspace,
-        "eval",
-        STRONG,
-        "--suite",
-        "tiny",
-        "--baseline",
-        WEAK,
-        "--fail-on",
-        "worse",
-        "--junit",
-        str(report),
-    )
+    code, _ = gate(workspace, STRONG, WEAK, "--junit", str(report))
     assert code == 0
     case = ET.parse(report).getroot().find("testsuite/testcase")
     assert case is not None and case.find("failure") is None
@@ -162,8 +128,7 @@ def test_a_passing_suite_is_a_testcase_without_failure_with_its_verdict_in_syste
 
 def test_a_run_that_failed_is_a_testcase_with_an_error_naming_the_run(workspace: Path) -> None:
     report = workspace.parent / "results.xml"
-    args = ["sim:gpt-sim-gone", "--force", "--suite", "tiny", "--baseline", STRONG, "--fail-on", "worse"]
-    code, _ = cli(workspace, "eval", *args, "--junit", str(report))
+    code, _ = gate(workspace, "sim:gpt-sim-gone", STRONG, "--force", "--junit", str(report))
     assert code == 1
     root = ET.parse(report).getroot()
     check_junit_shape(root)

@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.store.db import open_database
-from tests.comparison_rows import add_run, add_suite, pattern
+from tests.comparison_rows import add_run, add_suite, pattern, stored_runs_config
 
 CANDIDATE = "sim:gpt-sim-next"
 BASELINE = "sim:gpt-sim-base"
@@ -19,17 +18,7 @@ BASELINE = "sim:gpt-sim-base"
 
 @pytest.fixture
 def config_path(write_config: Callable[[str], Path], tmp_path: Path) -> Path:
-    path = write_config(
-        f"""
-        [database]
-        url = "sqlite:///{tmp_path / "cli.db"}"
-
-        [providers.sim]
-        type = "openai-compatible"
-        base_url = "http://127.0.0.1:9/v1"
-        """
-    )
-    database = open_database(f"sqlite:///{tmp_path / 'cli.db'}")
+    path, database = stored_runs_config(write_config, tmp_path / "cli.db")
     with database.session() as s:
         for name, cand_pass in (("math", 180), ("support", 140)):
             suite = add_suite(s, name, 200)

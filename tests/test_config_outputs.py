@@ -39,23 +39,6 @@ def test_a_url_in_url_env_is_refused_so_it_never_sits_in_the_file():
     assert "example.com" not in message.split("got")[0]
 
 
-def test_a_webhook_without_a_signing_key_is_refused():
-    assert "secret_env" in refused('[[notify]]\ntype = "webhook"\nurl_env = "A"\n')
-
-
-def test_an_apprise_target_with_a_signing_key_is_refused():
-    assert "secret_env" in refused('[[notify]]\nurl_env = "A"\nsecret_env = "K"\n')
-
-
-def test_two_targets_with_one_name_are_refused():
-    body = '[[notify]]\nname = "x"\nurl_env = "A"\n[[notify]]\nname = "x"\nurl_env = "B"\n'
-    assert "used twice" in refused(body)
-
-
-def test_an_unknown_notify_kind_is_refused():
-    assert "regresion" in refused('[[notify]]\nurl_env = "A"\non = ["regresion"]\n')
-
-
 def test_a_retirement_is_a_bare_date_or_a_table_with_replacements():
     config = load(
         '[retirements]\n"sim:old" = 2027-01-31\n'
@@ -65,27 +48,58 @@ def test_a_retirement_is_a_bare_date_or_a_table_with_replacements():
     assert config.retirements["sim:older"].replacements == ["sim:new"]
 
 
-def test_a_retirement_date_in_quotes_is_refused():
-    assert "retirements" in refused('[retirements]\n"sim:old" = "2027-01-31"\n')
-
-
-def test_a_retirement_of_an_unknown_provider_is_refused():
-    assert "'nope'" in refused('[retirements]\n"nope:old" = 2027-01-31\n')
-
-
-def test_a_replacement_of_an_unknown_provider_is_refused():
-    body = '[retirements."sim:old"]\ndate = 2027-01-31\nreplacements = ["nope:new"]\n'
-    assert "replacements" in refused(body)
-
-
 def test_metrics_listen_on_loopback_unless_told_otherwise():
     config = load("[metrics]\nport = 9464\n")
     assert (config.metrics.host, config.metrics.port) == ("127.0.0.1", 9464)
 
 
-def test_a_metrics_port_out_of_range_is_refused():
-    assert "metrics.port" in refused("[metrics]\nport = 70000\n")
-
-
-def test_a_reports_base_url_must_be_http():
-    assert "reports.base_url" in refused('[reports]\nbase_url = "reports.example.com"\n')
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        pytest.param(
+            '[[notify]]\ntype = "webhook"\nurl_env = "A"\n',
+            "secret_env",
+            id="a_webhook_without_a_signing_key_is_refused",
+        ),
+        pytest.param(
+            '[[notify]]\nurl_env = "A"\nsecret_env = "K"\n',
+            "secret_env",
+            id="an_apprise_target_with_a_signing_key_is_refused",
+        ),
+        pytest.param(
+            '[[notify]]\nurl_env = "A"\non = ["regresion"]\n',
+            "regresion",
+            id="an_unknown_notify_kind_is_refused",
+        ),
+        pytest.param(
+            '[[notify]]\nname = "x"\nurl_env = "A"\n[[notify]]\nname = "x"\nurl_env = "B"\n',
+            "used twice",
+            id="two_targets_with_one_name_are_refused",
+        ),
+        pytest.param(
+            '[retirements]\n"sim:old" = "2027-01-31"\n',
+            "retirements",
+            id="a_retirement_date_in_quotes_is_refused",
+        ),
+        pytest.param(
+            '[retirements]\n"nope:old" = 2027-01-31\n',
+            "'nope'",
+            id="a_retirement_of_an_unknown_provider_is_refused",
+        ),
+        pytest.param(
+            '[retirements."sim:old"]\ndate = 2027-01-31\nreplacements = ["nope:new"]\n',
+            "replacements",
+            id="a_replacement_of_an_unknown_provider_is_refused",
+        ),
+        pytest.param(
+            "[metrics]\nport = 70000\n", "metrics.port", id="a_metrics_port_out_of_range_is_refused"
+        ),
+        pytest.param(
+            '[reports]\nbase_url = "reports.example.com"\n',
+            "reports.base_url",
+            id="a_reports_base_url_must_be_http",
+        ),
+    ],
+)
+def test_a_bad_key_is_refused_with_a_message_naming_what_is_wrong(body: str, named: str) -> None:
+    assert named in refused(body)

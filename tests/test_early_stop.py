@@ -17,7 +17,6 @@ from monitor.evals.loader import SuiteSpec
 from monitor.pipeline.compare.events import compare_event
 from monitor.pipeline.compare.pairing import compare_runs
 from monitor.pipeline.compare.wording import verdict_lines
-from monitor.pipeline.queue import enqueue_runs
 from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.work import execute_run, work_once
 from monitor.simulator import Simulator
@@ -26,8 +25,16 @@ from monitor.stats.sequential import sample_order
 from monitor.stats.verdicts import VERDICT_WORSE
 from monitor.store.db import Database
 from monitor.store.tables import Run
-from tests.factories import add_event
-from tests.runner_helpers import KEY_ENV, manual_run, open_workspace, result_count, stored, write_workspace
+from tests.runner_helpers import (
+    KEY_ENV,
+    manual_run,
+    open_workspace,
+    queue_event_run,
+    result_count,
+    run_row,
+    stored,
+    write_workspace,
+)
 
 SAMPLES = 200
 BASELINE = "gpt-sim-prod"
@@ -69,35 +76,16 @@ def _stored_baseline(db: Database, config: Config, spec: SuiteSpec) -> int:
     return run_id
 
 
-def _run(db: Database, run_id: int) -> Run:
-    with db.session() as session:
-        run = session.get(Run, run_id)
-        assert run is not None
-        session.expunge(run)
-        return run
-
-
 def test_a_scheduled_run_with_a_stored_baseline_stops_early_done_with_its_reason(
     tmp_path: Path, simulator: Simulator
 ) -> None:
     _, config, db, spec = _workspace(tmp_path, simulator)
     assert config.schedule.early_stop
     baseline_id = _stored_baseline(db, config, spec)
-    with db.session() as session:
-        event = add_event(session, "new_model", f"sim:{CANDIDATE}")
-        (run,) = enqueue_runs(
-            session,
-            config,
-            provider="sim",
-            model_id=CANDIDATE,
-            trigger="new_model",
-            event_id=event.id,
-            suites=[spec],
-        )
-        run_id, event_id = run.id, event.id
+    run_id, event_id = queue_event_run(db, config, spec, f"sim:{CANDIDATE}")
     summary = asyncio.run(work_once(db, config, worker_id="w1"))
     assert summary is not None and summary.run_id == run_id
-    run = _run(db, run_id)
+    run = run_row(db, run_id)
     assert run.status == "done" and run.finished_at is not None and run.claimed_by is None
     assert run.sequential is not None and run.sequential["baseline_run_id"] == baseline_id
     assert run.sequential["family"] == 1 and run.sequential["level"] == pytest.approx(0.025)
@@ -129,7 +117,7 @@ def test_a_manual_run_without_early_stop_never_stops_early(tmp_path: Path, simul
     baseline_id = _stored_baseline(db, config, spec)
     run_id, worker = manual_run(db, config, spec, model_id=CANDIDATE)
     summary = asyncio.run(execute_run(db, config, run_id, worker_id=worker, spec=spec))
-    run = _run(db, run_id)
+    run = run_row(db, run_id)
     assert summary.done == SAMPLES and run.stopped_after is None and run.stop_reason is None
     assert run.sequential is None
     with db.session() as session:
@@ -149,7 +137,7 @@ def test_eval_early_stop_asks_for_it_on_a_manual_run_and_resume_then_does_nothin
     with db.session() as session:
         run_id = session.scalar(select(Run.id).where(Run.model_id == CANDIDATE))
     assert run_id is not None
-    run = _run(db, run_id)
+    run = run_row(db, run_id)
     assert run.status == "done" and run.stopped_after is not None and run.stop_reason is not None
     count, requests = result_count(db, run_id), simulator.state.stats.requests
     again = asyncio.run(execute_run(db, config, run_id, worker_id="w2", spec=spec, early_stop=False))
@@ -164,7 +152,7 @@ def test_no_stored_baseline_means_no_early_stop(tmp_path: Path, simulator: Simul
     _, config, db, spec = _workspace(tmp_path, simulator)
     run_id, worker = manual_run(db, config, spec, model_id=CANDIDATE)
     summary = asyncio.run(execute_run(db, config, run_id, worker_id=worker, spec=spec, early_stop=True))
-    assert summary.done == SAMPLES and _run(db, run_id).sequential is None
+    assert summary.done == SAMPLES and run_row(db, run_id).sequential is None
 
 
 def test_an_interrupted_monitored_run_resumes_with_its_plan_and_order(
@@ -196,13 +184,13 @@ def test_an_interrupted_monitored_run_resumes_with_its_plan_and_order(
         assert summary.status == "interrupted"
 
     asyncio.run(interrupted())
-    plan = _run(db, run_id).sequential
-    assert plan is not None and _run(db, run_id).stopped_after is None
+    plan = run_row(db, run_id).sequential
+    assert plan is not None and run_row(db, run_id).stopped_after is None
     first = {row["key"] for row in stored(db, run_id)}
     order = sample_order((s.key for s in spec.samples), int(plan["seed"]))
     assert first == set(order[: len(first)])
     # Resumed without asking for early stopping: the stored plan still holds, and the run stops.
     summary = asyncio.run(execute_run(db, config, run_id, worker_id="w3", spec=spec))
-    run = _run(db, run_id)
+    run = run_row(db, run_id)
     assert summary.status == "done" and run.sequential == plan and run.stopped_after is not None
     assert set(order[: run.stopped_after]) <= {row["key"] for row in stored(db, run_id)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,28 +10,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from monitor.core.config import Config, DatabaseConfig
+from monitor.core.config import Config
 from monitor.pipeline.complete import complete_events, drift_targets, start_drift_check
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Event, OutboxMessage, Run
 from tests.daemon_support import write_suite
+from tests.event_helpers import EMAIL, config_on, race
 from tests.factories import T0, add_event, add_run, add_suite, make_config
-
-EMAIL = """
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = 2525
-security = "none"
-from = "model-monitor@example.com"
-to = ["team@example.com"]
-"""
 
 
 @pytest.fixture
 def config(tmp_path: Path, any_db_url: str) -> Config:
     """The simulated-provider config with e-mail, on SQLite and on PostgreSQL."""
-    config = make_config(tmp_path, extra=EMAIL)
-    return config.model_copy(update={"database": DatabaseConfig(url=any_db_url)})
+    return config_on(tmp_path, any_db_url, extra=EMAIL)
 
 
 @pytest.fixture
@@ -106,20 +96,9 @@ def test_event_with_a_run_still_running_is_not_reported_yet(database: Database, 
 def test_racing_processes_report_an_event_once(config: Config) -> None:
     setup = open_database(config.database_url)
     event_id = finished_new_model_event(setup)
-    start = threading.Barrier(4)
     reported: list[int] = []
 
-    def complete() -> None:
-        own = open_database(config.database_url, migrate=False)
-        start.wait()
-        reported.extend(complete_events(own, config))
-        own.dispose()
-
-    threads = [threading.Thread(target=complete) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    race(config, 4, lambda own: reported.extend(complete_events(own, config)))
 
     assert reported == [event_id]
     assert len(outbox(setup)) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,17 +10,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monitor.core.config import Config
-from monitor.pipeline.complete import complete_events
 from monitor.service.jobs import Runtime, _outbox
-from monitor.store.db import Database, open_database
 from monitor.store.tables import Notification
-from tests.factories import add_event, make_config
+from tests.notify_helpers import chat, removed_model_notice, set_webhook_env, setup, signature, webhook
 from tests.notify_receivers import Receiver, receiving
 
 KEY = "whsec-cli-signing-key-77e1"
 TOKEN = "cli-T0KEN-4f8e2a1b"
-HOOK = '\n[[notify]]\nname = "hook"\ntype = "webhook"\nurl_env = "HOOK_URL"\nsecret_env = "HOOK_KEY"\n'
-CHAT = '\n[[notify]]\nname = "chat"\nurl_env = "CHAT_URL"\non = ["regression"]\nonly_significant = true\n'
+HOOK = webhook()
+CHAT = chat(options='on = ["regression"]\nonly_significant = true\n')
 
 
 @pytest.fixture
@@ -37,78 +33,66 @@ def invoke(config: Config, *args: str) -> Result:
     return CliRunner().invoke(main, ["--config", str(config.path), *args])
 
 
-def setup(tmp_path: Path, extra: str) -> tuple[Config, Database]:
-    config = make_config(tmp_path, extra=extra)
-    return config, open_database(config.database_url)
-
-
-def removed_model_notice(db: Database, config: Config) -> None:
-    with db.session() as s:
-        add_event(s, "removed_model", "sim:old")
-    complete_events(db, config)
+def run_check(tmp_path: Path, targets: str) -> Result:
+    """`check --json` on a config with these targets, its database created first."""
+    config, db = setup(tmp_path, targets)
+    try:
+        return invoke(config, "check", "--json")
+    finally:
+        db.dispose()
 
 
 def test_check_warns_when_a_target_variable_is_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOOK_URL", raising=False)
     monkeypatch.delenv("HOOK_KEY", raising=False)
-    config, db = setup(tmp_path, HOOK)
 
-    result = invoke(config, "check", "--json")
+    result = run_check(tmp_path, HOOK)
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert "[[notify]] hook: environment variable HOOK_URL is not set" in report["warnings"]
     assert "[[notify]] hook: environment variable HOOK_KEY is not set" in report["warnings"]
     assert report["problems"] == []
-    db.dispose()
 
 
 def test_check_rejects_an_apprise_url_apprise_cannot_read_without_printing_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CHAT_URL", f"nosuchservice://{TOKEN}/x")
-    config, db = setup(tmp_path, CHAT)
 
-    result = invoke(config, "check", "--json")
+    result = run_check(tmp_path, CHAT)
 
     assert result.exit_code == 2
     [problem] = json.loads(result.output)["problems"]
     assert "[[notify]] chat: Apprise cannot read the URL in CHAT_URL" in problem
     assert TOKEN not in result.output
-    db.dispose()
 
 
 def test_check_accepts_a_readable_apprise_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAT_URL", f"ntfy://{TOKEN}")
-    config, db = setup(tmp_path, CHAT)
 
-    result = invoke(config, "check", "--json")
+    result = run_check(tmp_path, CHAT)
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["problems"] == []
-    db.dispose()
 
 
 def test_check_rejects_a_webhook_url_that_is_not_http(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"ftp://example.com/{TOKEN}")
-    monkeypatch.setenv("HOOK_KEY", KEY)
-    config, db = setup(tmp_path, HOOK)
+    set_webhook_env(monkeypatch, f"ftp://example.com/{TOKEN}", KEY)
 
-    result = invoke(config, "check", "--json")
+    result = run_check(tmp_path, HOOK)
 
     assert result.exit_code == 2
     assert "[[notify]] hook: HOOK_URL must hold an http:// or https:// URL" in result.output
     assert TOKEN not in result.output
-    db.dispose()
 
 
 def test_notify_test_sends_a_signed_test_message_to_the_named_target(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks/{TOKEN}")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks/{TOKEN}", KEY)
     config, db = setup(tmp_path, HOOK)
 
     result = invoke(config, "notify", "test", "hook", "--json")
@@ -117,8 +101,7 @@ def test_notify_test_sends_a_signed_test_message_to_the_named_target(
     assert json.loads(result.output) == [{"target": "hook", "sent": True, "error": None}]
     [request] = receiver.received
     assert request.headers["x-model-monitor-event"] == "test"
-    signed = "sha256=" + hmac.new(KEY.encode(), request.body, hashlib.sha256).hexdigest()
-    assert request.headers["x-model-monitor-signature"] == signed
+    assert request.headers["x-model-monitor-signature"] == signature(KEY, request.body)
     assert request.json()["kind"] == "test"
     db.dispose()
 
@@ -126,8 +109,7 @@ def test_notify_test_sends_a_signed_test_message_to_the_named_target(
 def test_notify_test_exits_1_with_the_reason_when_the_target_is_down(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{Receiver().url}/hooks/{TOKEN}")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{Receiver().url}/hooks/{TOKEN}", KEY)
     config, db = setup(tmp_path, HOOK)
 
     result = invoke(config, "notify", "test")
@@ -152,8 +134,7 @@ def test_notify_test_with_an_unknown_name_exits_2_naming_the_targets(tmp_path: P
 def test_notify_list_json_shows_targets_and_pending_and_refused_rows_without_urls(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks/{TOKEN}")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks/{TOKEN}", KEY)
     receiver.status = 410
     config, db = setup(tmp_path, HOOK)
     removed_model_notice(db, config)
@@ -212,8 +193,7 @@ def test_status_counts_pending_and_refused_notifications(
 def test_the_outbox_job_sends_notifications_when_email_is_not_configured(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks", KEY)
     config, db = setup(tmp_path, HOOK)
     assert config.email is None
     removed_model_notice(db, config)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -11,14 +10,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from monitor.core.config import Config, DatabaseConfig
+from monitor.core.config import Config
 from monitor.pipeline.complete import complete_events
 from monitor.pipeline.deliver.notify_outbox import flush_notifications
-from monitor.store.db import Database, open_database
-from monitor.store.tables import Notification
-from tests.factories import add_event, add_run, add_suite, make_config
+from monitor.store.db import Database
+from tests.factories import add_event, add_run, add_suite
+from tests.notify_helpers import (
+    chat,
+    notification_rows,
+    removed_model_notice,
+    set_webhook_env,
+    setup,
+    signature,
+    webhook,
+)
 from tests.notify_receivers import Receiver, receiving
 
 KEY = "whsec-test-signing-key-5f2a9c"
@@ -26,25 +32,10 @@ TOKEN = "T0KEN-b7c1d9e3f5a7"
 NOW = datetime.now(UTC) + timedelta(days=1)  # the flushes' clock: after every row this session queues
 
 
-def webhook(name: str = "hook") -> str:
-    return f'\n[[notify]]\nname = "{name}"\ntype = "webhook"\nurl_env = "HOOK_URL"\nsecret_env = "HOOK_KEY"\n'
-
-
-def chat(name: str = "chat") -> str:
-    return f'\n[[notify]]\nname = "{name}"\nurl_env = "CHAT_URL"\n'
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with receiving() as running:
         yield running
-
-
-def setup(tmp_path: Path, extra: str, url: str | None = None) -> tuple[Config, Database]:
-    config = make_config(tmp_path, extra=extra)
-    if url is not None:
-        config = config.model_copy(update={"database": DatabaseConfig(url=url)})
-    return config, open_database(config.database_url)
 
 
 def regression_event(db: Database) -> int:
@@ -55,11 +46,6 @@ def regression_event(db: Database) -> int:
         add_run(s, suite, "sim:new", [True] * 6 + [False] * 14, event=event, trigger="new_model")
         add_run(s, suite, "sim:base", [True] * 18 + [False] * 2, event=event, trigger="baseline")
         return event.id
-
-
-def rows(db: Database) -> list[Notification]:
-    with db.session() as s:
-        return list(s.scalars(select(Notification).order_by(Notification.id)))
 
 
 def queued(tmp_path: Path, extra: str, url: str | None = None) -> tuple[Config, Database, int]:
@@ -84,7 +70,7 @@ def test_apprise_json_target_receives_the_title_and_the_short_text(
     assert message["title"].startswith("Regression: sim:new: worse on 1 of 1 suite")
     assert message["message"].splitlines()[1].startswith("- qa: worse (")
     assert message["type"] == "warning"
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert row.status == "sent" and row.sent_at is not None
     db.dispose()
 
@@ -113,15 +99,13 @@ def test_apprise_slack_target_posts_to_a_slack_style_webhook_receiver(
 def test_signed_webhook_carries_the_event_json_and_a_signature_the_receiver_verifies(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks/{TOKEN}")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks/{TOKEN}", KEY)
     config, db, event_id = queued(tmp_path, webhook())
 
     assert flush_notifications(db, config, now=NOW).sent == 1
 
     [request] = receiver.received
-    expected = "sha256=" + hmac.new(KEY.encode(), request.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(request.headers["x-model-monitor-signature"], expected)
+    assert hmac.compare_digest(request.headers["x-model-monitor-signature"], signature(KEY, request.body))
     assert request.headers["x-model-monitor-event"] == "regression"
     assert request.headers["content-type"].startswith("application/json")
     data = request.json()
@@ -135,8 +119,7 @@ def test_signed_webhook_carries_the_event_json_and_a_signature_the_receiver_veri
 def test_the_delivery_id_is_the_same_on_every_try_of_one_row(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks", KEY)
     receiver.status = 503
     config, db, _ = queued(tmp_path, webhook())
 
@@ -153,14 +136,13 @@ def test_a_receiver_that_is_down_then_up_gets_the_message_exactly_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, any_db_url: str
 ) -> None:
     receiver = Receiver()  # not started: its port refuses connections
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks/{TOKEN}")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks/{TOKEN}", KEY)
     config, db, _ = queued(tmp_path, webhook(), any_db_url)
 
     down = flush_notifications(db, config, now=NOW)
 
     assert (down.sent, down.failed, down.pending) == (0, 1, 1)
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert row.status == "pending" and row.attempts == 1
     assert row.next_try_at > NOW + timedelta(seconds=50)
     assert row.last_error is not None and "Connection refused" in row.last_error
@@ -174,7 +156,7 @@ def test_a_receiver_that_is_down_then_up_gets_the_message_exactly_once(
         assert len(receiver.received) == 1
     finally:
         receiver.stop()
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert row.status == "sent"
     db.dispose()
 
@@ -183,8 +165,7 @@ def test_a_receiver_that_is_down_then_up_gets_the_message_exactly_once(
 def test_a_webhook_4xx_is_a_permanent_failure_kept_visible(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, status: int
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks", KEY)
     receiver.status, receiver.reply = status, b"no such hook"
     config, db, _ = queued(tmp_path, webhook())
 
@@ -192,7 +173,7 @@ def test_a_webhook_4xx_is_a_permanent_failure_kept_visible(
     again = flush_notifications(db, config, now=NOW + timedelta(days=2))
 
     assert (result.refused, result.pending, again.sent + again.failed + again.refused) == (1, 0, 0)
-    [row] = rows(db)
+    [row] = notification_rows(db)
     reason = {400: "Bad Request", 404: "Not Found", 410: "Gone"}[status]
     assert row.status == "failed"
     assert row.last_error == f"the webhook answered HTTP {status} {reason}: no such hook"
@@ -204,15 +185,14 @@ def test_a_webhook_4xx_is_a_permanent_failure_kept_visible(
 def test_a_webhook_408_429_or_5xx_is_retried(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, status: int
 ) -> None:
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks", KEY)
     receiver.status = status
     config, db, _ = queued(tmp_path, webhook())
 
     result = flush_notifications(db, config, now=NOW)
 
     assert (result.failed, result.pending) == (1, 1)
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert row.status == "pending" and f"HTTP {status}" in (row.last_error or "")
     db.dispose()
 
@@ -225,7 +205,7 @@ def test_a_missing_url_variable_is_a_clear_error_kept_on_the_row_and_retried(
 
     result = flush_notifications(db, config, now=NOW)
 
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.last_error == "[[notify]] chat: environment variable CHAT_URL (its URL) is not set"
     assert result.errors == [f"notification #{row.id} to chat: {row.last_error}"]
@@ -236,19 +216,17 @@ def test_a_failing_target_gets_one_request_per_flush_not_one_per_row(
     tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receiver.status = 503
-    monkeypatch.setenv("HOOK_URL", f"{receiver.url}/hooks")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{receiver.url}/hooks", KEY)
     config, db = setup(tmp_path, webhook())
     for model in ("sim:a", "sim:b", "sim:c"):
-        with db.session() as s:
-            add_event(s, "removed_model", model)
-        complete_events(db, config)
+        removed_model_notice(db, config, model)
 
     result = flush_notifications(db, config, now=NOW)
 
     assert (result.failed, result.pending) == (3, 3)
     assert len(receiver.received) == 1
-    assert {row.last_error for row in rows(db)} == {"the webhook answered HTTP 503 Service Unavailable: ok"}
+    errors = {row.last_error for row in notification_rows(db)}
+    assert errors == {"the webhook answered HTTP 503 Service Unavailable: ok"}
     db.dispose()
 
 
@@ -259,7 +237,7 @@ def test_the_apprise_error_says_why_without_the_url(tmp_path: Path, monkeypatch:
 
     flush_notifications(db, config, now=NOW)
 
-    [row] = rows(db)
+    [row] = notification_rows(db)
     error = row.last_error or ""
     assert error.startswith("Apprise could not deliver it: ")
     assert "Connection refused" in error
@@ -281,8 +259,7 @@ def test_the_url_and_the_signing_key_never_reach_the_database_the_logs_or_the_er
 ) -> None:
     caplog.set_level(logging.DEBUG)
     hook, chat_box = Receiver(), Receiver()
-    monkeypatch.setenv("HOOK_URL", f"{hook.url}/hooks/{TOKEN}")
-    monkeypatch.setenv("HOOK_KEY", KEY)
+    set_webhook_env(monkeypatch, f"{hook.url}/hooks/{TOKEN}", KEY)
     monkeypatch.setenv("CHAT_URL", f"json://127.0.0.1:{chat_box.port}/chat/{TOKEN}")
     config, db, _ = queued(tmp_path, webhook() + chat())
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.core.config import Config, DatabaseConfig
 from monitor.pipeline.compare.events import compare_event
 from monitor.pipeline.complete import complete_events
 from monitor.pipeline.deliver.notify import enqueue_event_notifications
-from monitor.store.db import Database, open_database
-from monitor.store.tables import Event, Notification
-from tests.factories import T0, add_event, add_run, add_suite, make_config
+from monitor.store.db import Database
+from monitor.store.tables import Event
+from tests.factories import T0, add_event, add_run, add_suite
+from tests.notify_helpers import notification_rows, setup
 
 EVERYTHING = """
 [[notify]]
@@ -28,13 +28,6 @@ def target(name: str, on: list[str], *, only_significant: bool = False) -> str:
         f'\n[[notify]]\nname = "{name}"\nurl_env = "NOTIFY_URL"\non = {on!r}\n'.replace("'", '"')
         + f"only_significant = {'true' if only_significant else 'false'}\n"
     )
-
-
-def setup(tmp_path: Path, extra: str, url: str | None = None) -> tuple[Config, Database]:
-    config = make_config(tmp_path, extra=extra)
-    if url is not None:
-        config = config.model_copy(update={"database": DatabaseConfig(url=url)})
-    return config, open_database(config.database_url)
 
 
 def new_model_event(db: Database, candidate: list[bool], *, skipped: bool = False) -> int:
@@ -60,13 +53,8 @@ SAME = [True] * 18 + [False] * 2
 BETTER_BASE = [True] * 20
 
 
-def rows(db: Database) -> list[Notification]:
-    with db.session() as s:
-        return list(s.scalars(select(Notification).order_by(Notification.id)))
-
-
 def told(db: Database) -> dict[str, str]:
-    return {row.target: row.kind for row in rows(db)}
+    return {row.target: row.kind for row in notification_rows(db)}
 
 
 def test_a_reported_event_queues_one_notification_per_target_exactly_once(
@@ -78,7 +66,7 @@ def test_a_reported_event_queues_one_notification_per_target_exactly_once(
     assert complete_events(db, config) == [event_id]
     assert complete_events(db, config) == []
 
-    assert [(r.dedupe_key, r.target, r.status, r.event_id) for r in rows(db)] == [
+    assert [(r.dedupe_key, r.target, r.status, r.event_id) for r in notification_rows(db)] == [
         (f"event:{event_id}:everything", "everything", "pending", event_id),
         (f"event:{event_id}:second", "second", "pending", event_id),
     ]
@@ -91,7 +79,7 @@ def test_the_row_holds_the_headline_one_line_per_suite_and_the_event_json(tmp_pa
 
     complete_events(db, config)
 
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert row.title.startswith("Regression: sim:new: worse on 1 of 1 suite")
     headline, suite_line = row.body.splitlines()
     assert headline.startswith("sim:new is worse than the baseline on 1 of 1 suite")
@@ -105,12 +93,12 @@ def test_regression_is_an_event_with_a_significant_worse_verdict(tmp_path: Path)
     config, db = setup(tmp_path, target("regressions", ["regression"]))
     same = new_model_event(db, SAME)
     complete_events(db, config)
-    assert rows(db) == [], "no difference is not a regression"
+    assert notification_rows(db) == [], "no difference is not a regression"
 
     worse = new_model_event(db, WORSE)
     complete_events(db, config)
 
-    assert [(r.event_id, r.kind) for r in rows(db)] == [(worse, "regression")]
+    assert [(r.event_id, r.kind) for r in notification_rows(db)] == [(worse, "regression")]
     assert same != worse
     db.dispose()
 
@@ -122,7 +110,7 @@ def test_new_model_targets_hear_of_every_reported_new_model(tmp_path: Path) -> N
 
     complete_events(db, config)
 
-    assert [r.kind for r in rows(db)] == ["new_model", "new_model"]
+    assert [r.kind for r in notification_rows(db)] == ["new_model", "new_model"]
     db.dispose()
 
 
@@ -130,12 +118,12 @@ def test_only_significant_holds_back_an_event_without_a_better_or_worse_verdict(
     config, db = setup(tmp_path, target("loud", ["new_model"], only_significant=True))
     new_model_event(db, SAME)
     complete_events(db, config)
-    assert rows(db) == []
+    assert notification_rows(db) == []
 
     worse = new_model_event(db, WORSE)
     complete_events(db, config)
 
-    assert [(r.event_id, r.kind) for r in rows(db)] == [(worse, "new_model")]
+    assert [(r.event_id, r.kind) for r in notification_rows(db)] == [(worse, "new_model")]
     db.dispose()
 
 
@@ -143,12 +131,12 @@ def test_skipped_targets_hear_of_a_new_model_whose_runs_were_skipped(tmp_path: P
     config, db = setup(tmp_path, target("budget", ["skipped"], only_significant=True))
     new_model_event(db, SAME)
     complete_events(db, config)
-    assert rows(db) == []
+    assert notification_rows(db) == []
 
     new_model_event(db, SAME, skipped=True)
     complete_events(db, config)
 
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert row.kind == "skipped" and row.title.startswith("Runs skipped: ")
     assert "skipped: run" in row.body and "on costly: over the daily budget" in row.body
     assert "model-monitor resume" in row.body
@@ -172,7 +160,7 @@ def test_a_drift_check_that_found_nothing_tells_nobody(tmp_path: Path) -> None:
 
     complete_events(db, config)
 
-    assert rows(db) == []
+    assert notification_rows(db) == []
     db.dispose()
 
 
@@ -194,13 +182,13 @@ def test_removed_models_notice_goes_to_retirement_targets_and_a_return_to_new_mo
         add_event(s, "removed_model", "sim:old")
     complete_events(db, config)
     assert told(db) == {"retire": "retirement"}
-    assert "sim:old: no longer listed" in rows(db)[0].body
+    assert "sim:old: no longer listed" in notification_rows(db)[0].body
 
     with db.session() as s:
         add_event(s, "returned_model", "sim:back")
     complete_events(db, config)
 
-    assert [r.target for r in rows(db)] == ["retire", "news"]
+    assert [r.target for r in notification_rows(db)] == ["retire", "news"]
     db.dispose()
 
 
@@ -219,7 +207,7 @@ def test_a_retirement_event_is_told_to_retirement_targets_whatever_its_verdicts(
 
     assert queued == 1
     assert told(db) == {"retire": "retirement"}
-    assert rows(db)[0].title.startswith("Retirement: ")
+    assert notification_rows(db)[0].title.startswith("Retirement: ")
     db.dispose()
 
 
@@ -230,7 +218,7 @@ def test_the_report_link_is_base_url_plus_the_report_path(tmp_path: Path) -> Non
 
     complete_events(db, config)
 
-    [row] = rows(db)
+    [row] = notification_rows(db)
     [report] = list((tmp_path / "reports" / "events").glob("*.html"))
     link = f"https://reports.example.com/monitor/events/{report.name}"
     assert row.body.splitlines()[-1] == f"Report: {link}"
@@ -244,7 +232,7 @@ def test_without_base_url_the_text_has_no_link(tmp_path: Path) -> None:
 
     complete_events(db, config)
 
-    [row] = rows(db)
+    [row] = notification_rows(db)
     assert "Report:" not in row.body and row.payload["report_url"] is None
     db.dispose()
 
@@ -259,7 +247,7 @@ def test_an_event_nobody_asked_for_queues_nothing(tmp_path: Path, kind: str) -> 
 
     complete_events(db, config)
 
-    assert rows(db) == []
+    assert notification_rows(db) == []
     with db.session() as s:
         assert all(e.reported_at is not None for e in s.scalars(select(Event)))
     db.dispose()

@@ -23,20 +23,11 @@ from monitor.providers.pricing import call_cost, describe_cost, reprice
 from monitor.simulator import SimModel, Simulator
 from monitor.store.db import Database
 from monitor.store.tables import Result, Run, Suite, utcnow
+from tests.pricing_helpers import HOSTED_PROVIDERS
 
-CONFIG = """
-    [providers.openai]
-    type = "openai"
-    api_key_env = "OPENAI_API_KEY"
-
-    [providers.claude]
-    type = "anthropic"
-    api_key_env = "ANTHROPIC_API_KEY"
-
-    [providers.gemini]
-    type = "gemini"
-    api_key_env = "GEMINI_API_KEY"
-
+CONFIG = (
+    HOSTED_PROVIDERS
+    + """
     [providers.groq]
     type = "openai-compatible"
     base_url = "https://api.groq.com/openai/v1"
@@ -55,6 +46,7 @@ CONFIG = """
     input = 0.1
     output = 0.2
 """
+)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from monitor.service.retirements import check_retirements
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Event, Model, Run
 from tests.daemon_support import write_suite
+from tests.event_helpers import race
 from tests.factories import add_run
 
 RETIRING = "gpt-sim-2025-01-01"
@@ -118,20 +118,11 @@ def test_two_leaders_checking_at_once_open_one_event_and_queue_its_runs_once(
     config = make(tmp_path, any_db_url, dated())
     setup = open_database(config.database_url)
     add_models(setup, *LINEUP)
-    start = threading.Barrier(2)
+    today = DATE - dt.timedelta(days=20)
     opened: list[int] = []
 
-    def leader() -> None:
-        own = open_database(config.database_url, migrate=False)
-        start.wait()
-        opened.extend(check_retirements(own, config, today=DATE - dt.timedelta(days=20)).events)
-        own.dispose()
+    race(config, 2, lambda own: opened.extend(check_retirements(own, config, today=today).events))
 
-    threads = [threading.Thread(target=leader) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
     assert len(opened) == 1 and len(retirement_events(setup)) == 1
     assert len(queued(setup)) == 4 * 2  # three family candidates and the retiring model, two suites each
     setup.dispose()

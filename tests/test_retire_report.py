@@ -8,21 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.core.config import Config, DatabaseConfig
+from monitor.core.config import Config
 from monitor.pipeline.compare.migration import RULE_BEST, RULE_CHEAPEST, RULE_NONE, compare_migration
 from monitor.pipeline.complete import complete_events
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Event, OutboxMessage, Report
-from tests.factories import add_event, add_run, add_suite, make_config
+from tests.event_helpers import EMAIL, config_on
+from tests.factories import add_event, add_run, add_suite
 
-EMAIL = """
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = 2525
-security = "none"
-from = "model-monitor@example.com"
-to = ["team@example.com"]
-"""
 OLD = [True] * 28 + [False] * 12
 BETTER = [True] * 40
 SAME = list(OLD)
@@ -32,8 +25,7 @@ MUCH_WORSE = [True] * 4 + [False] * 36
 
 @pytest.fixture
 def config(tmp_path: Path, any_db_url: str) -> Config:
-    config = make_config(tmp_path, baseline="sim:old", extra=EMAIL)
-    return config.model_copy(update={"database": DatabaseConfig(url=any_db_url)})
+    return config_on(tmp_path, any_db_url, baseline="sim:old", extra=EMAIL)
 
 
 @pytest.fixture

@@ -41,6 +41,16 @@ def results(api: anthropic.Anthropic, batch_id: str) -> dict[str, MessageBatchIn
     return {line.custom_id: line for line in api.messages.batches.results(batch_id)}
 
 
+def submitted_at_start(
+    make_simulator: MakeSim, count: int, delay_s: float
+) -> tuple[FakeClock, anthropic.Anthropic, str]:
+    """A batch of `count` requests sent at START to a simulator whose batches take `delay_s`: the
+    simulator's clock, the client and the batch id."""
+    clock = FakeClock(START)
+    api = client(make_simulator(clock=clock, batch_delay_s=delay_s))
+    return clock, api, submit(api, requests_for(count)).id
+
+
 def text_of(message: Message) -> str:
     return "".join(block.text for block in message.content if isinstance(block, TextBlock))
 
@@ -54,17 +64,13 @@ def test_a_message_batch_answers_each_request_as_messages_create_does(make_simul
     for i, question in enumerate(QUESTIONS):
         result = lines[f"q{i}"].result
         assert result.type == "succeeded"
-        sync = api.messages.create(
-            model=MODEL, max_tokens=200, messages=[{"role": "user", "content": question}]
-        )
+        sync = api.messages.create(**params(question))
         assert text_of(result.message) == text_of(sync)
         assert result.message.usage == sync.usage
 
 
 def test_a_message_batch_is_in_progress_until_its_delay_has_passed(make_simulator: MakeSim) -> None:
-    clock = FakeClock(START)
-    api = client(make_simulator(clock=clock, batch_delay_s=100.0))
-    batch_id = submit(api, requests_for(4)).id
+    clock, api, batch_id = submitted_at_start(make_simulator, 4, delay_s=100.0)
     clock.now += 99
     waiting = api.messages.batches.retrieve(batch_id)
     assert waiting.processing_status == "in_progress" and waiting.results_url is None
@@ -76,8 +82,7 @@ def test_a_message_batch_is_in_progress_until_its_delay_has_passed(make_simulato
 
 
 def test_results_before_the_batch_has_ended_are_refused_by_the_sdk(make_simulator: MakeSim) -> None:
-    api = client(make_simulator(clock=FakeClock(START), batch_delay_s=100.0))
-    batch_id = submit(api, requests_for(1)).id
+    _, api, batch_id = submitted_at_start(make_simulator, 1, delay_s=100.0)
     with pytest.raises(anthropic.AnthropicError, match="results_url"):
         api.messages.batches.results(batch_id)
 
@@ -93,9 +98,7 @@ def test_a_failure_rate_errors_that_share_of_requests(make_simulator: MakeSim) -
 
 
 def test_a_batch_slower_than_its_window_expires_the_rest(make_simulator: MakeSim) -> None:
-    clock = FakeClock(START)
-    api = client(make_simulator(clock=clock, batch_delay_s=2 * DAY))
-    batch_id = submit(api, requests_for(4)).id
+    clock, api, batch_id = submitted_at_start(make_simulator, 4, delay_s=2 * DAY)
     clock.now += DAY
     batch = api.messages.batches.retrieve(batch_id)
     assert batch.processing_status == "ended" and batch.ended_at == batch.expires_at
@@ -105,9 +108,7 @@ def test_a_batch_slower_than_its_window_expires_the_rest(make_simulator: MakeSim
 
 
 def test_cancelling_ends_the_batch_with_the_unanswered_requests_canceled(make_simulator: MakeSim) -> None:
-    clock = FakeClock(START)
-    api = client(make_simulator(clock=clock, batch_delay_s=100.0))
-    batch_id = submit(api, requests_for(4)).id
+    clock, api, batch_id = submitted_at_start(make_simulator, 4, delay_s=100.0)
     clock.now += 50
     canceling = api.messages.batches.cancel(batch_id)
     assert canceling.processing_status == "canceling" and canceling.cancel_initiated_at is not None
@@ -127,13 +128,7 @@ def test_message_batches_list_pages_newest_first(make_simulator: MakeSim) -> Non
 
 def test_a_request_the_messages_endpoint_refuses_is_errored_with_that_error(make_simulator: MakeSim) -> None:
     api = client(make_simulator())
-    bad = {
-        "model": MODEL,
-        "max_tokens": 200,
-        "temperature": 0.5,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
-    batch_id = submit(api, [{"custom_id": "hot", "params": bad}]).id
+    batch_id = submit(api, [{"custom_id": "hot", "params": params("hi", temperature=0.5)}]).id
     result = results(api, batch_id)["hot"].result
     assert result.type == "errored" and result.error.error.type == "invalid_request_error"
     assert result.error.error.message == "temperature: Extra inputs are not permitted"

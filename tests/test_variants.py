@@ -25,6 +25,7 @@ from monitor.pipeline.report.render import render_event_report
 from monitor.simulator import Simulator
 from monitor.store.db import Database, open_database
 from monitor.store.tables import Event, Run
+from tests.event_helpers import EMAIL
 from tests.factories import add_event, add_run, add_suite, make_config
 from tests.runner_helpers import KEY_ENV, write_workspace
 
@@ -44,15 +45,6 @@ variants:
 graders:
   - {type: numeric}
 samples_files: [tiny.jsonl]
-"""
-
-EMAIL = """
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = 2525
-security = "none"
-from = "model-monitor@example.com"
-to = ["team@example.com"]
 """
 
 
