@@ -69,13 +69,17 @@ def _value(price: Any, *, highest: bool) -> float | None:
 
 
 def _rates(model: Any, *, highest: bool = False) -> Rates | None:
-    prices = model.get_prices(datetime.now(UTC))
+    return _priced(model.id, model.get_prices(datetime.now(UTC)), highest=highest)
+
+
+def _priced(model_id: str, prices: Any, *, highest: bool) -> Rates | None:
+    """A model's prices as Rates; None without both an input and an output price."""
     input_price = _value(prices.input_mtok, highest=highest)
     output_price = _value(prices.output_mtok, highest=highest)
     if input_price is None or output_price is None:
         return None
     return Rates(
-        model.id,
+        model_id,
         input_price,
         output_price,
         _value(prices.cache_read_mtok, highest=highest),
@@ -83,38 +87,31 @@ def _rates(model: Any, *, highest: bool = False) -> Rates | None:
     )
 
 
-@cache
-def lookup(provider_id: str, model_id: str) -> Rates | None:
-    """The catalogue's current rates for a model of a catalogue provider; None when it has none."""
+def _model(provider_id: str, model_id: str) -> Any | None:
+    """The catalogue's model of a catalogue provider; None when it does not know it."""
     try:
         _, model = _snapshot().find_provider_model(model_id, None, provider_id, None)
     except LookupError:
         return None
-    return _rates(model)
+    return model
+
+
+@cache
+def lookup(provider_id: str, model_id: str) -> Rates | None:
+    """The catalogue's current rates for a model of a catalogue provider; None when it has none."""
+    model = _model(provider_id, model_id)
+    return None if model is None else _rates(model)
 
 
 @cache
 def batch_lookup(provider_id: str, model_id: str) -> Rates | None:
     """The catalogue's batch-API rates for a model (its `processing: batch` variant); None without one."""
-    try:
-        _, model = _snapshot().find_provider_model(model_id, None, provider_id, None)
-    except LookupError:
+    model = _model(provider_id, model_id)
+    if model is None:
         return None
     now = datetime.now(UTC)
     standard, batch = model.get_prices(now), model.get_prices(now, {"processing": "batch"})
-    if batch == standard:
-        return None
-    input_price = _value(batch.input_mtok, highest=False)
-    output_price = _value(batch.output_mtok, highest=False)
-    if input_price is None or output_price is None:
-        return None
-    return Rates(
-        model.id,
-        input_price,
-        output_price,
-        _value(batch.cache_read_mtok, highest=False),
-        _value(batch.cache_write_mtok, highest=False),
-    )
+    return None if batch == standard else _priced(model.id, batch, highest=False)
 
 
 def _bounded_models(provider: Provider) -> list[Any]:

@@ -79,12 +79,17 @@ def resolve(
     rates = catalogue.lookup(catalogue_id, model_key.partition(":")[2]) if catalogue_id else None
     if rates is None:
         return upper_bound(pricing, providers, model_key)
+    return _catalogued(rates, f"catalogue ({catalogue.snapshot_label()})")
+
+
+def _catalogued(rates: catalogue.Rates, source: str) -> ResolvedPrice:
+    """The catalogue's rates as a price from `source`."""
     return ResolvedPrice(
         input=rates.input,
         output=rates.output,
         cached_input=rates.cache_read,
         cache_write=rates.cache_write,
-        source=f"catalogue ({catalogue.snapshot_label()})",
+        source=source,
     )
 
 
@@ -139,13 +144,7 @@ def batch_resolve(
         catalogue_id = _catalogue_id(providers, model_key)
         rates = catalogue.batch_lookup(catalogue_id, model_key.partition(":")[2]) if catalogue_id else None
         if rates is not None:
-            return ResolvedPrice(
-                input=rates.input,
-                output=rates.output,
-                cached_input=rates.cache_read,
-                cache_write=rates.cache_write,
-                source=f"catalogue ({catalogue.snapshot_label()}), {BATCH_MARK}",
-            )
+            return _catalogued(rates, f"catalogue ({catalogue.snapshot_label()}), {BATCH_MARK}")
     full = resolve(pricing, providers, model_key)
     discount = price.batch_discount if price is not None and price.batch_discount is not None else default
     return None if discount is None else discounted(full, discount)

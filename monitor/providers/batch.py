@@ -12,12 +12,15 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from types import ModuleType
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import ChatRequest, Completion
+from monitor.providers.http import map_sdk_error
 from monitor.providers.limits import limited_list_call, limiter_for
 from monitor.providers.retry import list_deadline, with_retries
+from monitor.providers.tls import tls_context
 
 T = TypeVar("T")
 
@@ -26,6 +29,9 @@ BATCH_TYPES = ("openai", "anthropic")
 
 CLOCK_SKEW = timedelta(minutes=10)
 """How far a provider's clock may be behind ours when looking for a batch a crash may have submitted."""
+PAGE_SIZE = 100
+MAX_PAGES = 20
+"""Batches listed per page and pages read when looking for a batch a crash may have submitted."""
 OPEN, ENDED, FAILED = "open", "ended", "failed"
 """A batch's state, the same for every provider: still working, ended (its answers can be read; some
 items may have errored or expired), or failed as a whole (nothing was answered)."""
@@ -94,6 +100,55 @@ class BatchAPI(Protocol):
     def close(self) -> None:
         """Release HTTP connections."""
         ...
+
+
+class SdkBatches:
+    """What both SDK adapters share: one lazily made client per account, calls typed and retried, close."""
+
+    sdk: ModuleType
+    """The provider's SDK module (`openai` or `anthropic`): its client, errors and HTTP client."""
+    client_class: ClassVar[Callable[..., Any]]
+    errors: ClassVar[tuple[type[Exception], ...]]
+    """What an SDK call may raise: the SDK's base error and a JSON decode failure inside it."""
+
+    def __init__(self, name: str, cfg: ProviderConfig, base_url: str | None) -> None:
+        self.name = name
+        self._cfg = cfg
+        self._base_url = base_url
+        self._key = cfg.api_key()
+        self._client: Any = None
+
+    def _api_key(self) -> str | None:
+        """The key the client is made with."""
+        return self._key
+
+    def _sdk(self) -> Any:
+        if self._client is None:
+            self._client = self.client_class(
+                api_key=self._api_key(),
+                base_url=self._base_url,
+                timeout=self._cfg.timeout_s,
+                max_retries=0,
+                http_client=self.sdk.DefaultHttpxClient(verify=tls_context()),
+            )
+        return self._client
+
+    def _call(self, what: str, call: Any) -> Any:
+        """One SDK call, its errors typed (key redacted) and retried under the provider's policy."""
+
+        def once() -> Any:
+            try:
+                return call(self._sdk())
+            except self.errors as exc:
+                raise map_sdk_error(self.sdk, exc, provider=self.name, secrets=(self._key,)) from None
+
+        return retried(self._cfg, f"{self.name}: {what}", once)
+
+    def close(self) -> None:
+        """Release HTTP connections."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
 
 def retried(cfg: ProviderConfig, what: str, call: Callable[[], T]) -> T:

@@ -15,54 +15,30 @@ from monitor.providers.base import BadRequest, ChatRequest, Provider, ProviderEr
 from monitor.providers.batch import (
     CLOCK_SKEW,
     ENDED,
+    MAX_PAGES,
     OPEN,
+    PAGE_SIZE,
     BatchItem,
     BatchState,
     ItemAnswer,
+    SdkBatches,
     Search,
-    retried,
     sdk_body,
 )
-from monitor.providers.http import map_sdk_error
-from monitor.providers.tls import tls_context
-
-PAGE_SIZE = 100
-MAX_PAGES = 20
 
 
-class AnthropicBatches:
+class AnthropicBatches(SdkBatches):
     """`/v1/messages/batches` of one `type = "anthropic"` account; requests built by the Messages adapter."""
+
+    sdk = anthropic
+    client_class = anthropic.Anthropic
+    errors = (anthropic.AnthropicError, ValueError)
 
     def __init__(self, name: str, cfg: ProviderConfig, provider: Provider) -> None:
         if not isinstance(provider, AnthropicProvider):
             raise BadRequest("Message Batches need the Anthropic adapter", provider=name)
-        self.name = name
-        self._cfg = cfg
+        super().__init__(name, cfg, provider.base_url)
         self._provider = provider
-        self._key = cfg.api_key()
-        self._client: anthropic.Anthropic | None = None
-
-    def _sdk(self) -> anthropic.Anthropic:
-        if self._client is None:
-            self._client = anthropic.Anthropic(
-                api_key=self._key,
-                base_url=self._provider.base_url,
-                timeout=self._cfg.timeout_s,
-                max_retries=0,
-                http_client=anthropic.DefaultHttpxClient(verify=tls_context()),
-            )
-        return self._client
-
-    def _call(self, what: str, call: Any) -> Any:
-        """One SDK call, its errors typed (key redacted) and retried under the provider's policy."""
-
-        def once() -> Any:
-            try:
-                return call(self._sdk())
-            except (anthropic.AnthropicError, ValueError) as exc:
-                raise map_sdk_error(anthropic, exc, provider=self.name, secrets=(self._key,)) from None
-
-        return retried(self._cfg, f"{self.name}: {what}", once)
 
     def unbatchable(self, request: ChatRequest) -> str | None:
         try:
@@ -150,11 +126,6 @@ class AnthropicBatches:
                 continue
             found.append(ItemAnswer(result.custom_id, completion))
         return found
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
 
 def _total(batch: Any) -> int:

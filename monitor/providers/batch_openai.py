@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import openai
 
@@ -15,61 +14,40 @@ from monitor.providers.batch import (
     CLOCK_SKEW,
     ENDED,
     FAILED,
+    MAX_PAGES,
     OPEN,
+    PAGE_SIZE,
     BatchItem,
     BatchState,
     ItemAnswer,
+    SdkBatches,
     Search,
-    retried,
     sdk_body,
 )
-from monitor.providers.http import map_sdk_error
 from monitor.providers.openai import NO_KEY, OpenAIProvider
-from monitor.providers.tls import tls_context
 
 TAG_KEY = "model_monitor_batch"
 """The metadata key that marks a batch with the tag of the `batches` row that submitted it."""
 WINDOW = "24h"
 _OPEN = ("validating", "in_progress", "finalizing", "cancelling")
 _ENDED = ("completed", "expired", "cancelled")
-# Batches listed per page and pages read when looking for a batch a crash may have submitted.
-PAGE_SIZE = 100
-MAX_PAGES = 20
 
 
-class OpenAIBatches:
+class OpenAIBatches(SdkBatches):
     """`/v1/batches` of one `type = "openai"` account, its lines built and read by the chat adapter."""
+
+    sdk = openai
+    client_class = openai.OpenAI
+    errors = (openai.OpenAIError, ValueError)
 
     def __init__(self, name: str, cfg: ProviderConfig, provider: Provider) -> None:
         if not isinstance(provider, OpenAIProvider):
             raise BadRequest("the OpenAI batch API needs the OpenAI adapter", provider=name)
-        self.name = name
-        self._cfg = cfg
+        super().__init__(name, cfg, provider.base_url)
         self._provider = provider
-        self._key = cfg.api_key()
-        self._client: openai.OpenAI | None = None
 
-    def _sdk(self) -> openai.OpenAI:
-        if self._client is None:
-            self._client = openai.OpenAI(
-                api_key=self._key or NO_KEY,
-                base_url=self._provider.base_url,
-                timeout=self._cfg.timeout_s,
-                max_retries=0,
-                http_client=openai.DefaultHttpxClient(verify=tls_context()),
-            )
-        return self._client
-
-    def _call(self, what: str, call: Any) -> Any:
-        """One SDK call, its errors typed (key redacted) and retried under the provider's policy."""
-
-        def once() -> Any:
-            try:
-                return call(self._sdk())
-            except (openai.OpenAIError, ValueError) as exc:
-                raise map_sdk_error(openai, exc, provider=self.name, secrets=(self._key,)) from None
-
-        return retried(self._cfg, f"{self.name}: {what}", once)
+    def _api_key(self) -> str:
+        return self._key or NO_KEY
 
     def unbatchable(self, request: ChatRequest) -> str | None:
         return None
@@ -165,8 +143,3 @@ class OpenAIBatches:
             return ItemAnswer(custom_id, self._provider.batch_answer(endpoint, body))
         except (ProviderError, TypeError, ValueError) as exc:
             return ItemAnswer(custom_id, None, f"unreadable answer: {exc}")
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None

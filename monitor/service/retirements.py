@@ -251,20 +251,20 @@ def _plan_runs(
     from monitor.evals.register import register_suite
     from monitor.pipeline.queue import enqueue_runs
 
-    queued = 0
-    for key in candidates:
+    def queue(key: str, suites: list[SuiteSpec]) -> int:
         provider, _, model_id = key.partition(":")
-        queued += len(
-            enqueue_runs(
-                session,
-                config,
-                provider=provider,
-                model_id=model_id,
-                trigger="retirement",
-                event_id=event_id,
-                suites=specs,
-            )
+        runs = enqueue_runs(
+            session,
+            config,
+            provider=provider,
+            model_id=model_id,
+            trigger="retirement",
+            event_id=event_id,
+            suites=suites,
         )
+        return len(runs)
+
+    queued = sum(queue(key, specs) for key in candidates)
     if item.days_left < 0 or cannot_call(config, item.model) is not None:
         return queued
     provider, _, model_id = item.model.partition(":")
@@ -274,19 +274,7 @@ def _plan_runs(
         for spec in specs
         if not _recent_run(session, provider, model_id, register_suite(session, spec).id, since)
     ]
-    if stale:
-        queued += len(
-            enqueue_runs(
-                session,
-                config,
-                provider=provider,
-                model_id=model_id,
-                trigger="retirement",
-                event_id=event_id,
-                suites=stale,
-            )
-        )
-    return queued
+    return queued + (queue(item.model, stale) if stale else 0)
 
 
 def _recent_run(session: Session, provider: str, model_id: str, suite_id: int, since: dt.datetime) -> bool:

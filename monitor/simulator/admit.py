@@ -49,6 +49,15 @@ async def read_json(request: web.Request) -> Any:
         return None
 
 
+def page_limit(request: web.Request, most: int) -> int | None:
+    """A list call's `limit` (20 when absent); None when it is not an integer from 1 to `most`."""
+    try:
+        limit = int(request.query.get("limit", "20"))
+    except ValueError:
+        return None
+    return limit if 1 <= limit <= most else None
+
+
 async def inject(
     state: SimState,
     request: web.Request,

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from monitor.simulator import answer
-from monitor.simulator.admit import admit, inject, read_json
+from monitor.simulator.admit import admit, inject, page_limit, read_json
 from monitor.simulator.batch_items import batch_state, item_faults, record, server_error
 from monitor.simulator.batch_store import Answer, Item, Job
 from monitor.simulator.errors import error_for, json_response
@@ -185,11 +185,8 @@ async def list_batches(request: web.Request) -> web.StreamResponse:
     state, request_id, _, refused = await _start(request, "anthropic.batches.list")
     if refused:
         return refused
-    try:
-        limit = int(request.query.get("limit", "20"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
+    limit = page_limit(request, 1000)
+    if limit is None:
         return _bad("limit: Input should be between 1 and 1000", request_id)
     jobs = state.batches.newest_first("anthropic")
     ids = [job.id for job in jobs]

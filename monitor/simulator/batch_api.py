@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from monitor.simulator import answer
-from monitor.simulator.admit import read_json
+from monitor.simulator.admit import page_limit, read_json
 from monitor.simulator.batch_files import bad, missing_file, start, store_file
 from monitor.simulator.batch_items import batch_state, item_faults, record, server_error
 from monitor.simulator.batch_store import Answer, Item, Job
@@ -276,14 +276,22 @@ def _job(state: SimState, batch_id: str) -> Job | None:
     return job if job is not None and job.provider == "openai" else None
 
 
-async def get_batch(request: web.Request) -> web.StreamResponse:
-    state, request_id, refused = await start(request, "openai.batches.retrieve")
+async def _found(request: web.Request, endpoint: str) -> tuple[SimState, str, Job | web.StreamResponse]:
+    """Admission, then the batch named in the path brought up to the clock (or the refusal or 404)."""
+    state, request_id, refused = await start(request, endpoint)
     if refused:
-        return refused
+        return state, request_id, refused
     job = _job(state, request.match_info["batch_id"])
     if job is None:
-        return _missing_batch(request.match_info["batch_id"], request_id)
+        return state, request_id, _missing_batch(request.match_info["batch_id"], request_id)
     await settle(state, request, job)
+    return state, request_id, job
+
+
+async def get_batch(request: web.Request) -> web.StreamResponse:
+    _, request_id, job = await _found(request, "openai.batches.retrieve")
+    if not isinstance(job, Job):
+        return job
     return json_response(batch_object(job), headers={"x-request-id": request_id})
 
 
@@ -292,11 +300,8 @@ async def list_batches(request: web.Request) -> web.StreamResponse:
     state, request_id, refused = await start(request, "openai.batches.list")
     if refused:
         return refused
-    try:
-        limit = int(request.query.get("limit", "20"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 100:
+    limit = page_limit(request, 100)
+    if limit is None:
         return bad("Invalid 'limit': expected an integer between 1 and 100.", request_id, param="limit")
     jobs = state.batches.newest_first("openai")
     after = request.query.get("after")
@@ -320,13 +325,9 @@ async def list_batches(request: web.Request) -> web.StreamResponse:
 
 async def cancel_batch(request: web.Request) -> web.StreamResponse:
     """POST /v1/batches/{id}/cancel: `cancelling` now, `cancelled` (answered items kept) on the next read."""
-    state, request_id, refused = await start(request, "openai.batches.cancel")
-    if refused:
-        return refused
-    job = _job(state, request.match_info["batch_id"])
-    if job is None:
-        return _missing_batch(request.match_info["batch_id"], request_id)
-    await settle(state, request, job)
+    state, request_id, job = await _found(request, "openai.batches.cancel")
+    if not isinstance(job, Job):
+        return job
     current = status(job)
     if current in ("completed", "failed", "expired"):
         message = f"Cannot cancel a batch with status '{current}'."

@@ -65,22 +65,27 @@ async def upload_file(request: web.Request) -> web.StreamResponse:
     return json_response(store_file(state, upload.file.read(), upload.filename, "batch"))
 
 
-async def get_file(request: web.Request) -> web.StreamResponse:
-    state, request_id, refused = await start(request, "openai.files.retrieve")
+async def _found(request: web.Request, endpoint: str) -> StoredFile | web.StreamResponse:
+    """Admission, then the file named in the path (or the refusal or 404)."""
+    state, request_id, refused = await start(request, endpoint)
     if refused:
         return refused
     stored = state.batches.files.get(request.match_info["file_id"])
     if stored is None:
         return missing_file(request.match_info["file_id"], request_id)
+    return stored
+
+
+async def get_file(request: web.Request) -> web.StreamResponse:
+    stored = await _found(request, "openai.files.retrieve")
+    if not isinstance(stored, StoredFile):
+        return stored
     return json_response(stored.object)
 
 
 async def file_content(request: web.Request) -> web.StreamResponse:
     """GET /v1/files/{id}/content: the file's bytes (JSONL for batch files)."""
-    state, request_id, refused = await start(request, "openai.files.content")
-    if refused:
-        return refused
-    stored = state.batches.files.get(request.match_info["file_id"])
-    if stored is None:
-        return missing_file(request.match_info["file_id"], request_id)
+    stored = await _found(request, "openai.files.content")
+    if not isinstance(stored, StoredFile):
+        return stored
     return web.Response(body=stored.content, content_type="application/octet-stream")

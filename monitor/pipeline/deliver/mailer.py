@@ -11,25 +11,27 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from monitor.core.errors import ConfigError, MonitorError
+from monitor.pipeline.deliver import outbox
 from monitor.pipeline.deliver.message import build_event_email, clean_text, message_addresses, new_message
+from monitor.pipeline.deliver.outbox import CLAIM_LEASE_S as CLAIM_LEASE_S
+from monitor.pipeline.deliver.outbox import SLOW_AFTER_ATTEMPTS as SLOW_AFTER_ATTEMPTS
+from monitor.pipeline.deliver.outbox import retry_delay as retry_delay
 from monitor.store.tables import Event, OutboxMessage
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import CursorResult
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config, EmailConfig
@@ -39,11 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RETRY_BASE_S = 60.0
-RETRY_CAP_S = 3600.0
-SLOW_AFTER_ATTEMPTS = 20
-SLOW_RETRY_S = 6 * 3600.0
-CLAIM_LEASE_S = 900.0
 ERROR_MAX = 1000
 
 
@@ -60,17 +57,6 @@ class FlushResult:
     pending: int = 0
     errors: list[str] = field(default_factory=list)
     stalled: int = 0
-
-
-def retry_delay(attempts: int, *, jitter: random.Random | None = None) -> timedelta:
-    """Wait before the next try after `attempts` failures: 1, 2, 4 ... minutes up to an hour,
-    then every 6 hours after SLOW_AFTER_ATTEMPTS; ±10% jitter so a backlog does not retry in step."""
-    if attempts >= SLOW_AFTER_ATTEMPTS:
-        seconds = SLOW_RETRY_S
-    else:
-        seconds = min(RETRY_CAP_S, RETRY_BASE_S * 2 ** max(0, attempts - 1))
-    rng = jitter or random
-    return timedelta(seconds=seconds * rng.uniform(0.9, 1.1))
 
 
 def enqueue(
@@ -198,37 +184,6 @@ def describe_error(exc: BaseException, config: EmailConfig) -> str:
     return clean_text(text, ERROR_MAX)
 
 
-def _due(session: Session, now: datetime, limit: int) -> list[int]:
-    rows = session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_try_at <= now)
-        .order_by(OutboxMessage.next_try_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    return list(rows)
-
-
-def _claim(db: Database, message_id: int, now: datetime) -> OutboxMessage | None:
-    """Take the message for this flush (compare-and-set on next_try_at; portable, no row locks)."""
-    with db.session() as session:
-        result = cast(
-            "CursorResult[Any]",
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.next_try_at <= now,
-                )
-                .values(next_try_at=now + timedelta(seconds=CLAIM_LEASE_S))
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount != 1:
-            return None
-        return session.get(OutboxMessage, message_id)
-
-
 def _mark_sent(db: Database, message_id: int, note: str | None, now: datetime) -> None:
     with db.session() as session:
         session.execute(
@@ -237,16 +192,6 @@ def _mark_sent(db: Database, message_id: int, note: str | None, now: datetime) -
             .values(status="sent", sent_at=now, last_error=note)
             .execution_options(synchronize_session=False)
         )
-
-
-def _mark_failed(db: Database, message_id: int, error: str, now: datetime) -> None:
-    with db.session() as session:
-        row = session.get(OutboxMessage, message_id)
-        if row is None or row.status != "pending":
-            return
-        row.attempts += 1
-        row.last_error = error
-        row.next_try_at = now + retry_delay(row.attempts)
 
 
 def flush_outbox(
@@ -264,14 +209,14 @@ def flush_outbox(
     CLAIM_LEASE_S still holds each message it sends for a full lease. `clock` defaults to the wall
     clock, shifted to read `now` at the start when `now` is given.
     """
-    clock = clock or _clock_from(now)
+    clock = clock or outbox.clock_from(now)
     result = FlushResult()
     with db.session() as session:
-        due = _due(session, clock(), limit)
+        due = outbox.due(session, OutboxMessage, clock(), limit)
     smtp: smtplib.SMTP | None = None
     try:
         for position, message_id in enumerate(due):
-            row = _claim(db, message_id, clock())
+            row = outbox.claim(db, OutboxMessage, message_id, clock(), _itself)
             if row is None:
                 continue
             try:
@@ -281,9 +226,13 @@ def flush_outbox(
                 error = describe_error(exc, config)
                 # The server is unreachable for every message: record it on each one due now.
                 for other in [message_id, *due[position + 1 :]]:
-                    if other == message_id or _claim(db, other, clock()) is not None:
-                        _mark_failed(db, other, error, clock())
-                        result.failed += 1
+                    if (
+                        other != message_id
+                        and outbox.claim(db, OutboxMessage, other, clock(), _itself) is None
+                    ):
+                        continue
+                    outbox.record_failure(db, OutboxMessage, other, error, clock())
+                    result.failed += 1
                 result.errors.append(error)
                 break
             outcome = _send(smtp, row, config)
@@ -291,7 +240,7 @@ def flush_outbox(
                 _mark_sent(db, message_id, outcome.note, clock())
                 result.sent += 1
             else:
-                _mark_failed(db, message_id, outcome.error, clock())
+                outbox.record_failure(db, OutboxMessage, message_id, outcome.error, clock())
                 result.failed += 1
                 result.errors.append(f"outbox #{message_id}: {outcome.error}")
                 if outcome.disconnected:
@@ -301,31 +250,14 @@ def flush_outbox(
         if smtp is not None:
             _close(smtp)
     with db.session() as session:
-        result.pending = (
-            session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-            )
-            or 0
-        )
-        result.stalled = (
-            session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.attempts >= SLOW_AFTER_ATTEMPTS)
-            )
-            or 0
-        )
+        result.pending, result.stalled = outbox.pending_counts(session, OutboxMessage)
     if result.sent or result.failed:
         log.info("outbox: %d sent, %d failed, %d pending", result.sent, result.failed, result.pending)
     return result
 
 
-def _clock_from(start: datetime | None) -> Callable[[], datetime]:
-    """The wall clock in UTC; with `start`, shifted so that it reads `start` now and then moves on."""
-    if start is None:
-        return lambda: datetime.now(UTC)
-    offset = start - datetime.now(UTC)
-    return lambda: datetime.now(UTC) + offset
+def _itself(row: OutboxMessage) -> OutboxMessage:
+    return row
 
 
 @dataclass

@@ -348,7 +348,8 @@ def event_score_groups(comparison: EventComparison) -> list[ScoreGroup]:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def mail_templates() -> Environment:
+    """The e-mails' Jinja environment (HTML autoescaped, text not; the `breakable` filter), made once."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -392,7 +393,7 @@ def build_event_email(
         "score_groups": event_score_groups(comparison),
         "colors": {"track": TRACK_COLOR, "whisker": WHISKER_COLOR},
     }
-    env = _environment()
+    env = mail_templates()
     message.set_content(env.get_template("email_event.txt.j2").render(context))
     message.add_alternative(env.get_template("email_event.html.j2").render(context), subtype="html")
     return message

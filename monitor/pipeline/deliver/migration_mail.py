@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.core.errors import ConfigError
-from monitor.pipeline.deliver.message import breakable, clean_text, new_message
+from monitor.pipeline.deliver.message import clean_text, mail_templates, new_message
 from monitor.pipeline.report.formats import fmt_ms, fmt_usd
-from monitor.pipeline.report.render import TEMPLATES_DIR
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
-
     from monitor.core.config import Config
     from monitor.pipeline.compare.migration import CandidateResult, Migration
 
@@ -80,22 +76,6 @@ def _candidate_view(result: CandidateResult, recommended: str | None) -> Candida
     )
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",)),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["breakable"] = breakable
-    return env
-
-
 def migration_subject(migration: Migration) -> str:
     """ "retiring openai:gpt-4o on 2027-01-14: try openai:gpt-5" (or "no replacement compared")."""
     model = clean_text(migration.retiring, 100)
@@ -122,7 +102,7 @@ def build_migration_email(config: Config, migration: Migration, *, report_path: 
         "notes": [clean_text(n, 500) for n in migration.notes],
         "report_path": str(report_path) if report_path is not None else None,
     }
-    env = _environment()
+    env = mail_templates()
     message.set_content(env.get_template("email_migration.txt.j2").render(context))
     message.add_alternative(env.get_template("email_migration.html.j2").render(context), subtype="html")
     return message

@@ -14,17 +14,17 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from monitor.pipeline.deliver.mailer import CLAIM_LEASE_S, SLOW_AFTER_ATTEMPTS, retry_delay
+from monitor.pipeline.deliver import outbox
 from monitor.pipeline.deliver.notify_send import Delivery, Outcome, send
+from monitor.pipeline.deliver.outbox import FAILED
 from monitor.store.tables import Notification
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import CursorResult
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FAILED = "failed"
 SHOWN = 50
 
 
@@ -54,56 +53,20 @@ def delivery_id(row: Notification) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"model-monitor:{row.dedupe_key}@{row.created_at.isoformat()}"))
 
 
-def _due(session: Session, now: datetime, limit: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(Notification.id)
-            .where(Notification.status == "pending", Notification.next_try_at <= now)
-            .order_by(Notification.next_try_at, Notification.id)
-            .limit(limit)
-        )
-    )
-
-
-def _claim(db: Database, row_id: int, now: datetime) -> tuple[str, Delivery] | None:
-    """Take the row for this flush (compare-and-set on next_try_at); its target's name and what to send."""
-    with db.session() as session:
-        result = cast(
-            "CursorResult[Any]",
-            session.execute(
-                update(Notification)
-                .where(
-                    Notification.id == row_id,
-                    Notification.status == "pending",
-                    Notification.next_try_at <= now,
-                )
-                .values(next_try_at=now + timedelta(seconds=CLAIM_LEASE_S))
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount != 1:
-            return None
-        row = session.get(Notification, row_id)
-        if row is None:
-            return None
-        return row.target, Delivery(row.kind, row.title, row.body, dict(row.payload or {}), delivery_id(row))
+def _what_to_send(row: Notification) -> tuple[str, Delivery]:
+    """A claimed row's target name and what to send it."""
+    return row.target, Delivery(row.kind, row.title, row.body, dict(row.payload or {}), delivery_id(row))
 
 
 def _record(db: Database, row_id: int, outcome: Outcome, now: datetime) -> None:
     """Sent, failed for good, or failed with a later retry time."""
+    if outcome.error is not None:
+        outbox.record_failure(db, Notification, row_id, outcome.error, now, give_up=outcome.permanent)
+        return
     with db.session() as session:
         row = session.get(Notification, row_id)
-        if row is None or row.status != "pending":
-            return
-        if outcome.error is None:
+        if row is not None and row.status == "pending":
             row.status, row.sent_at = "sent", now
-            return
-        row.attempts += 1
-        row.last_error = outcome.error
-        if outcome.permanent:
-            row.status = FAILED
-        else:
-            row.next_try_at = now + retry_delay(row.attempts)
 
 
 def flush_notifications(
@@ -119,14 +82,14 @@ def flush_notifications(
     After a target fails (other than for good) its other rows due now wait for their next try
     with the same error, so a receiver that is down costs one timeout per flush, not one per row.
     """
-    clock = clock or _clock_from(now)
+    clock = clock or outbox.clock_from(now)
     targets: dict[str, NotifyConfig] = dict(config.notify_targets())
     result = NotifyFlush()
     with db.session() as session:
-        due = _due(session, clock(), limit)
+        due = outbox.due(session, Notification, clock(), limit)
     down: dict[str, str] = {}
     for row_id in due:
-        claimed = _claim(db, row_id, clock())
+        claimed = outbox.claim(db, Notification, row_id, clock(), _what_to_send)
         if claimed is None:
             continue
         name, delivery = claimed
@@ -161,16 +124,8 @@ def flush_notifications(
 
 
 def pending_counts(session: Session) -> tuple[int, int]:
-    """(pending, stalled): stalled rows failed SLOW_AFTER_ATTEMPTS times or more (retried every 6 hours)."""
-    pending = session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.status == "pending")
-    )
-    stalled = session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.status == "pending", Notification.attempts >= SLOW_AFTER_ATTEMPTS)
-    )
-    return int(pending or 0), int(stalled or 0)
+    """(pending, stalled) notifications: stalled ones failed SLOW_AFTER_ATTEMPTS times or more."""
+    return outbox.pending_counts(session, Notification)
 
 
 def outstanding(session: Session, limit: int = SHOWN) -> list[dict[str, Any]]:
@@ -203,11 +158,3 @@ def failed_count(session: Session) -> int:
         session.scalar(select(func.count()).select_from(Notification).where(Notification.status == FAILED))
         or 0
     )
-
-
-def _clock_from(start: datetime | None) -> Callable[[], datetime]:
-    """The wall clock in UTC; with `start`, shifted so that it reads `start` now and then moves on."""
-    if start is None:
-        return lambda: datetime.now(UTC)
-    offset = start - datetime.now(UTC)
-    return lambda: datetime.now(UTC) + offset

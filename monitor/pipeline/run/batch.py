@@ -26,14 +26,15 @@ from monitor.core.config import Config
 from monitor.core.errors import MonitorError
 from monitor.pipeline.queue import heartbeat
 from monitor.pipeline.run.batch_caller import BatchAnswers
+from monitor.pipeline.run.endpoints import load_apis
 from monitor.pipeline.run.rebuild import resolve_suite_spec
 from monitor.pipeline.run.sample import WorkItem, work_items
 from monitor.providers import pricing
-from monitor.providers.base import LearnsEndpoints, Provider, ProviderError
+from monitor.providers.base import ProviderError
 from monitor.providers.batch import ENDED, FAILED, OPEN, BatchAPI, BatchItem
 from monitor.providers.batch_registry import batch_api, no_batch_reason
 from monitor.store.db import Database
-from monitor.store.tables import Batch, Model, Result, Run, utcnow
+from monitor.store.tables import Batch, Result, Run, utcnow
 
 if TYPE_CHECKING:
     from monitor.evals.loader import SuiteSpec
@@ -131,7 +132,7 @@ def _advance(db: Database, config: Config, run_id: int, worker_id: str) -> Advan
     api = batch_api(run.provider, pcfg, provider)
     result = Advance(waiting=False, spec=spec)
     try:
-        _use_learned_apis(db, run.provider, provider)
+        load_apis(db, run.provider, provider)
         items = dict(_batchable(api, run, spec, stored, pcfg.timeout_s))
         fresh = not rows
         for row in rows:
@@ -187,17 +188,6 @@ def _rows(db: Database, run_id: int) -> list[Batch]:
         rows = list(session.scalars(select(Batch).where(Batch.run_id == run_id).order_by(Batch.id)))
         session.expunge_all()
     return rows
-
-
-def _use_learned_apis(db: Database, provider_name: str, provider: Provider) -> None:
-    """What earlier runs learned of each model's endpoint (chat or Responses) decides a batch's endpoint."""
-    if not isinstance(provider, LearnsEndpoints):
-        return
-    with db.session() as session:
-        rows = session.execute(
-            select(Model.model_id, Model.api).where(Model.provider == provider_name, Model.api.is_not(None))
-        ).all()
-    provider.use_apis({model_id: api for model_id, api in rows if api is not None})
 
 
 def _batchable(
