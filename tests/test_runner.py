@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from monitor.core.config import load_config
+from monitor.pipeline.run.guard import estimate_for_run
 from monitor.pipeline.run.persist import insert_results
 from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.work import execute_run
@@ -270,13 +272,21 @@ def test_a_run_whose_suite_file_changed_is_finished_with_its_stored_version(
     assert [r["key"] for r in stored(db, run_id)] == [s.key for s in spec.samples]
 
 
-def test_max_cost_stops_the_run_once_its_actual_cost_reaches_it(tmp_path: Path, simulator: Simulator) -> None:
+def test_max_cost_stops_the_run_before_its_actual_cost_would_pass_it(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    """Each sample's estimated cost is reserved before it is sent: the run stops when the next one
+    would not fit under the cap with the real cost so far."""
     config_path = write_workspace(tmp_path, simulator.base_url, samples=40, provider="max_concurrency = 1\n")
     summary, db, run_id = _execute(config_path, max_cost_usd=0.0002)
     assert summary.status == "failed"
     assert summary.error is not None and "cost limit" in summary.error
     assert 0 < result_count(db, run_id) < 40
-    assert summary.cost_usd is not None and summary.cost_usd >= 0.0002
+    left = estimate_for_run(db, load_config(config_path), run_id)  # the samples not sent
+    assert (
+        summary.cost_usd is not None
+        and summary.cost_usd <= 0.0002 < summary.cost_usd + left.cost_usd / left.calls
+    )
 
 
 def test_a_stop_during_retries_leaves_the_sample_to_do_rather_than_an_error(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,9 @@ from monitor.pipeline.run import guard
 from monitor.pipeline.run.guard import estimate_for_run, guard_run
 from monitor.providers import pricing
 from monitor.providers.limits import InProcessLimiters, ProviderLimiter, limiter_for
-from monitor.providers.shared import SharedRequests
+from monitor.providers.shared import SharedLimits, SharedRequests
 from monitor.store.db import Database, open_database
-from monitor.store.tables import BudgetDay, BudgetHold, RateWindow, Run
+from monitor.store.tables import BudgetDay, BudgetHold, Run
 from tests.fake_clock import FakeClock
 from tests.runner_helpers import manual_run, open_workspace, write_workspace
 
@@ -48,62 +49,60 @@ def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def _spend_window(db: Database, wall: Callable[[], float], limit: int) -> int:
-    """Spend requests of one process until the window is spent; how many it got."""
-    shared = SharedRequests(db, "openai https://api.example/v1 KEY", limit, wall=wall)
-    spent = 0
-    while shared.try_take() == 0.0:
-        spent += 1
-    assert shared.taken == spent  # nothing taken from the database is left unspent at the end
-    return spent
+def _send_times(db: Database, wall: Callable[[], float], per_minute: int, count: int) -> list[float]:
+    """The send times one process gets for `count` requests in a row (it would send each at its time)."""
+    shared = SharedRequests(db, "openai https://api.example/v1 KEY", per_minute, wall=wall)
+    return [wall() + shared.try_take() for _ in range(count)]
 
 
-def test_processes_taking_from_one_window_never_pass_the_limit_together(any_db_url: str) -> None:
-    """Each thread has its own engine (as a process would): together they take the limit, not more."""
+def test_processes_sharing_a_schedule_never_send_faster_than_the_limit_together(any_db_url: str) -> None:
+    """Each thread has its own engine (as a process would): their send times, taken at once, are all at
+    least 60 / limit seconds apart, so no span of a minute holds more than the limit."""
     open_database(any_db_url).dispose()
     dbs = [open_database(any_db_url, migrate=False) for _ in range(3)]
-    now = [WINDOW + 5]
     try:
-        first = _in_threads(3, lambda i: _spend_window(dbs[i], lambda: now[0], 101))
-        assert sum(first) == 101
-        now[0] = WINDOW + 59.5  # still the same window: nothing more for anyone
-        assert _in_threads(3, lambda i: _spend_window(dbs[i], lambda: now[0], 101)) == [0, 0, 0]
-        now[0] = WINDOW + 60  # the next window opens
-        assert sum(_in_threads(3, lambda i: _spend_window(dbs[i], lambda: now[0], 101))) == 101
-        with dbs[0].session() as session:
-            used = dict(session.execute(select(RateWindow.window_start, RateWindow.used)).all())
-        assert used == {int(WINDOW): 101, int(WINDOW) + 60: 101}
+        times = sorted(
+            t
+            for batch in _in_threads(3, lambda i: _send_times(dbs[i], lambda: WINDOW, 120, 40))
+            for t in batch
+        )
     finally:
         for db in dbs:
             db.dispose()
+    assert len(times) == 120 and times[0] == WINDOW
+    assert min(b - a for a, b in itertools.pairwise(times)) == pytest.approx(0.5)
+    assert max(sum(1 for t in times if start <= t < start + 60) for start in times) == 120
 
 
-def test_a_spent_window_is_waited_out_until_the_next_one(db: Database) -> None:
-    """Two limiters (two processes) of one account: the 13th request waits for the next minute."""
+def test_a_process_sends_at_its_reserved_times_and_never_saves_idle_time_for_a_burst(db: Database) -> None:
+    """Two limiters (two processes) of one account at 12/min: requests go out 5 s apart, whichever
+    process sends them; after a quiet minute the next request goes at once, the one after 5 s later."""
     clock = FakeClock(WINDOW + 10)
     limiters = [
         ProviderLimiter(
             4,
-            shared=SharedRequests(db, "acct", 12, wall=clock, sleep=clock.sleep),
+            shared=SharedLimits(requests=SharedRequests(db, "acct", 12, wall=clock, sleep=clock.sleep)),
             clock=clock,
             sleep=clock.sleep,
         )
         for _ in range(2)
     ]
 
-    async def main() -> list[float]:
+    async def send(count: int) -> list[float]:
         times: list[float] = []
-        for i in range(14):
+        for i in range(count):
             limiter = limiters[i % 2]
             await limiter.acquire()
             limiter.release()
             times.append(clock.now)
         return times
 
-    times = asyncio.run(main())
-    assert all(t < WINDOW + 60 for t in times[:12])
-    assert all(WINDOW + 60 <= t < WINDOW + 120 for t in times[12:])
-    assert clock.waits == [pytest.approx(50.0)]
+    times = asyncio.run(send(14))
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 5.0 - 1e-9
+    clock.now += 60
+    asked = clock.now
+    quiet = asyncio.run(send(2))
+    assert quiet == [pytest.approx(asked), pytest.approx(asked + 5.0)]
 
 
 def test_shared_limits_are_opt_in_per_provider(db: Database) -> None:
@@ -184,6 +183,20 @@ def test_a_finished_run_gives_back_its_reservation_and_counts_its_real_cost(
         day = session.scalars(select(BudgetDay)).one()
         assert (day.reserved_usd, day.spent_usd) == (pytest.approx(estimate), pytest.approx(0.25 * estimate))
         assert session.get(BudgetHold, runs[0]).open is False  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("status", ["waiting", "queued"])
+def test_a_run_waiting_on_its_batch_or_queued_to_collect_it_keeps_its_reservation(
+    tmp_path: Path, sqlite_url: str, status: str
+) -> None:
+    """Its batch is paid for when it ends: settling it at its cost so far (0) would free the budget."""
+    config, db, runs, _ = _budget_workspace(tmp_path, sqlite_url, lambda e: 1.5 * e)
+    assert guard_run(db, config, runs[0]).ok
+    with db.session() as session:
+        session.execute(update(Run).where(Run.id == runs[0]).values(status=status, cost_usd=0.0))
+    assert not guard_run(db, config, runs[1]).ok
+    with db.session() as session:
+        assert session.get(BudgetHold, runs[0]).open is True  # type: ignore[union-attr]
 
 
 def test_a_resumed_run_counts_its_earlier_cost_once(tmp_path: Path, sqlite_url: str) -> None:

@@ -144,6 +144,14 @@ class Judge:
         self._memory: dict[str, JudgeScore] = {}
         self._pending: dict[str, asyncio.Future[JudgeScore]] = {}
 
+    def estimated_cost_usd(self, rubric: str, sample: SampleSpec, answer_tokens: int) -> float:
+        """What one uncached verdict on `sample` may cost: its prompt with an answer of `answer_tokens`
+        in, MAX_TOKENS out (0.0 at an unknown price); a run reserves it against its cost cap."""
+        if self.price is None:
+            return 0.0
+        prompt = judge_prompt(rubric, last_user_message(sample), "", reference_text(sample.target))
+        return self.price(pricing.estimate_tokens(prompt) + answer_tokens, MAX_TOKENS) or 0.0
+
     def cache_key(self, rubric: str, question: str, reference: str | None, answer: str) -> str:
         payload = json.dumps([self.model_key, rubric, question, reference, answer], ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()

@@ -15,7 +15,7 @@ from typing import TypeVar
 from monitor.core.config import ProviderConfig
 from monitor.providers.base import ChatRequest, Completion, Provider, ProviderError, ProviderTimeout
 from monitor.providers.breaker import CircuitBreaker
-from monitor.providers.shared import SharedRequests, shared_requests
+from monitor.providers.shared import SharedLimits, shared_limits_for
 from monitor.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -186,10 +186,10 @@ class ProviderLimiter(Limiter):
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         block: Callable[[float], None] = time.sleep,
-        shared: SharedRequests | None = None,
+        shared: SharedLimits | None = None,
     ) -> None:
         self.max_concurrency = max_concurrency
-        self.shared = shared  # the requests/min of every process together, when shared_limits is on
+        self.shared = shared  # the limits of every process together, when shared_limits is on
         self._block = block
         self._slots = Gate(max_concurrency)
         self._clock = clock
@@ -216,20 +216,28 @@ class ProviderLimiter(Limiter):
         await self.breaker.admit()
         await self._slots.acquire()
         try:
+            if self.shared is not None:
+                await self.shared.acquire_slot()
+        except BaseException:
+            self._slots.release()
+            raise
+        try:
             wait = self._paused_until - self._clock()
             if wait > 0:
                 await self._sleep(wait)
             if self.requests is not None:
                 await self.requests.acquire(1.0)
-            if self.shared is not None:
-                await self.shared.acquire()
             if self.tokens is not None and estimated_tokens:
                 await self.tokens.acquire(estimated_tokens)
+            if self.shared is not None:  # the shared send time last: the request goes out at it
+                await self.shared.acquire_rates(estimated_tokens)
         except BaseException:
-            self._slots.release()
+            self.release()
             raise
 
     def release(self) -> None:
+        if self.shared is not None:
+            self.shared.release_slot()
         self._slots.release()
 
     def wait_blocking(self) -> None:
@@ -244,6 +252,8 @@ class ProviderLimiter(Limiter):
     def settle_tokens(self, estimated: int, actual: int | None) -> None:
         if self.tokens is not None and actual is not None:
             self.tokens.adjust(actual - estimated)
+        if self.shared is not None and actual is not None:
+            self.shared.settle_tokens(estimated, actual)
 
 
 class _Slot:
@@ -313,7 +323,7 @@ class InProcessLimiters(LimiterRegistry):
         self._database: Database | None = None
 
     def share_through(self, db: Database | None) -> None:
-        """Count the requests/min of `shared_limits` accounts in `db`, with every other process using it."""
+        """Count the limits of `shared_limits` accounts in `db`, with every other process using it."""
         with self._lock:
             self._database = db
             self._limiters = {a: known for a, known in self._limiters.items() if not known[0].shared}
@@ -333,8 +343,13 @@ class InProcessLimiters(LimiterRegistry):
                 clock=self._clock,
                 sleep=self._sleep,
                 shared=(
-                    shared_requests(
-                        self._database, account.key, limits.requests_per_minute, sleep=self._sleep
+                    shared_limits_for(
+                        self._database,
+                        account.key,
+                        max_concurrency=limits.max_concurrency,
+                        requests_per_minute=limits.requests_per_minute,
+                        tokens_per_minute=limits.tokens_per_minute,
+                        sleep=self._sleep,
                     )
                     if limits.shared
                     else None
@@ -349,7 +364,7 @@ LIMITERS: LimiterRegistry = InProcessLimiters()
 
 
 def share_limits_through(db: Database | None) -> None:
-    """Share the `shared_limits = true` accounts' requests/min through `db` (a worker or daemon calls it
+    """Share the `shared_limits = true` accounts' limits through `db` (a worker or daemon calls it
     once it has opened its database); without it they stay per process."""
     if isinstance(LIMITERS, InProcessLimiters):
         LIMITERS.share_through(db)

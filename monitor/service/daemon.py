@@ -256,7 +256,7 @@ def run_daemon(config: Config, options: DaemonOptions) -> int:
         raise MonitorError(
             f"cannot open the database {_safe_url(config.database_url)}: {exc.__class__.__name__}"
         ) from exc
-    share_limits_through(db)  # `shared_limits = true` accounts count requests/min with every process
+    share_limits_through(db)  # `shared_limits = true` accounts count their limits with every process
     try:
         daemon = Daemon(config, db, options)
         with serving_metrics(config, lease=lambda: daemon.lease):  # before any work; stopped last

@@ -67,7 +67,7 @@ def run_worker(config: Config, *, worker_id: str, idle_s: float) -> int:
         db = open_database(config.database_url)
     except SQLAlchemyError as exc:
         raise MonitorError(f"cannot open the database: {exc.__class__.__name__}") from exc
-    share_limits_through(db)  # `shared_limits = true` accounts count requests/min with every process
+    share_limits_through(db)  # `shared_limits = true` accounts count their limits with every process
 
     async def main() -> int:
         stop = asyncio.Event()

@@ -3,7 +3,8 @@
 Every table of the schema is streamed in primary-key order and inserted in batches inside one
 transaction on the target; each table's row count and a SHA-256 of its rows are compared on both
 sides before that transaction commits, so a failed or mismatched copy leaves the target as it was.
-Leases (who leads now) and APScheduler's job table are not copied: the daemon recreates both.
+Leases (who leads now, who holds concurrency slots), the shared send schedules and APScheduler's
+job table are not copied: the processes recreate them.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from monitor.store import db as storage
 from monitor.store.tables import Base
 
 BATCH_ROWS = 2000
-SKIPPED_TABLES = frozenset({"leases"})
-"""Tables not copied: a lease names a process of the old database's world."""
+SKIPPED_TABLES = frozenset({"leases", "concurrency_leases", "rate_schedules"})
+"""Tables not copied: live state of the old database's processes (who leads, who holds concurrency
+slots, the next free send time), which the processes on the new one recreate."""
 
 
 @dataclass(frozen=True)

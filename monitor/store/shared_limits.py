@@ -1,19 +1,19 @@
-"""Atomic counters other processes share: requests taken from an account's minute, a day's budget."""
+"""Atomic counters other processes share: an account's send schedule and minutes, a day's budget."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.store.db import Database
-from monitor.store.tables import BudgetDay, RateWindow
+from monitor.store.tables import Base, BudgetDay, RateSchedule, RateWindow
 
 KEEP_WINDOWS_S = 3600
 """Windows older than this are deleted when an account opens a new one (they only ever grow stale)."""
 
 
-def _insert_ignore(session: Session, table: type[RateWindow] | type[BudgetDay], **values: object) -> bool:
+def insert_ignore(session: Session, table: type[Base], **values: object) -> bool:
     """Insert a row unless its key exists (INSERT ... ON CONFLICT DO NOTHING); True when inserted."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
@@ -21,8 +21,27 @@ def _insert_ignore(session: Session, table: type[RateWindow] | type[BudgetDay], 
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
+def reserve_sends(db: Database, account: str, now: float, count: int, interval: float) -> float:
+    """Reserve the account's next `count` send times, `interval` seconds apart, and return the first.
+
+    The schedule's next free time moves on by `count * interval` in one UPDATE (which locks the row on
+    both databases), from `now` when it lies in the past: idle time is never saved up for a burst, so
+    the processes together never send faster than one request per `interval`.
+    """
+    schedule = RateSchedule.account == account
+    free = case((RateSchedule.next_at > now, RateSchedule.next_at), else_=now)
+    move = update(RateSchedule).where(schedule).values(next_at=free + count * interval)
+    with db.session() as session:
+        if not session.execute(move).rowcount:  # type: ignore[attr-defined]
+            insert_ignore(session, RateSchedule, account=account, next_at=now)
+            session.execute(move)
+        end = float(session.scalar(select(RateSchedule.next_at).where(schedule)) or 0.0)
+    return end - count * interval
+
+
 def take_requests(db: Database, account: str, window_start: int, wanted: int, limit: int) -> int:
-    """Take up to `wanted` requests from the account's window without its total passing `limit`.
+    """Take up to `wanted` units (tokens, under an account key of their own) from the account's window
+    without its total passing `limit`.
 
     Returns how many were taken (0 when the window is spent). The window's row is locked (PostgreSQL's
     FOR UPDATE; SQLite's write lock, taken by the insert) while what is left is read, and the UPDATE is
@@ -30,7 +49,7 @@ def take_requests(db: Database, account: str, window_start: int, wanted: int, li
     """
     window = (RateWindow.account == account, RateWindow.window_start == window_start)
     with db.session() as session:
-        if _insert_ignore(session, RateWindow, account=account, window_start=window_start, used=0):
+        if insert_ignore(session, RateWindow, account=account, window_start=window_start, used=0):
             stale = RateWindow.window_start < window_start - KEEP_WINDOWS_S
             session.execute(delete(RateWindow).where(RateWindow.account == account, stale))
         used = int(session.scalar(select(RateWindow.used).where(*window).with_for_update()) or 0)
@@ -47,7 +66,7 @@ def take_requests(db: Database, account: str, window_start: int, wanted: int, li
 
 def open_day(session: Session, day: str) -> None:
     """Create the day's budget row (once); spending outside reservations is counted by the caller."""
-    _insert_ignore(session, BudgetDay, day=day, reserved_usd=0.0, spent_usd=0.0)
+    insert_ignore(session, BudgetDay, day=day, reserved_usd=0.0, spent_usd=0.0)
 
 
 def reserve_budget(session: Session, day: str, amount: float, limit: float, outside_usd: float) -> bool:

@@ -2,64 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    """Aware UTC now; every timestamp in the database is UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timestamps stored naive-UTC everywhere and returned timezone-aware (SQLite drops tzinfo)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+from monitor.store.tables_base import Base as Base
+from monitor.store.tables_base import OutboxColumns as OutboxColumns
+from monitor.store.tables_base import utcnow as utcnow
+from monitor.store.tables_service import Batch as Batch
+from monitor.store.tables_service import BudgetDay as BudgetDay
+from monitor.store.tables_service import BudgetHold as BudgetHold
+from monitor.store.tables_service import ConcurrencyLease as ConcurrencyLease
+from monitor.store.tables_service import Lease as Lease
+from monitor.store.tables_service import Notification as Notification
+from monitor.store.tables_service import RateSchedule as RateSchedule
+from monitor.store.tables_service import RateWindow as RateWindow
 
 
 class Model(Base):
@@ -332,7 +302,7 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class OutboxMessage(Base):
+class OutboxMessage(OutboxColumns, Base):
     """A durable e-mail: enqueued with the event it reports, sent at most once after success."""
 
     __tablename__ = "outbox"
@@ -341,110 +311,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_next_try", "status", "next_try_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(200))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     subject: Mapped[str] = mapped_column(String(500))
     sender: Mapped[str] = mapped_column(String(300))
     recipients: Mapped[list[Any]] = mapped_column(default=list)
     message: Mapped[str] = mapped_column(Text)  # the whole MIME message as text
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-
-
-class Lease(Base):
-    """A named lease (the scheduler's leader lease) held by one process while it heartbeats.
-
-    `holder` names the process for people; `token` (random per process) is what makes it ours;
-    `generation` grows on every acquisition, so a deposed leader's late write can be refused.
-    """
-
-    __tablename__ = "leases"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    token: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
-    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-
-
-class RateWindow(Base):
-    """Requests a provider account has spent in one fixed minute, counted for every process and host."""
-
-    __tablename__ = "rate_windows"
-
-    account: Mapped[str] = mapped_column(String(500), primary_key=True)
-    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch seconds, a multiple of 60
-    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-
-
-class BudgetDay(Base):
-    """One UTC day's budget: what running runs have reserved and what settled runs really cost."""
-
-    __tablename__ = "budget_days"
-
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
-    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
-    spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
-
-
-class BudgetHold(Base):
-    """A run's reservation on a day's budget: open while it runs, settled with its real cost after."""
-
-    __tablename__ = "budget_holds"
-
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[str] = mapped_column(String(10))
-    reserved_usd: Mapped[float] = mapped_column(Float)
-    cost_before_usd: Mapped[float] = mapped_column(Float, default=0.0)  # the run's cost when reserved
-    open: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class Batch(Base):
-    """Requests of one run sent together to a provider's batch API; `remote_id` resumes it after a crash."""
-
-    __tablename__ = "batches"
-    __table_args__ = (Index("ix_batches_status", "status"), Index("ix_batches_run", "run_id"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    provider: Mapped[str] = mapped_column(String(100))
-    remote_id: Mapped[str | None] = mapped_column(String(200))  # the provider's batch id once submitted
-    status: Mapped[str] = mapped_column(String(20), default="preparing")
-    custom_ids: Mapped[list[Any]] = mapped_column(default=list)  # the requests it carries
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    submitted_at: Mapped[datetime | None]
-    checked_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
-class Notification(Base):
-    """A durable chat or webhook message for one event and one [[notify]] target, sent at most once."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (
-        UniqueConstraint("dedupe_key"),
-        Index("ix_notifications_status_next_try", "status", "next_try_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(200))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
-    target: Mapped[str] = mapped_column(String(100))  # the target's name; its URL stays in the environment
-    kind: Mapped[str] = mapped_column(String(30))  # new_model | regression | drift | retirement | skipped
-    title: Mapped[str] = mapped_column(String(500))
-    body: Mapped[str] = mapped_column(Text)
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the event's JSON, for webhooks
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.core.config import Config
 from monitor.pipeline.run.batch_caller import BatchAnswers, BatchCaller
+from monitor.pipeline.run.cap import CostCap
 from monitor.pipeline.run.persist import ResultWriter
 from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.sample import SampleCaller, WorkItem, work_items
@@ -62,6 +63,11 @@ class RunExecution:
         self.fatal: str | None = None
         self.paused: str | None = None
         self.stopper = stopper
+        self.cap = (
+            None
+            if max_cost_usd is None
+            else CostCap(max_cost_usd, config.price_for(run.model_key), self.params, spec, judge, judges)
+        )
         caller = SampleCaller if batch is None else functools.partial(BatchCaller, batch=batch)
         self.caller = caller(
             spec,
@@ -105,11 +111,19 @@ class RunExecution:
             item = next(work, None)
             if item is None:
                 return
-            row = await self.caller.row(item)
-            if row is None:
-                continue
-            await self.writer.put(row)
-            self.progress.add(row["score"], row["passed"], row["error_kind"] is not None, row["cost_usd"])
+            held = 0.0 if self.cap is None else await self.cap.reserve(item, lambda: self.progress.cost_usd)
+            if held is None:  # its real cost so far leaves no room for this one
+                self.fail(f"stopped at the cost limit {pricing.format_cost(self.max_cost_usd)}")
+                return
+            try:
+                row = await self.caller.row(item)
+                if row is None:
+                    continue
+                await self.writer.put(row)
+                self.progress.add(row["score"], row["passed"], row["error_kind"] is not None, row["cost_usd"])
+            finally:  # its real cost is in the run's now
+                if self.cap is not None:
+                    self.cap.release(held)
             if self.stopper is not None and self.stopper.add(
                 row["sample_key"], row["score"], row["error_kind"]
             ):

@@ -14,7 +14,11 @@ from monitor.pipeline.run.rebuild import resolve_suite_spec
 from monitor.providers import pricing
 from monitor.store import shared_limits
 from monitor.store.db import Database
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import BudgetHold, Result, Run, utcnow
+
+# Runs whose spending is over: their reservation is settled with their real cost.
+SETTLED_STATUSES = (*COMPLETED, "failed", "interrupted", "skipped")
 
 if TYPE_CHECKING:
     from monitor.evals.loader import SuiteSpec
@@ -91,11 +95,11 @@ def guard_run(
 
 
 def settle_finished(session: Session, *, also_run: int | None = None) -> int:
-    """Settle the open reservations of runs no longer running (done, failed, interrupted, skipped) with
-    their real cost, and `also_run`'s (about to run again); returns how many were settled."""
-    ended = (
-        or_(Run.status != "running", Run.id == also_run) if also_run is not None else Run.status != "running"
-    )
+    """Settle the open reservations of runs that ended (done, failed, interrupted, skipped) with their
+    real cost, and `also_run`'s (about to run again); returns how many were settled. A run waiting on
+    its batch, or queued to collect it, keeps its reservation: the batch is paid for when it ends."""
+    stopped = Run.status.in_(SETTLED_STATUSES)
+    ended = or_(stopped, Run.id == also_run) if also_run is not None else stopped
     rows = session.execute(
         select(
             BudgetHold.run_id,

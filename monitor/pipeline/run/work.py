@@ -15,6 +15,7 @@ from monitor.core.logs import configured_secrets
 from monitor.pipeline.queue import claim_next_run
 from monitor.pipeline.run import batch as batch_mode
 from monitor.pipeline.run.batch_caller import BatchAnswers
+from monitor.pipeline.run.endpoints import load_apis, store_apis
 from monitor.pipeline.run.engine import RunExecution
 from monitor.pipeline.run.guard import guard_run
 from monitor.pipeline.run.judges import make_judges
@@ -22,12 +23,12 @@ from monitor.pipeline.run.progress import RunProgress
 from monitor.pipeline.run.rebuild import resolve_suite_spec
 from monitor.pipeline.run.stopping import StopMonitor, monitor_for, plan_stop, record_stop
 from monitor.pipeline.run.totals import RunSummary, finish_run, summarize_run
-from monitor.providers.base import LearnsEndpoints, Provider
+from monitor.providers.base import Provider
 from monitor.providers.http import redact
 from monitor.providers.limits import limiter_for
 from monitor.store.db import Database
 from monitor.store.statuses import ANSWER_ERROR_KINDS
-from monitor.store.tables import Model, Result, Run, Suite, utcnow
+from monitor.store.tables import Result, Run, Suite, utcnow
 
 if TYPE_CHECKING:
     from monitor.evals.loader import SuiteSpec
@@ -79,34 +80,6 @@ def _prepare(
     return run, suite, stored, progress
 
 
-def _load_apis(db: Database, provider_name: str, provider: Provider) -> None:
-    """Tell an adapter that can choose an endpoint (OpenAI: chat or Responses) what earlier runs learned."""
-    if not isinstance(provider, LearnsEndpoints):
-        return
-    with db.session() as session:
-        rows = session.execute(
-            select(Model.model_id, Model.api).where(Model.provider == provider_name, Model.api.is_not(None))
-        ).all()
-    provider.use_apis({model_id: api for model_id, api in rows if api is not None})
-
-
-def _store_apis(db: Database, provider_name: str, provider: Provider) -> None:
-    """Keep what the adapter learned (a model that answers only on Responses) in `models.api`."""
-    if not isinstance(provider, LearnsEndpoints):
-        return
-    with db.session() as session:
-        for model_id, api in provider.learned_apis().items():
-            session.execute(
-                update(Model)
-                .where(
-                    Model.provider == provider_name,
-                    Model.model_id == model_id,
-                    Model.api.is_distinct_from(api),
-                )
-                .values(api=api)
-            )
-
-
 async def execute_run(
     db: Database,
     config: Config,
@@ -156,7 +129,7 @@ async def execute_run(
         except MonitorError as exc:  # no key, no SDK: a config problem, not a crash of the worker
             log.error("run %d cannot start: %s", run_id, exc)
             return await asyncio.to_thread(finish_run, db, run_id, "failed", str(exc))
-    await asyncio.to_thread(_load_apis, db, run.provider, provider)
+    await asyncio.to_thread(load_apis, db, run.provider, provider)
     try:
         judge, judges, judge_providers = make_judges(db, config, spec)
     except MonitorError as exc:
@@ -201,7 +174,7 @@ async def execute_run(
         )
         raise
     finally:
-        await asyncio.to_thread(_store_apis, db, run.provider, provider)
+        await asyncio.to_thread(store_apis, db, run.provider, provider)
         if own_provider:
             await provider.aclose()
         for judge_provider in judge_providers:
@@ -267,7 +240,10 @@ async def work_once(
             )
         return summarize_run(db, run_id)
     if plan.step == batch_mode.SYNC:
-        return await execute_run(db, config, run_id, worker_id=worker_id, stop=stop, spec=plan.spec)
+        cap = config.budget.max_cost_usd_per_run  # held against the real cost as it runs, not the estimate
+        return await execute_run(
+            db, config, run_id, worker_id=worker_id, stop=stop, max_cost_usd=cap, spec=plan.spec
+        )
     return await _batch_step(db, config, run_id, worker_id=worker_id, stop=stop)
 
 

@@ -1,4 +1,8 @@
-"""Batches sent to providers' batch APIs, the notifications outbox, and models' retirement dates.
+"""Batches, the notifications outbox, retirement dates, shared send schedules and concurrency leases.
+
+Batches sent to providers' batch APIs; the notifications outbox; models' retirement dates (one
+retirement event per model); errored results indexed for the metrics; the requests/min send schedule
+and concurrency leases of accounts with shared limits.
 
 Revision ID: 0011
 Revises: 0010
@@ -73,9 +77,25 @@ def upgrade() -> None:
         sqlite_where=sa.text(ERRORED),
         postgresql_where=sa.text(ERRORED),
     )
+    # Limits shared across processes: the requests/min send schedule and concurrency leases.
+    op.create_table(
+        "rate_schedules",
+        sa.Column("account", sa.String(500), primary_key=True),
+        sa.Column("next_at", sa.Float(), nullable=False),
+    )
+    op.create_table(
+        "concurrency_leases",
+        sa.Column("account", sa.String(500), primary_key=True),
+        sa.Column("holder", sa.String(200), primary_key=True),
+        sa.Column("slots", sa.Integer(), nullable=False),
+        sa.Column("wanted", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("concurrency_leases")
+    op.drop_table("rate_schedules")
     op.drop_index("ix_results_error_kind", table_name="results")
     op.drop_index("uq_events_retirement", table_name="events")
     with op.batch_alter_table("models") as batch:
