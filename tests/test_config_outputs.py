@@ -103,3 +103,12 @@ def test_metrics_listen_on_loopback_unless_told_otherwise():
 )
 def test_a_bad_key_is_refused_with_a_message_naming_what_is_wrong(body: str, named: str) -> None:
     assert named in refused(body)
+
+
+def test_an_error_in_the_second_notify_target_names_that_target():
+    message = refused('[[notify]]\nurl_env = "A"\n[[notify]]\nurl_env = "B"\non = ["regresion"]\n')
+    assert "[notify[2].on]" in message
+
+
+def test_an_unknown_key_in_a_notify_target_names_that_target():
+    assert "unknown key 'urll' in [notify[1]]" in refused('[[notify]]\nurl_env = "A"\nurll = 1\n')

@@ -40,8 +40,21 @@ def _unwrap(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _section_name(loc: tuple[int | str, ...]) -> str:
-    parts = [p for p in loc if isinstance(p, str)]
+def _key_parts(loc: tuple[int | str, ...]) -> list[str]:
+    """['notify[2]', 'on'] for loc ('notify', 1, 'on', 0): an index into an array of tables names the
+    table (counted from 1, as a user counts them); an index into a list of values is left out."""
+    parts: list[str] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str):
+            parts.append(part)
+        elif parts and i + 1 < len(loc) and isinstance(loc[i + 1], str):
+            parts[-1] += f"[{part + 1}]"
+    return parts
+
+
+def _section_name(key_loc: tuple[int | str, ...]) -> str:
+    """The table holding the key at `key_loc`, as `[notify[2]]`."""
+    parts = _key_parts(key_loc)[:-1]
     return "[" + ".".join(parts) + "]" if parts else "the top level"
 
 
@@ -56,9 +69,9 @@ def explain(exc: ValidationError, root: type[BaseModel]) -> str:
             known = [f.alias or n for n, f in model.model_fields.items() if n != "path"] if model else []
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
-            messages.append(f"unknown key '{key}' in {_section_name(parent)}{hint}")
+            messages.append(f"unknown key '{key}' in {_section_name(loc)}{hint}")
             continue
-        key = ".".join(str(p) for p in loc if not isinstance(p, int)) or "(file)"
+        key = ".".join(_key_parts(loc)) or "(file)"
         value = err.get("input")
         if err["type"] == "literal_error" and loc[-1] == "type":
             messages.append(
