@@ -50,6 +50,19 @@ def polled(config: Path) -> Path:
     return config
 
 
+def test_eval_without_the_providers_key_exits_2_naming_the_variable_and_creates_no_run(
+    tmp_path: Path, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = polled(write_workspace(tmp_path, simulator.base_url))
+    monkeypatch.delenv(KEY_ENV)
+
+    result = cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny")
+
+    assert result.exit_code == 2, result.output
+    assert KEY_ENV in result.output
+    assert run_count(config) == 0
+
+
 def test_an_unknown_model_id_is_refused_with_the_nearest_known_ids(
     tmp_path: Path, simulator: Simulator
 ) -> None:

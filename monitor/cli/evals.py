@@ -103,6 +103,7 @@ def eval_command(
     from monitor.pipeline.poll.known import refuse_unknown
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
     from monitor.providers import pricing
+    from monitor.providers.registry import provider_api_key
 
     check_gate_input(fail_on, junit_path, compared=baseline is not None)
     config = app.config
@@ -110,6 +111,9 @@ def eval_command(
     base = _parse_model(config, baseline) if baseline else None
     if baseline in models:
         raise InputError(f"--baseline {baseline} is also a model to evaluate; compare it with another model")
+    if not dry_run:  # a key missing from the environment is a config error, before any run exists
+        for provider in sorted({p for p, _ in [*parsed, *([base] if base else [])]}):
+            provider_api_key(provider, config.providers[provider])
     names = list(suite_names) or config.suites.default or None
     specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model, variant=variant))
     if not specs:
