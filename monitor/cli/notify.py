@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -153,16 +154,7 @@ def notify_flush(ctx: click.Context, app: AppContext, as_json: bool) -> None:
 
     result = flush_notifications(app.database(), app.config)
     if as_json:
-        print_json(
-            {
-                "sent": result.sent,
-                "failed": result.failed,
-                "refused": result.refused,
-                "pending": result.pending,
-                "stalled": result.stalled,
-                "errors": result.errors,
-            }
-        )
+        print_json(dataclasses.asdict(result))
     else:
         console.print(
             f"sent {result.sent}, failed {result.failed}, refused {result.refused}, pending {result.pending}",

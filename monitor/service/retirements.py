@@ -26,6 +26,7 @@ from monitor.pipeline.complete import drift_targets
 from monitor.pipeline.poll.family import newer_in_family
 from monitor.pipeline.poll.retirements import provider_date
 from monitor.providers.registry import cannot_call
+from monitor.store.db import dialect_insert
 from monitor.store.statuses import COMPLETED, UNFINISHED
 from monitor.store.tables import Event, Model, Run, utcnow
 
@@ -217,12 +218,9 @@ def _has_event(session: Session, provider: str, model_id: str) -> bool:
 
 def _open_event(session: Session, provider: str, model_id: str, detail: dict[str, Any]) -> int | None:
     """Insert the model's retirement event, or nothing when it has one (the partial unique index decides)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
     stmt = (
-        insert(Event)
+        dialect_insert(session, Event)
         .values(
             kind="retirement",
             provider=provider,

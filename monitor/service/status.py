@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float, Unicode, column, func, inspect, select, table
+from sqlalchemy import Float, Unicode, case, column, func, inspect, select, table
 
 from monitor.core.config import Config
 from monitor.pipeline.deliver.notify_outbox import failed_count, pending_counts
@@ -121,15 +121,11 @@ def collect_status(db: Database, config: Config, now: datetime | None = None) ->
                 select(Run).where(Run.status == "skipped").order_by(Run.id.desc()).limit(SKIPPED_SHOWN)
             )
         ]
-        mail_pending = session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-        )
+        failing = func.coalesce(func.sum(case((OutboxMessage.attempts > 0, 1), else_=0)), 0)
+        mail_pending, mail_failing = session.execute(
+            select(func.count(), failing).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+        ).one()
         retiring = retirement_warnings(session, config, now.date())
-        mail_failing = session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.attempts > 0)
-        )
         notify_pending, notify_stalled = pending_counts(session)
         notify_failed = failed_count(session)
     problem = None

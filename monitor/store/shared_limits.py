@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from monitor.store.db import Database
+from monitor.store.db import Database, dialect_insert
 from monitor.store.tables import Base, BudgetDay, RateSchedule, RateWindow
 
 KEEP_WINDOWS_S = 3600
@@ -15,9 +14,7 @@ KEEP_WINDOWS_S = 3600
 
 def insert_ignore(session: Session, table: type[Base], **values: object) -> bool:
     """Insert a row unless its key exists (INSERT ... ON CONFLICT DO NOTHING); True when inserted."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(**values).on_conflict_do_nothing()
+    statement = dialect_insert(session, table).values(**values).on_conflict_do_nothing()
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
