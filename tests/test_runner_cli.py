@@ -225,3 +225,13 @@ def test_eval_marks_a_cost_estimated_at_an_upper_bound_price_and_names_its_sourc
     assert summary["cost_source"].startswith("estimated upper bound")
     code, output = _cli(config, "runs")
     assert "≤$" in output
+    assert "upper-bound" in output  # the caption explains the mark
+
+
+def test_a_runs_table_of_priced_runs_does_not_explain_the_upper_bound_mark(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = write_workspace(tmp_path, simulator.base_url, samples=2)
+    assert _cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny")[0] == 0
+    code, output = _cli(config, "runs")
+    assert code == 0 and "≤" not in output and "upper-bound" not in output

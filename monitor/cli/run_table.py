@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
     from monitor.pipeline.run.totals import RunSummary
 
-CAPTION = "p50/p95: latency in ms; ≤cost: estimated at an upper-bound price (docs/pricing.md)"
+CAPTION = "p50/p95: latency in ms"
+ESTIMATED_CAPTION = "; ≤cost: estimated at an upper-bound price (docs/pricing.md)"
 
 
 def id_column(table: Table, header: str, ids: Sequence[str]) -> None:
@@ -32,9 +33,10 @@ def print_summaries(
 
     from monitor.providers.pricing import ESTIMATED_PREFIX, format_cost
 
+    estimated = [(s.cost_source or "").startswith(ESTIMATED_PREFIX) for s in summaries]
     table = Table(
         title=title,
-        caption=CAPTION,
+        caption=CAPTION + (ESTIMATED_CAPTION if any(estimated) else ""),
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -48,7 +50,7 @@ def print_summaries(
     table.add_column("pass rate\nmean grade\n95% CI", justify="right", overflow="ellipsis")
     table.add_column("p50\np95", justify="right", no_wrap=True)
     table.add_column("tok in\nout\ncost", justify="right", no_wrap=True)
-    for s in summaries:
+    for s, upper_bound in zip(summaries, estimated, strict=True):
         answered = s.passed + s.failed
         rate = f"{s.passed / answered:.1%}" if answered else "–"
         score = "–" if s.score is None else f"{s.score:.3f}"
@@ -57,7 +59,6 @@ def print_summaries(
         model = f"{s.model_key}\n{s.suite}\n{s.status}" + (
             f"\n{triggers.get(s.run_id, '')}" if triggers is not None else ""
         )
-        estimated = (s.cost_source or "").startswith(ESTIMATED_PREFIX)
         table.add_row(
             str(s.run_id),
             escape(model),
@@ -65,7 +66,7 @@ def print_summaries(
             f"{rate}\n{score}",
             f"{_fmt(s.latency_p50_ms)}\n{_fmt(s.latency_p95_ms)}",
             f"{s.input_tokens:,}\n{s.output_tokens:,}\n"
-            + ("≤" if estimated else "")
+            + ("≤" if upper_bound else "")
             + format_cost(s.cost_usd),
         )
     console.print(table)
