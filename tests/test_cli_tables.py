@@ -12,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
+from monitor.cli.run_table import print_summaries
+from monitor.pipeline.run.totals import RunSummary
 from monitor.simulator import Simulator
 from tests.runner_helpers import KEY_ENV, write_workspace
 
@@ -83,9 +85,6 @@ def test_the_dry_run_plan_keeps_a_long_model_id_whole(workspace: Path) -> None:
 
 
 def test_a_run_that_stopped_early_says_why_under_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    from monitor.cli.run_table import print_summaries
-    from monitor.pipeline.run.totals import RunSummary
-
     summary = RunSummary(
         run_id=7,
         model_key="sim:gpt-sim-next",

@@ -57,16 +57,17 @@ def test_each_suite_has_a_dated_labelled_history_with_a_legend_and_a_table(
         add_run(s, math, "sim:base", [True, True, False, False], finished_at=T0)
     html = write_index(db, config).read_text("utf-8")
 
-    (qa_svg,) = svgs(section(html, "qa"))
+    qa_section = section(html, "qa")
+    (qa_svg,) = svgs(qa_section)
     labels = texts(qa_svg)
     assert "2026-01-05" in labels and "2026-01-08" in labels  # first and last run, on the time axis
     assert "run finished (UTC)" in labels
     for score in ("50.0%", "60.0%", "70.0%", "90.0%"):
         assert score in labels  # every run labelled with its score
-    legend = section(html, "qa")[section(html, "qa").index('class="legend"') :]
+    legend = qa_section[qa_section.index('class="legend"') :]
     assert legend.index("sim:base") < legend.index("sim:strong")
     rows = re.findall(
-        r"<tr>\s*<td>(.*?)</td>.*?</span>(.*?)</td>\s*<td class=\"num\">(.*?)</td>", section(html, "qa"), re.S
+        r"<tr>\s*<td>(.*?)</td>.*?</span>(.*?)</td>\s*<td class=\"num\">(.*?)</td>", qa_section, re.S
     )
     history = [r for r in rows if r[0].endswith("UTC")][-4:]
     assert [(when[:10], model, score) for when, model, score in history] == [

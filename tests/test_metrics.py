@@ -336,7 +336,8 @@ def test_polls_stay_exact_once_old_rows_are_counted_for_good(db: Database) -> No
 def test_the_server_binds_only_the_configured_host(tmp_path: Path, db: Database, sqlite_url: str) -> None:
     port = free_port()
     config = write_config(tmp_path, sqlite_url, port)
-    with serving_metrics(config), socket.socket() as other:
+    with serving_metrics(config) as url, socket.socket() as other:
+        assert url is not None and value(scrape(url), "model_monitor_database_up") == 1
         # 127.0.0.2 is loopback too: it can take the same port only if the server did not bind 0.0.0.0.
         other.bind(("127.0.0.2", port))
 

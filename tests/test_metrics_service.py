@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
+from monitor.core.config import load_config
 from monitor.simulator import SimModel, Simulator
 from monitor.store.tables import Lease, ProviderPoll
 from tests.daemon_support import Workspace, wait_for
@@ -33,8 +34,6 @@ def workspace(
 
 
 def metrics_url(workspace: Workspace, port: int | None = None) -> str:
-    from monitor.core.config import load_config
-
     return f"http://127.0.0.1:{port or load_config(workspace.config_path).metrics.port}/metrics"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from monitor.cli import main
 from monitor.core.config import Config
 from monitor.service.jobs import Runtime, _outbox
 from monitor.store.tables import Notification
@@ -28,8 +29,6 @@ def receiver() -> Iterator[Receiver]:
 
 
 def invoke(config: Config, *args: str) -> Result:
-    from monitor.cli import main
-
     return CliRunner().invoke(main, ["--config", str(config.path), *args])
 
 

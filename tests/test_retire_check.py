@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from monitor.core.config import Config, load_config
+from monitor.evals.loader import load_suites
+from monitor.evals.register import register_suite
 from monitor.pipeline.poll.family import family, newer_in_family
 from monitor.service.retirements import check_retirements
 from monitor.store.db import Database, open_database
@@ -163,9 +165,6 @@ def test_configured_replacements_are_evaluated_instead_of_the_family(tmp_path: P
 
 
 def finished_runs_of_the_retiring_model(config: Config, db: Database, finished_at: dt.datetime) -> None:
-    from monitor.evals.loader import load_suites
-    from monitor.evals.register import register_suite
-
     with db.session() as s:
         for spec in load_suites(config.suites_dir):
             add_run(s, register_suite(s, spec), f"sim:{RETIRING}", [True], finished_at=finished_at)

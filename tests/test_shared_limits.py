@@ -16,7 +16,7 @@ from monitor.core.config import Config, ProviderConfig
 from monitor.pipeline.run import guard
 from monitor.pipeline.run.guard import estimate_for_run, guard_run
 from monitor.providers import pricing
-from monitor.providers.limits import InProcessLimiters, ProviderLimiter, limiter_for
+from monitor.providers.limits import Account, InProcessLimiters, Limits, ProviderLimiter, limiter_for
 from monitor.providers.shared import SharedLimits, SharedRequests
 from monitor.store.db import Database, open_database
 from monitor.store.tables import BudgetDay, BudgetHold, Run
@@ -119,9 +119,7 @@ def test_shared_limits_are_opt_in_per_provider(db: Database) -> None:
     )  # no database
 
 
-def _keys(cfg: ProviderConfig) -> tuple[Any, Any]:
-    from monitor.providers.limits import Account, Limits
-
+def _keys(cfg: ProviderConfig) -> tuple[Account, Limits]:
     return Account.of(cfg), Limits.of(cfg)
 
 

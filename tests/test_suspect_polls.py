@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from monitor.core.config import Config, load_config
 from monitor.pipeline.poll.discovery import poll
 from monitor.pipeline.poll.record import ProviderOutcome
-from monitor.pipeline.poll.trust import CONFIRM_POLLS
+from monitor.pipeline.poll.trust import CONFIRM_POLLS, suspect_reason
 from monitor.service.status import collect_status
 from monitor.simulator import SimModel, Simulator
 from monitor.store.db import Database
@@ -176,10 +177,6 @@ def test_a_release_matching_a_narrow_include_that_kept_nothing_so_far_is_still_n
 
 
 def test_a_list_of_other_models_of_the_same_size_is_believed() -> None:
-    from types import SimpleNamespace
-
-    from monitor.pipeline.poll.trust import suspect_reason
-
     known = [SimpleNamespace(model_id="old-model", removed_at=None)]
     assert suspect_reason(known, {"new-model"}) is None  # a local server restarted with another model
     assert suspect_reason(known, set()) is not None  # an empty list is still suspect

@@ -18,6 +18,7 @@ from monitor.core.errors import ConfigError
 from monitor.pipeline.compare.events import compare_event
 from monitor.pipeline.compare.jsonable import to_jsonable
 from monitor.pipeline.compare.pairing import compare_runs
+from monitor.pipeline.compare.variants import VariantGroup
 from monitor.pipeline.deliver.message import build_event_email
 from monitor.pipeline.queue import plan_new_model_runs
 from monitor.pipeline.report.queries import build_event_report
@@ -197,6 +198,13 @@ def test_a_per_suite_baseline_applies_to_the_suites_variants(tmp_path: Path, sim
 # ---- the report's "Prompt variants" section -----------------------------------------------------
 
 SIZE = 30
+COT_WINS = {
+    ("sim:new", "default"): 8,
+    ("sim:new", "cot"): 29,
+    ("sim:base", "default"): 25,
+    ("sim:base", "cot"): 12,
+}
+"""Passes of 30: the new model clearly does best with `cot`, production with `default`."""
 
 
 def _event_with_variants(db: Database, scores: dict[tuple[str, str], int], *, size: int = SIZE) -> int:
@@ -214,6 +222,14 @@ def _event_with_variants(db: Database, scores: dict[tuple[str, str], int], *, si
         return event.id
 
 
+def _variant_group(db: Database, config: Config, scores: dict[tuple[str, str], int]) -> VariantGroup:
+    """The one prompt-variant group the comparison of `_event_with_variants(db, scores)` holds."""
+    event_id = _event_with_variants(db, scores)
+    with db.session() as s:
+        (group,) = compare_event(s, config, event_id).variants
+    return group
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return make_config(tmp_path, extra=EMAIL)
@@ -229,13 +245,7 @@ def database(config: Config) -> Iterator[Database]:
 def test_the_report_says_the_new_model_needs_a_different_prompt_when_the_test_says_so(
     database: Database, config: Config
 ) -> None:
-    scores = {
-        ("sim:new", "default"): 8,
-        ("sim:new", "cot"): 29,
-        ("sim:base", "default"): 25,
-        ("sim:base", "cot"): 12,
-    }
-    event_id = _event_with_variants(database, scores)
+    event_id = _event_with_variants(database, COT_WINS)
     with database.session() as s:
         report = build_event_report(s, config, event_id)
         comparison = compare_event(s, config, event_id)
@@ -266,9 +276,7 @@ def test_a_difference_the_test_does_not_support_is_only_the_best_observed(
         ("sim:base", "default"): 21,
         ("sim:base", "cot"): 18,
     }
-    event_id = _event_with_variants(database, scores)
-    with database.session() as s:
-        (group,) = compare_event(s, config, event_id).variants
+    group = _variant_group(database, config, scores)
     assert (group.candidate_best, group.production_best) == ("cot", "default")
     assert group.test is not None and group.test.verdict != "better" and not group.significant
     assert group.sentence.startswith(
@@ -285,21 +293,13 @@ def test_the_same_best_variant_makes_no_claim_and_runs_no_test(database: Databas
         ("sim:base", "default"): 24,
         ("sim:base", "cot"): 15,
     }
-    event_id = _event_with_variants(database, scores)
-    with database.session() as s:
-        (group,) = compare_event(s, config, event_id).variants
+    group = _variant_group(database, config, scores)
     assert group.test is None and group.detail is None
     assert group.sentence == "Best observed: sim:new and production (sim:base) both do best with `default`"
 
 
 def test_the_email_carries_the_prompt_variants_section(database: Database, config: Config) -> None:
-    scores = {
-        ("sim:new", "default"): 8,
-        ("sim:new", "cot"): 29,
-        ("sim:base", "default"): 25,
-        ("sim:base", "cot"): 12,
-    }
-    event_id = _event_with_variants(database, scores)
+    event_id = _event_with_variants(database, COT_WINS)
     with database.session() as s:
         comparison = compare_event(s, config, event_id)
     message = build_event_email(config, comparison, report_path=None)
@@ -336,13 +336,7 @@ def test_runs_of_two_different_suites_are_never_paired_across_variants(database:
 def test_compare_names_the_best_variant_in_its_table_and_json(
     database: Database, config: Config, tmp_path: Path
 ) -> None:
-    scores = {
-        ("sim:new", "default"): 8,
-        ("sim:new", "cot"): 29,
-        ("sim:base", "default"): 25,
-        ("sim:base", "cot"): 12,
-    }
-    _event_with_variants(database, scores)
+    _event_with_variants(database, COT_WINS)
     code, output = _cli(tmp_path / "monitor.toml", "compare", "sim:new", "sim:base", "--json")
     assert code == 0, output
     (group,) = json.loads(output)["variants"]
@@ -356,9 +350,7 @@ def test_when_the_new_models_run_on_productions_best_failed_nothing_is_tested(
     database: Database, config: Config
 ) -> None:
     scores = {("sim:new", "cot"): 29, ("sim:base", "default"): 25, ("sim:base", "cot"): 12}
-    event_id = _event_with_variants(database, scores)
-    with database.session() as s:
-        (group,) = compare_event(s, config, event_id).variants
+    group = _variant_group(database, config, scores)
     assert (group.candidate_best, group.production_best, group.test) == ("cot", "default", None)
     assert group.sentence.startswith("Best observed: sim:new does best with `cot`")
     assert "not tested" in group.sentence and not group.significant
