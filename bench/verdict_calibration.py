@@ -46,6 +46,7 @@ from monitor.stats.verdicts import (
     VERDICT_TOO_SMALL,
     VERDICT_WORSE,
     ErrorInputs,
+    direction_of,
     holm,
     paired_compare,
     with_verdicts,
@@ -212,13 +213,6 @@ EARLY_N = 500
 EARLY_DROPS = (0.0, 0.05, 0.10, 0.20)
 
 
-def _called(delta: float, p: float, alpha: float) -> str | None:
-    """The verdict's direction (better or worse at alpha), as monitor.stats.verdicts decides it."""
-    if p >= alpha or delta == 0:
-        return None
-    return VERDICT_BETTER if delta > 0 else VERDICT_WORSE
-
-
 def _suite_ps(
     rng: random.Random, drop: float, family: int, alpha: float
 ) -> tuple[float, float, float, float]:
@@ -259,7 +253,7 @@ def _early_trials(args: tuple[float, int, int, int, float]) -> list[tuple[str | 
     for seed in range(first_seed, first_seed + count):
         rng = random.Random(seed * 104_729 + int(drop * 1e4) + family)
         delta, p_plain, p_early, spent = _suite_ps(rng, drop, family, alpha)
-        out.append((_called(delta, p_plain, alpha), _called(delta, p_early, alpha), spent))
+        out.append((direction_of(delta, p_plain, alpha), direction_of(delta, p_early, alpha), spent))
     return out
 
 
@@ -274,8 +268,8 @@ def _early_family(args: tuple[int, int, float]) -> list[tuple[bool, bool]]:
         early = holm([p for _, _, p, _ in suites])
         out.append(
             (
-                any(_called(d, p, alpha) for (d, _, _, _), p in zip(suites, plain, strict=True)),
-                any(_called(d, p, alpha) for (d, _, _, _), p in zip(suites, early, strict=True)),
+                any(direction_of(d, p, alpha) for (d, _, _, _), p in zip(suites, plain, strict=True)),
+                any(direction_of(d, p, alpha) for (d, _, _, _), p in zip(suites, early, strict=True)),
             )
         )
     return out

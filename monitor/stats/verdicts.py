@@ -107,7 +107,8 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def _direction(delta: float, p: float, alpha: float) -> str | None:
+def direction_of(delta: float, p: float, alpha: float) -> str | None:
+    """Better or worse when the difference is significant at alpha, else None."""
     if p < alpha and delta > 0:
         return VERDICT_BETTER
     if p < alpha and delta < 0:
@@ -144,12 +145,12 @@ def _finish(
             POWER,
             effect_guess(data, test, fixed_alpha),
         )
-    direction = _direction(result.delta, p, alpha)
+    direction = direction_of(result.delta, p, alpha)
     errors = result.errors
     if errors is not None:
         errors = replace(errors, p_as_failures_adjusted=p_failures_adjusted)
         p_failures = errors.p_as_failures if p_failures_adjusted is None else p_failures_adjusted
-        failures_direction = _direction(errors.delta_as_failures, p_failures, alpha)
+        failures_direction = direction_of(errors.delta_as_failures, p_failures, alpha)
     if (
         errors is not None
         and (errors.candidate_errors or errors.baseline_errors)
