@@ -62,6 +62,8 @@ def resolve_images(
 ) -> list[dict[str, Any]]:
     """The messages with every image placeholder (`{"type": "image", "ref", "where"}`, as the sample
     reader leaves them) replaced by its `image_url` part."""
+    if not any(isinstance(m.get("content"), list) for m in messages):
+        return messages  # text only (most samples): only parts can hold images, nothing to copy
     resolved = []
     for message in messages:
         content = message.get("content")

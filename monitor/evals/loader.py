@@ -259,11 +259,7 @@ def _sample(
         tool_choice = requests.read_tool_choice(own["tool_choice"], tools, fail)
     if "response_format" in own:
         response_format = requests.read_response_format(own["response_format"], fail)
-    messages = render_messages(prompt, raw, source)
-    for message in messages:
-        if isinstance(message.get("content"), list):  # only parts can hold images
-            messages = resolve_images(messages, suite_dir=suite_dir, fail=fail_image)
-            break
+    messages = resolve_images(render_messages(prompt, raw, source), suite_dir=suite_dir, fail=fail_image)
     return SampleSpec(
         key=raw.key,
         messages=messages,

@@ -82,6 +82,7 @@ class OpenAIBatches(SdkBatches):
 
     def find(self, tag: str, *, since: datetime, count: int) -> Search:
         """The batch whose metadata carries `tag` (OpenAI lists newest first): found, or surely absent."""
+        cutoff = (since - CLOCK_SKEW).timestamp()
         after: str | None = None
         for _ in range(MAX_PAGES):
             page = self._call(
@@ -93,8 +94,7 @@ class OpenAIBatches(SdkBatches):
             for batch in page.data:
                 if (batch.metadata or {}).get(TAG_KEY) == tag:
                     return Search(str(batch.id), settled=True)
-            older = [b for b in page.data if b.created_at < (since - CLOCK_SKEW).timestamp()]
-            if older or not page.has_more or not page.data:
+            if any(b.created_at < cutoff for b in page.data) or not page.has_more or not page.data:
                 return Search(None, settled=True)
             after = page.data[-1].id
         return Search(None, settled=False)
