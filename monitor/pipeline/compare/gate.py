@@ -77,18 +77,18 @@ def compare_pairs(
 def _pair(
     session: Session, cand_id: int, base_id: int | None, alpha: float, min_effect: float
 ) -> SuiteComparison:
-    cand = run_stats(session, cand_id)
-    base = run_stats(session, base_id) if base_id is not None else None
-    unfinished = [s for s in (cand, base) if s is not None and s.status not in COMPLETED]
+    # The statuses decide first: a finished pair's statistics are computed once, by compare_runs.
+    runs = [get_run(session, cand_id), *([get_run(session, base_id)] if base_id is not None else [])]
+    unfinished = [run for run in runs if run.status not in COMPLETED]
     if not unfinished and base_id is not None:
         return compare_runs(session, cand_id, base_id, alpha=alpha, min_effect=min_effect)
-    reasons = []
-    for stats in unfinished:
-        error = get_run(session, stats.run_id).error
-        reasons.append(
-            f"run #{stats.run_id} of {stats.model_key} {stats.status}" + (f": {error}" if error else "")
-        )
+    reasons = [
+        f"run #{run.id} of {run.model_key} {run.status}" + (f": {run.error}" if run.error else "")
+        for run in unfinished
+    ]
     note = "; ".join(reasons) or "no baseline run on this suite version"
+    cand = run_stats(session, cand_id)
+    base = run_stats(session, base_id) if base_id is not None else None
     return SuiteComparison(cand.suite, cand.suite_version, cand, base, None, [], True, note)
 
 

@@ -176,6 +176,7 @@ def enqueue_event_notifications(
     kinds = event_kinds(event.kind, comparison, bool(skipped))
     is_significant = significant(comparison)
     url = report_url(config, report_path)
+    event_data, comparison_data = _event_json(event), to_jsonable(comparison)  # the same for every target
     queued = 0
     for name, target in targets:
         kind = told_as(target, kinds, is_significant)
@@ -187,10 +188,10 @@ def enqueue_event_notifications(
             "kinds": sorted(kinds),
             "title": title,
             "text": body,
-            "event": _event_json(event),
+            "event": event_data,
             "report_url": url,
             "skipped_runs": skipped,
-            "comparison": to_jsonable(comparison),
+            "comparison": comparison_data,
         }
         queued += _add(session, f"event:{event_id}:{name}", event_id, name, kind, title, body, payload)
     return queued
@@ -210,6 +211,7 @@ def enqueue_availability_notifications(
     ids = [e.id for e in events]
     title = clean_text(f"Model list changed: {len(events)} model(s)", TITLE_MAX)
     body = "\n".join(clean_text(f"- {line}", LINE_MAX) for line in lines)
+    events_data = [_event_json(e) for e in events]
     queued = 0
     for name, target in targets:
         kind = told_as(target, kinds, True)  # a change of the list is news in itself
@@ -220,7 +222,7 @@ def enqueue_availability_notifications(
             "kinds": sorted(kinds),
             "title": title,
             "text": body,
-            "events": [_event_json(e) for e in events],
+            "events": events_data,
         }
         key = f"availability:{ids[0]}-{ids[-1]}:{name}"
         queued += _add(session, key, ids[0], name, kind, title, body, payload)

@@ -115,14 +115,17 @@ class Advance:
     notes: list[str] = field(default_factory=list)
 
 
-async def advance(db: Database, config: Config, run_id: int, *, worker_id: str) -> Advance:
+async def advance(
+    db: Database, config: Config, run_id: int, *, worker_id: str, spec: SuiteSpec | None = None
+) -> Advance:
     """Take a claimed batch run one step: resolve preparing batches, submit what no batch carries, then
-    either release the run to wait (some batch is open) or return the ended batches' answers."""
-    return await asyncio.to_thread(_advance, db, config, run_id, worker_id)
+    either release the run to wait (some batch is open) or return the ended batches' answers. `spec`:
+    the run's suite when `plan_for` read it (it is not read again)."""
+    return await asyncio.to_thread(_advance, db, config, run_id, worker_id, spec)
 
 
-def _advance(db: Database, config: Config, run_id: int, worker_id: str) -> Advance:
-    run, spec, stored, rows = _load(db, config, run_id)
+def _advance(db: Database, config: Config, run_id: int, worker_id: str, spec: SuiteSpec | None) -> Advance:
+    run, spec, stored, rows = _load(db, config, run_id, spec)
     from monitor.providers.registry import get_provider
 
     pcfg = config.providers.get(run.provider)
@@ -167,7 +170,7 @@ def _advance(db: Database, config: Config, run_id: int, worker_id: str) -> Advan
 
 
 def _load(
-    db: Database, config: Config, run_id: int
+    db: Database, config: Config, run_id: int, spec: SuiteSpec | None
 ) -> tuple[Run, SuiteSpec, set[tuple[str, int]], list[Batch]]:
     with db.session() as session:
         run = session.get(Run, run_id)
@@ -180,7 +183,9 @@ def _load(
         ).all()
         session.expunge(run.suite)
         session.expunge(run)
-    return run, resolve_suite_spec(db, config, run.suite), {(k, r) for k, r in keys}, _rows(db, run_id)
+    if spec is None or spec.version != run.suite.version:
+        spec = resolve_suite_spec(db, config, run.suite)
+    return run, spec, {(k, r) for k, r in keys}, _rows(db, run_id)
 
 
 def _rows(db: Database, run_id: int) -> list[Batch]:

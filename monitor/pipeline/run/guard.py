@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from monitor.evals.loader import SuiteSpec
 
 
-def remaining_messages(db: Database, config: Config, run_id: int) -> tuple[SuiteSpec, Run, int]:
-    """The run's spec, the run, and how many of its calls are not stored yet."""
+def remaining_messages(
+    db: Database, config: Config, run_id: int, spec: SuiteSpec | None = None
+) -> tuple[SuiteSpec, Run, int]:
+    """The run's spec (`spec` when the caller read this version already), the run, and how many of
+    its calls are not stored yet."""
     with db.session() as session:
         run = session.get(Run, run_id)
         if run is None:
@@ -35,12 +38,16 @@ def remaining_messages(db: Database, config: Config, run_id: int) -> tuple[Suite
         )
         session.expunge(run.suite)
         session.expunge(run)
-    return resolve_suite_spec(db, config, run.suite), run, int(stored or 0)
+    if spec is None or spec.version != run.suite.version:
+        spec = resolve_suite_spec(db, config, run.suite)
+    return spec, run, int(stored or 0)
 
 
-def estimate_for_run(db: Database, config: Config, run_id: int) -> pricing.RunEstimate:
+def estimate_for_run(
+    db: Database, config: Config, run_id: int, *, spec: SuiteSpec | None = None
+) -> pricing.RunEstimate:
     """The cost estimate of what is left of a run (all of it for a new one)."""
-    spec, run, stored = remaining_messages(db, config, run_id)
+    spec, run, stored = remaining_messages(db, config, run_id, spec)
     params = {**(spec.params or {}), **(run.params or {})}
     full = pricing.estimate_run(
         config, run.model_key, (s.messages for s in spec.samples), params, repeat=run.repeat
@@ -65,10 +72,12 @@ def guard_run(
     *,
     max_cost_usd: float | None = None,
     now: datetime | None = None,
+    spec: SuiteSpec | None = None,
 ) -> pricing.BudgetCheck:
     """Estimate a run, store the estimate on it, check it against the budget and, when it fits and a
-    daily budget is set, reserve it on the day's budget (atomically, so two workers cannot both pass)."""
-    estimate = estimate_for_run(db, config, run_id)
+    daily budget is set, reserve it on the day's budget (atomically, so two workers cannot both pass).
+    `spec`: the run's suite when the caller read it already (it is not read again)."""
+    estimate = estimate_for_run(db, config, run_id, spec=spec)
     with db.session() as session:
         session.execute(update(Run).where(Run.id == run_id).values(estimated_cost_usd=estimate.cost_usd))
         settle_finished(session, also_run=run_id)

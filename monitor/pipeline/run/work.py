@@ -223,7 +223,7 @@ async def work_once(
         plan = await asyncio.to_thread(batch_mode.plan_for, db, config, run_id)
         # A run resuming its batches was guarded when they were submitted (and is paid for).
         resume = plan.step == batch_mode.RESUME
-        check = None if resume else await asyncio.to_thread(guard_run, db, config, run_id)
+        check = None if resume else await asyncio.to_thread(guard_run, db, config, run_id, spec=plan.spec)
     except MonitorError as exc:
         return finish_run(db, run_id, "failed", str(exc))
     if check is not None and not check.ok:
@@ -244,17 +244,23 @@ async def work_once(
         return await execute_run(
             db, config, run_id, worker_id=worker_id, stop=stop, max_cost_usd=cap, spec=plan.spec
         )
-    return await _batch_step(db, config, run_id, worker_id=worker_id, stop=stop)
+    return await _batch_step(db, config, run_id, worker_id=worker_id, stop=stop, spec=plan.spec)
 
 
 async def _batch_step(
-    db: Database, config: Config, run_id: int, *, worker_id: str, stop: asyncio.Event | None
+    db: Database,
+    config: Config,
+    run_id: int,
+    *,
+    worker_id: str,
+    stop: asyncio.Event | None,
+    spec: SuiteSpec | None,
 ) -> RunSummary:
     """Submit or resume a batch run: it waits on its batches, or its ended batches' answers are stored
     and the rest sent sync. Early stopping saves nothing once every sample is bought, and the per-run
     cap was checked at the full price when the batches were submitted: neither cuts the collection short."""
     try:
-        step = await batch_mode.advance(db, config, run_id, worker_id=worker_id)
+        step = await batch_mode.advance(db, config, run_id, worker_id=worker_id, spec=spec)
     except MonitorError as exc:
         return await asyncio.to_thread(finish_run, db, run_id, "failed", str(exc))
     if step.waiting:
