@@ -21,6 +21,7 @@ class FakeOpenAI:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self._answers: list[tuple[int, dict[str, Any]]] = []
         transport = httpx2.MockTransport(self._handle)
         monkeypatch.setattr(
@@ -39,6 +40,7 @@ class FakeOpenAI:
     def _handle(self, request: httpx2.Request) -> httpx2.Response:
         self.bodies.append(json.loads(request.content))
         self.paths.append(request.url.path)
+        self.headers.append(dict(request.headers))
         if not self._answers:
             return httpx2.Response(
                 500, json={"error": {"message": "no answer queued", "type": "server_error"}}

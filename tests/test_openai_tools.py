@@ -346,3 +346,52 @@ def test_a_keyless_compatible_server_gets_the_same_features(monkeypatch: pytest.
     assert body["max_tokens"] == 50 and body["tool_choice"] == "auto" and body["reasoning_effort"] == "low"
     assert violations(body, CompletionCreateParamsNonStreaming) == []
     assert done.tool_calls == (ToolCall("c1", "get_order", "{}"),)
+
+
+SDK_CREATE_CASES = {
+    "every feature": (
+        "openai",
+        "sk-test",
+        request(
+            "o4-mini",
+            messages=[*CONVERSATION, IMAGE],
+            tools=(ORDER, REFUND),
+            tool_choice="get_order",
+            response_format=CONTACT,
+            max_tokens=300,
+            extra={"thinking_budget": 4000, "top_p": 0.9},
+            timeout_s=7.0,
+        ),
+    ),
+    "sampling params": (
+        "openai",
+        "sk-test",
+        request(temperature=0.2, seed=7, extra={"top_p": 0.5, "stop": ["\n"]}),
+    ),
+    "keyless server": ("openai-compatible", None, request("llama3.2", tools=(ORDER,), max_tokens=50)),
+}
+
+
+@pytest.mark.parametrize("case", list(SDK_CREATE_CASES))
+def test_the_adapter_sends_what_the_sdks_create_would_send(
+    monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    type_, key, req = SDK_CREATE_CASES[case]
+    fake = FakeOpenAI(monkeypatch)
+    fake.answer(answer({"content": "Shipped."}))
+    fake.answer(answer({"content": "Shipped."}))
+    adapter = provider(type_, key=key)
+    kwargs = adapter.request_kwargs(req)
+    chat(adapter, req)
+
+    async def sdk_create() -> None:
+        client = provider(type_, key=key)._chat._async_client()
+        try:
+            await client.chat.completions.create(**kwargs)
+        finally:
+            await client.close()
+
+    asyncio.run(sdk_create())
+    ours, sdk = fake.bodies
+    assert ours == sdk and fake.paths[0] == fake.paths[1] == "/v1/chat/completions"
+    assert fake.headers[0] == fake.headers[1]  # the same auth, timeout and SDK headers

@@ -341,3 +341,38 @@ def test_a_rejected_feature_on_responses_is_a_bad_request(monkeypatch: pytest.Mo
     with pytest.raises(BadRequest, match="Invalid schema"):
         complete(provider(), req)
     assert len(fake.bodies) == 1
+
+
+@pytest.mark.parametrize("keyless", [False, True])
+def test_the_adapter_sends_what_the_sdks_responses_create_would_send(
+    monkeypatch: pytest.MonkeyPatch, keyless: bool
+) -> None:
+    fake = FakeOpenAI(monkeypatch)
+    fake.answer(response(message(text("Shipped."))))
+    fake.answer(response(message(text("Shipped."))))
+    req = ChatRequest(
+        model="gpt-5-pro",
+        messages=CONVERSATION,
+        tools=(ORDER, REFUND),
+        tool_choice="required",
+        response_format=CONTACT,
+        max_tokens=500,
+        extra={"thinking_budget": 9000, "store": False},
+        timeout_s=9.0,
+    )
+    key = None if keyless else "sk-test-responses"
+    config = ProviderConfig(type="openai", base_url="http://fake.test/v1", timeout_s=5.0, max_retries=0)
+    complete(OpenAIProvider("oa", config, key), req)
+    kwargs = responses_kwargs(req, no_sampling=True, keyless=keyless, provider="oa")
+
+    async def sdk_create() -> None:
+        client = OpenAIProvider("oa", config, key)._chat._async_client()
+        try:
+            await client.responses.create(**kwargs)
+        finally:
+            await client.close()
+
+    asyncio.run(sdk_create())
+    ours, sdk = fake.bodies
+    assert ours == sdk and fake.paths == ["/v1/responses", "/v1/responses"]
+    assert fake.headers[0] == fake.headers[1]  # the same auth (none when keyless), timeout and SDK headers

@@ -23,6 +23,7 @@ from monitor.providers.openai_models import (
     merge_aliases,
     model_info_from_item,
 )
+from monitor.providers.openai_post import sdk_post
 from monitor.providers.openai_responses import (
     NO_AUTH_HEADERS,
     OpenAIResponses,
@@ -178,7 +179,7 @@ class OpenAIChat:
         for attempt in range(_ADJUSTABLE + 1):
             started = time.perf_counter()
             try:
-                response = await client.chat.completions.create(**kwargs)
+                response = await sdk_post(client, "/chat/completions", kwargs, ChatCompletion)
             except openai.BadRequestError as exc:
                 if attempt < _ADJUSTABLE and self._learn(request.model, exc.param, kwargs):
                     continue

@@ -11,6 +11,7 @@ from openai.types.responses import Response
 
 from monitor.providers.base import BadResponse, ChatRequest, Completion
 from monitor.providers.http import map_sdk_error
+from monitor.providers.openai_post import sdk_post
 from monitor.providers.openai_wire import (
     responses_features,
     responses_input,
@@ -124,7 +125,7 @@ class OpenAIResponses:
         for attempt in range(2):
             started = time.perf_counter()
             try:
-                response = await client.responses.create(**kwargs)
+                response = await sdk_post(client, "/responses", kwargs, Response)
             except openai.BadRequestError as exc:
                 if attempt == 0 and _drop_sampling(kwargs, exc.param):
                     self.no_sampling.add(request.model)
