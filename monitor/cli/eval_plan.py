@@ -75,14 +75,36 @@ def plan_runs(
     ]
 
 
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    """The schema upgrade `eval` would make first on the database a dry run read and left as it is."""
+
+    current: str | None  # None: the database has no schema yet
+    head: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """For `--json` (`"schema_upgrade"`)."""
+        return {"from": self.current, "to": self.head}
+
+    def line(self) -> str:
+        """What `eval` would do to the database, in one line."""
+        if self.current is None:
+            return f"the database has no schema yet: `eval` creates it (revision {self.head}) first"
+        return (
+            f"the database is at schema revision {self.current}: `eval` upgrades it first to {self.head} "
+            "(this dry run left it as it is)"
+        )
+
+
 def total_cost(plan: Sequence[PlannedRun]) -> float | None:
     """The plan's cost; None as soon as one run's price is unknown (never a 0 standing for unknown)."""
     costs = [run.cost_usd for run in plan]
     return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
 
 
-def print_plan(plan: Sequence[PlannedRun], as_json: bool) -> None:
-    """The plan as a table (or JSON) with its cost; nothing is sent and nothing is written."""
+def print_plan(plan: Sequence[PlannedRun], as_json: bool, upgrade: SchemaUpgrade | None = None) -> None:
+    """The plan as a table (or JSON) with its cost, and the schema upgrade `eval` would make first;
+    nothing is sent and nothing is written."""
     calls = sum(run.estimate.calls for run in plan)
     total = total_cost(plan)
     bound = sum(run.estimate.cost_usd for run in plan)
@@ -94,6 +116,7 @@ def print_plan(plan: Sequence[PlannedRun], as_json: bool) -> None:
                 "calls": calls,
                 "estimated_cost_usd": total,
                 "cost_bound_usd": bound,
+                "schema_upgrade": upgrade.as_dict() if upgrade is not None else None,
             }
         )
         return
@@ -133,6 +156,8 @@ def print_plan(plan: Sequence[PlannedRun], as_json: bool) -> None:
         console.print(f"price of {escape(model_key)}: {escape(source)}", highlight=False)
     total_text = format_cost(total) if total is not None else f"{UNKNOWN} (at most {format_cost(bound)})"
     console.print(f"{len(plan)} run(s), {calls} call(s), estimated cost {total_text}", highlight=False)
+    if upgrade is not None:
+        console.print(escape(upgrade.line()), highlight=False, soft_wrap=True)
 
 
 def _cost_text(run: PlannedRun) -> str:
@@ -153,14 +178,23 @@ def ensure_writable(db: Database) -> None:
         session.execute(delete(Run).where(false()))
 
 
-def baseline_database(app: AppContext, dry_run: bool) -> Database | None:
-    """The database to look up stored baseline runs in; a dry run opens it unmigrated, and only if it exists
-    (it writes nothing), else None (every baseline run is then planned)."""
+def baseline_database(app: AppContext, dry_run: bool) -> tuple[Database | None, SchemaUpgrade | None]:
+    """The database to look up stored baseline runs in, and the upgrade `eval` would make first.
+
+    A dry run writes nothing: it opens the database only if it exists (an empty SQLite file, which a
+    connection would write a header to, does not) and leaves its schema as it is (the lookup reads
+    columns every revision has; None when it has no schema: every baseline run is then planned), and
+    says instead which upgrade `eval` would make (None: it is at the head)."""
+    from monitor.store.db import current_revision, head_revision
     from monitor.store.errors import sqlite_path
 
     if not dry_run:
-        return app.database()
+        return app.database(), None
     path = sqlite_path(app.config.database_url)
-    if path is not None and not path.exists():
-        return None
-    return app.database(migrate=False)
+    if path is not None and (not path.exists() or path.stat().st_size == 0):  # no database yet
+        return None, None
+    db = app.database(migrate=False)
+    current, head = current_revision(db.engine), head_revision()
+    if current == head:
+        return db, None
+    return (db if current is not None else None), SchemaUpgrade(current, head)

@@ -61,8 +61,8 @@ def _parse_model(config: Config, text: str) -> tuple[str, str]:
 @click.option(
     "--early-stop",
     is_flag=True,
-    help="Stop each run once the sequential test settles its verdict against the stored baseline "
-    '(docs/statistics.md "Early stopping").',
+    help="Stop each run once the sequential test settles its verdict against --baseline's run, else "
+    '[baseline]\'s (docs/running.md "Early stopping").',
 )
 @click.option(
     "--baseline",
@@ -118,13 +118,14 @@ def eval_command(
     specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model, variant=variant))
     if not specs:
         raise InputError(f"no suites found in {config.suites_dir}")
-    stored = stored_baseline_runs(baseline_database(app, dry_run), baseline, specs) if baseline else {}
+    base_db, upgrade = baseline_database(app, dry_run) if baseline else (None, None)
+    stored = stored_baseline_runs(base_db, baseline, specs) if baseline else {}
     base_specs = [s for s in specs if s.name not in stored] if base else []
     plan = plan_runs(config, parsed, specs, repeat) + plan_runs(
         config, [base] if base else [], base_specs, repeat
     )
     if dry_run:
-        print_plan(plan, as_json)
+        print_plan(plan, as_json, upgrade)
         return
     db = app.database()
     problems: list[str] = []
@@ -169,8 +170,19 @@ def eval_command(
                 if gate is not None:
                     gate.add_run(f"{provider}:{model_id}", spec.name, run.id)
     spec_by_name = {s.name: s for s in specs}
+    against = gate.stop_against() if gate is not None else {}
     summaries = _execute(
-        db, config, run_ids, worker_id, concurrency, max_cost, spec_by_name, as_json, early_stop, len(specs)
+        db,
+        config,
+        run_ids,
+        worker_id,
+        concurrency,
+        max_cost,
+        spec_by_name,
+        as_json,
+        early_stop,
+        len(specs),
+        against,
     )
     _finish(summaries, as_json, gate.result(db, config) if gate is not None else None)
 
@@ -262,11 +274,12 @@ def _execute(
     quiet: bool,
     early_stop: bool = False,
     family: int | None = None,
+    against: dict[int, int] | None = None,
 ) -> list[RunSummary]:
     """Execute the claimed runs together (limits are shared per provider); Ctrl-C stops them cleanly.
 
     With `early_stop` each run may stop once its verdict is settled, at alpha / `family` (its model's
-    suites in this command)."""
+    suites), against its `against` run (else `[baseline]`'s), which then runs first and to the end."""
     import asyncio
     import signal
 
@@ -302,32 +315,36 @@ def _execute(
             tasks[state.run_id], completed=state.done, total=state.total, errors=state.errored, score=score
         )
 
+    baselines = against or {}  # a run others stop against never stops early itself
+    running: dict[int, asyncio.Task[RunSummary]] = {}
+
+    async def run_one(run_id: int, stop: asyncio.Event) -> RunSummary:
+        base = baselines.get(run_id)
+        if early_stop and base in running:
+            await asyncio.wait([running[base]])
+        return await execute_run(
+            db,
+            config,
+            run_id,
+            worker_id=worker_id,
+            progress=update,
+            stop=stop,
+            concurrency=concurrency,
+            max_cost_usd=max_cost,
+            spec=specs.get(labels[run_id][1]),
+            early_stop=early_stop and run_id not in baselines.values(),
+            family=family,
+            baseline_run_id=base,
+        )
+
     async def run_all() -> list[RunSummary]:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         try:
-            return list(
-                await asyncio.gather(
-                    *(
-                        execute_run(
-                            db,
-                            config,
-                            run_id,
-                            worker_id=worker_id,
-                            progress=update,
-                            stop=stop,
-                            concurrency=concurrency,
-                            max_cost_usd=max_cost,
-                            spec=specs.get(labels[run_id][1]),
-                            early_stop=early_stop,
-                            family=family,
-                        )
-                        for run_id in run_ids
-                    )
-                )
-            )
+            running.update({run_id: asyncio.create_task(run_one(run_id, stop)) for run_id in run_ids})
+            return list(await asyncio.gather(*running.values()))
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGTERM)

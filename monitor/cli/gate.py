@@ -65,17 +65,36 @@ def check_gate_input(fail_on: str | None, junit_path: Path | None, *, compared: 
 
 
 def stored_baseline_runs(db: Database | None, baseline: str, specs: Sequence[SuiteSpec]) -> dict[str, int]:
-    """The baseline's latest finished run on each suite's exact version (by suite name), where one exists."""
+    """The baseline's latest finished run on each suite's exact version (by suite name), where one exists.
+
+    As compare's `done_runs` orders them, but reading only columns the first schema revision has, so a
+    dry run can read a database of an older schema that it leaves as it is."""
     if db is None:
         return {}
-    from monitor.pipeline.compare.selection import done_runs
+    from sqlalchemy import select
 
+    from monitor.store.statuses import COMPLETED
+    from monitor.store.tables import Run, Suite
+
+    provider, _, model_id = baseline.partition(":")
     found: dict[str, int] = {}
     with db.session() as session:
         for spec in specs:
-            runs = done_runs(session, baseline, spec.name, spec.version)
-            if runs:
-                found[spec.name] = runs[0].id
+            run_id = session.scalar(
+                select(Run.id)
+                .join(Suite, Run.suite_id == Suite.id)
+                .where(
+                    Run.provider == provider,
+                    Run.model_id == model_id,
+                    Run.status.in_(COMPLETED),
+                    Suite.name == spec.name,
+                    Suite.version == spec.version,
+                )
+                .order_by(Run.finished_at.desc().nulls_last(), Run.id.desc())
+                .limit(1)
+            )
+            if run_id is not None:
+                found[spec.name] = int(run_id)
     return found
 
 
@@ -185,6 +204,16 @@ class EvalGate:
     def add_run(self, candidate: str, suite: str, run_id: int) -> None:
         """Record the candidate's run on one suite."""
         self.candidate_runs.setdefault(candidate, []).append((suite, run_id))
+
+    def stop_against(self) -> dict[int, int]:
+        """Each candidate run's baseline run (stored or made now): the one early stopping tests against,
+        so a run never stops settled against another model than the gate compares it with."""
+        return {
+            run_id: self.baseline_runs[suite]
+            for runs in self.candidate_runs.values()
+            for suite, run_id in runs
+            if suite in self.baseline_runs
+        }
 
     def result(self, db: Database, config: Config) -> GateResult:
         """After the runs: each candidate against the baseline (Holm per model), and the gate's decision."""

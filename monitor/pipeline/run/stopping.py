@@ -1,4 +1,4 @@
-"""Early stopping of a run: its plan (random order, stored baseline, level) and the live sequential test."""
+"""Early stopping of a run: its plan (random order, baseline run, level) and the live sequential test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from monitor.stats.estimate import mean_over_repeats
 from monitor.stats.sequential import BettingEProcess, p_bound, sample_order, stop_level
@@ -93,23 +93,33 @@ def _direction(mean: float) -> str | None:
     return "better" if mean > 0 else "worse" if mean < 0 else None
 
 
-def _baseline_run(db: Database, config: Config, run: Run, base_name: str) -> int | None:
-    """The first configured baseline with a complete (not itself stopped) run on the same suite version."""
+def _stoppable(run: Run) -> Select[int]:
+    """Runs the run may stop against: complete, not themselves stopped early (two stopped runs cannot be
+    compared), on the same suite version with the same repeat."""
+    return select(Run.id).where(
+        Run.id != run.id,
+        Run.suite_id == run.suite_id,
+        Run.status.in_(COMPLETED),
+        Run.stopped_after.is_(None),
+        Run.repeat == run.repeat,
+    )
+
+
+def _baseline_run(db: Database, config: Config, run: Run, base_name: str, chosen: int | None) -> int | None:
+    """The run to stop against: `chosen` (the gate's baseline run) when given and stoppable, never
+    another; without it the first configured baseline's latest stoppable run (the daemon's new-model
+    runs: pipeline/compare, which pairs them later, comes after this stage and cannot be asked)."""
     with db.session() as session:
+        if chosen is not None:
+            found = session.scalar(_stoppable(run).where(Run.id == chosen))
+            return None if found is None else int(found)
         for baseline in config.baseline.for_suite(base_name):
             provider, _, model_id = baseline.partition(":")
             if (provider, model_id) == (run.provider, run.model_id):
                 continue
             found = session.scalar(
-                select(Run.id)
-                .where(
-                    Run.provider == provider,
-                    Run.model_id == model_id,
-                    Run.suite_id == run.suite_id,
-                    Run.status.in_(COMPLETED),
-                    Run.stopped_after.is_(None),
-                    Run.repeat == run.repeat,
-                )
+                _stoppable(run)
+                .where(Run.provider == provider, Run.model_id == model_id)
                 .order_by(Run.finished_at.desc().nulls_last(), Run.id.desc())
                 .limit(1)
             )
@@ -139,12 +149,15 @@ def plan_stop(
     keys: Sequence[str],
     base_name: str,
     family: int | None,
+    baseline_run_id: int | None = None,
 ) -> dict[str, Any] | None:
     """The run's early-stopping plan: the stored one on a resume, else a new one stored now (a seed for
-    the random order, the baseline run, the family and the level); None without a stored baseline."""
+    the random order, the baseline run, the family and the level); None without a baseline run to stop
+    against. `baseline_run_id` is the run the caller compares with (`eval --baseline`); without it the
+    run stops against the configured `[baseline]`."""
     if run.sequential:
         return dict(run.sequential)
-    baseline_id = _baseline_run(db, config, run, base_name)
+    baseline_id = _baseline_run(db, config, run, base_name, baseline_run_id)
     if baseline_id is None:
         return None
     size = family if family is not None else _family(db, run)

@@ -95,6 +95,7 @@ async def execute_run(
     retry_errors: bool = True,
     early_stop: bool | None = None,
     family: int | None = None,
+    baseline_run_id: int | None = None,
     batch: BatchAnswers | None = None,
 ) -> RunSummary:
     """Execute (or resume) a claimed run and store its totals; returns its summary.
@@ -103,7 +104,8 @@ async def execute_run(
     run early: in-flight calls get a short grace, everything finished is written, status interrupted.
     With `early_stop` (default: `[schedule] early_stop` for a new-model run) and a stored baseline, the
     samples go in a random order and the run stops, done, once the sequential test settles the verdict
-    at alpha / `family` (default: the event's suites); a run that stopped so is not run again.
+    at alpha / `family` (default: the event's suites); a run that stopped so is not run again. The
+    baseline is run `baseline_run_id` when given (`eval --baseline`), else the configured `[baseline]`.
     With `batch` (its ended batches' answers, see run/batch.py) those answers are graded and stored
     first-hand at the batch price, and only the other samples are sent.
     """
@@ -140,7 +142,7 @@ async def execute_run(
     wanted = (
         early_stop if early_stop is not None else config.schedule.early_stop and run.trigger == "new_model"
     )
-    stopper = await asyncio.to_thread(_stopper, db, config, run, spec, wanted, family)
+    stopper = await asyncio.to_thread(_stopper, db, config, run, spec, wanted, family, baseline_run_id)
     execution = RunExecution(
         db,
         config,
@@ -195,17 +197,31 @@ def _stopped_early(db: Database, run_id: int) -> bool:
 
 
 def _stopper(
-    db: Database, config: Config, run: Run, spec: SuiteSpec, wanted: bool, family: int | None
+    db: Database,
+    config: Config,
+    run: Run,
+    spec: SuiteSpec,
+    wanted: bool,
+    family: int | None,
+    baseline_run_id: int | None,
 ) -> StopMonitor | None:
     """The run's live sequential test, fed with what is stored: a monitored run (one resumed included)
-    keeps its plan; a new one is planned when asked for and a stored baseline exists."""
+    keeps its plan; a new one is planned when asked for and a baseline run to stop against exists."""
     if not run.sequential and not wanted:
         return None
     keys = [sample.key for sample in spec.samples]
-    plan = plan_stop(db, config, run, keys=keys, base_name=spec.base_name, family=family)
+    plan = plan_stop(
+        db, config, run, keys=keys, base_name=spec.base_name, family=family, baseline_run_id=baseline_run_id
+    )
     if plan is None:
-        log.info("run %d: no stored baseline on this suite version, so no early stopping", run.id)
+        why = (
+            "no stored baseline on this suite version"
+            if baseline_run_id is None
+            else f"baseline run {baseline_run_id} is not complete with the same repeat (or stopped early)"
+        )
+        log.info("run %d: %s, so no early stopping", run.id, why)
         return None
+    log.info("run %d: early stopping against baseline run %s", run.id, plan["baseline_run_id"])
     return monitor_for(db, plan, run, keys)
 
 
