@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from monitor.pipeline.poll.discovery import PollReport
     from monitor.pipeline.poll.registry import KnownModel
     from monitor.pipeline.queue import PlanReport
+    from monitor.service.retirements import RetirementCheck
 
 _SHOWN_IDS = 10
 
@@ -29,29 +30,46 @@ _SHOWN_IDS = 10
 def poll(app: AppContext, providers: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
     """List every configured provider's models, record new, removed and returned ones, queue runs.
 
-    Exit status 1 when any provider failed (the others are still polled and recorded), 2 when
-    the new models' runs could not be planned (a suite does not load: the models wait).
+    Then, as the daemon's poll does, open the retirement event of each baseline or watched model
+    within its notice window (docs/retirements.md). Exit status 1 when any provider failed (the
+    others are still polled and recorded), 2 when runs could not be planned (a suite does not load,
+    or retirements.toml is broken: the models wait).
     """
     import logging
     from dataclasses import asdict
 
     from monitor.pipeline.poll.discovery import poll as run_poll
     from monitor.pipeline.queue import PlanReport, plan_new_model_runs
+    from monitor.service.retirements import check_retirements
 
-    # The table below shows every failure; without --debug, don't print each one again as a log line.
-    logging.getLogger("monitor.pipeline.poll").addHandler(logging.NullHandler())
+    # The output below shows every failure; without --debug, don't print each one again as a log line.
+    for name in ("monitor.pipeline.poll", "monitor.retirements"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
     db = app.database()
     report = run_poll(db, app.config, list(providers) or None, dry_run=dry_run)
     plan = PlanReport() if dry_run else plan_new_model_runs(db, app.config)
+    retiring = check_retirements(db, app.config, dry_run=dry_run)
     if as_json:
-        print_json({**report.as_dict(), "plan": asdict(plan)})
+        print_json({**report.as_dict(), "plan": asdict(plan), "retirements": retiring.as_dict()})
     else:
         _print_poll(report)
         _print_plan(plan)
+        _print_retirements(retiring)
     if not report.ok:
         raise click.exceptions.Exit(1)
-    if plan.error:
+    if plan.error or retiring.errors:
         raise click.exceptions.Exit(2)
+
+
+def _print_retirements(check: RetirementCheck) -> None:
+    from rich.markup import escape
+
+    for opened in check.opened:
+        console.print(f"retirement: {escape(opened.summary())}", highlight=False, soft_wrap=True)
+        for note in opened.detail["notes"]:
+            console.print(f"  [yellow]{escape(note)}[/]", highlight=False, soft_wrap=True)
+    for error in check.errors:
+        console.print(f"[red]{escape(error)}[/]", highlight=False, soft_wrap=True)
 
 
 def _print_plan(plan: PlanReport) -> None:
@@ -100,7 +118,8 @@ def _print_poll(report: PollReport) -> None:
             continue
         if o.bootstrap:
             console.print(
-                f"{escape(o.name)}: first poll, recorded {len(o.new)} models; nothing queued", highlight=False
+                f"{escape(o.name)}: first poll, recorded {len(o.new)} models; none queued as new",
+                highlight=False,
             )
             continue
         for label, ids in (

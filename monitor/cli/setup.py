@@ -152,6 +152,9 @@ def _check_report(app: AppContext) -> dict[str, Any]:
     if config.email is not None and config.email.password_env and not _env_set(config.email.password_env):
         warnings.append(f"[email] environment variable {config.email.password_env} is not set")
     problems += [f"{config.path}: {problem}" for problem in _runtime_problems(config)]
+    from monitor.core.retirements import user_table_problems
+
+    problems += user_table_problems(config)
     from monitor.pipeline.deliver.notify_send import check_targets
 
     notify_warnings, notify_problems = check_targets(config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ OFFICIAL_HOSTS = {
     "gemini": "generativelanguage.googleapis.com",
 }
 _ENTRY_KEYS = {"provider", "model", "date", "source", "replacements"}
+_ENTRY_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*retirement[ \t]*\]\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ class Retirement:
 def load_table(path: Path) -> RetirementTable:
     """Read and check one retirements file; a ConfigError names the file, the entry and what is wrong."""
     try:
-        raw = tomllib.loads(path.read_text("utf-8"))
+        text = path.read_text("utf-8")
+        raw = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"cannot read the retirements table: {exc.strerror}", path=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -92,35 +95,38 @@ def load_table(path: Path) -> RetirementTable:
     items = raw.get("retirement", [])
     if not isinstance(items, list):
         raise ConfigError("`retirement` must be an array of tables ([[retirement]])", path=str(path))
+    headers = [text.count("\n", 0, m.start()) + 1 for m in _ENTRY_HEADER.finditer(text)]
+    lines: list[int | None] = list(headers) if len(headers) == len(items) else [None] * len(items)
     entries: dict[tuple[str, str], TableEntry] = {}
-    for number, item in enumerate(items, 1):
-        entry = _entry(item, f"[[retirement]] #{number}", path)
+    for number, (item, line) in enumerate(zip(items, lines, strict=True), 1):
+        entry = _entry(item, f"[[retirement]] #{number}", path, line)
         entries[(entry.provider, entry.model)] = entry
     return RetirementTable(path=path, updated=updated, entries=entries)
 
 
-def _entry(item: Any, where: str, path: Path) -> TableEntry:
+def _entry(item: Any, where: str, path: Path, line: int | None) -> TableEntry:
+    """One `[[retirement]]` entry, checked; `line` is its header's line in the file (None: not found)."""
+
+    def bad(message: str) -> ConfigError:
+        return ConfigError(f"{where}{message}", path=str(path), line=line)
+
     if not isinstance(item, dict):
-        raise ConfigError(f"{where} must be a table", path=str(path))
+        raise bad(" must be a table")
     unknown = sorted(set(item) - _ENTRY_KEYS)
     if unknown:
-        known = ", ".join(sorted(_ENTRY_KEYS))
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; known keys: {known}", path=str(path))
+        raise bad(f": unknown key {unknown[0]!r}; known keys: {', '.join(sorted(_ENTRY_KEYS))}")
     provider, model, date, source = (item.get(k) for k in ("provider", "model", "date", "source"))
     if provider not in OFFICIAL_HOSTS:
-        expected = ", ".join(sorted(OFFICIAL_HOSTS))
-        raise ConfigError(f"{where}: provider must be one of {expected}, not {provider!r}", path=str(path))
+        raise bad(f": provider must be one of {', '.join(sorted(OFFICIAL_HOSTS))}, not {provider!r}")
     if not isinstance(model, str) or not model:
-        raise ConfigError(f"{where}: model must be the provider's model id", path=str(path))
+        raise bad(": model must be the provider's model id")
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-        raise ConfigError(
-            f"{where} ({model}): date must be a TOML date such as 2027-01-14 (unquoted)", path=str(path)
-        )
+        raise bad(f" ({model}): date must be a TOML date such as 2027-01-14 (unquoted)")
     if not isinstance(source, str) or not source.startswith("https://"):
-        raise ConfigError(f"{where} ({model}): source must be the https:// page that says so", path=str(path))
+        raise bad(f" ({model}): source must be the https:// page that says so")
     replacements = item.get("replacements", [])
     if not isinstance(replacements, list) or not all(isinstance(r, str) and r for r in replacements):
-        raise ConfigError(f"{where} ({model}): replacements must be a list of model ids", path=str(path))
+        raise bad(f" ({model}): replacements must be a list of model ids")
     return TableEntry(provider, model, date, source, tuple(replacements))
 
 
@@ -134,6 +140,15 @@ def user_table(config: Config) -> RetirementTable | None:
     """`retirements.toml` next to the config file, when there is one."""
     path = config.base_dir / USER_TABLE_NAME
     return load_table(path) if path.is_file() else None
+
+
+def user_table_problems(config: Config) -> list[str]:
+    """What the resolver would reject in the user's `retirements.toml` (for `check`); none when absent."""
+    try:
+        user_table(config)
+    except ConfigError as exc:
+        return [str(exc)]
+    return []
 
 
 def speaks_for(provider: ProviderConfig) -> bool:

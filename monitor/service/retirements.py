@@ -8,7 +8,8 @@ transaction the event's runs are queued: each candidate replacement on the retir
 suites, and the retiring model itself on the suites where it has no run finished in the last
 RECENT_RUN_DAYS days (none once its date has passed: it no longer answers). Candidates are the
 configured replacements, else the ones the table's announcement names, else the provider's newer
-models of the same family (`pipeline/poll/family.py`, at most three).
+models of the same family (`pipeline/poll/family.py`, at most three). `model-monitor poll` runs the
+same check after its poll (with `--dry-run`, it only says which events it would open).
 """
 
 from __future__ import annotations
@@ -52,23 +53,71 @@ class Upcoming:
     days_left: int
     suites: list[str] | None  # None: the default suites
 
-    def warning(self) -> str:
-        """One line for `status`."""
+    def when(self) -> str:
+        """`retires on DAY, in N days` (or `retired on DAY, N days ago`)."""
         day = self.retirement.date.isoformat()
         if self.days_left < 0:
-            when = f"retired on {day}, {-self.days_left} days ago"
-        else:
-            when = f"retires on {day}, in {self.days_left} days"
-        return f"{self.model} {when} (from {self.retirement.source}: {self.retirement.detail})"
+            return f"retired on {day}, {-self.days_left} days ago"
+        return f"retires on {day}, in {self.days_left} days"
+
+    def warning(self) -> str:
+        """One line for `status`."""
+        return f"{self.model} {self.when()} (from {self.retirement.source}: {self.retirement.detail})"
+
+
+@dataclass(frozen=True)
+class OpenedRetirement:
+    """One retirement event a check opened (or, in a dry run, would open) and the runs it queued."""
+
+    upcoming: Upcoming
+    event_id: int | None  # None in a dry run
+    detail: dict[str, Any]
+    queued_runs: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event for `poll --json`: its id, the model and the event's detail."""
+        return {
+            "event_id": self.event_id,
+            "model": self.upcoming.model,
+            **self.detail,
+            "queued_runs": self.queued_runs,
+        }
+
+    def summary(self) -> str:
+        """One line for `poll`: the event, the date and what is evaluated."""
+        model, source = self.upcoming.model, self.upcoming.retirement.source
+        when = f"{model} ({self.upcoming.when()}, from {source})"
+        candidates = ", ".join(self.detail["candidates"]) or "no replacement"
+        if self.event_id is None:
+            suites = ", ".join(self.detail["suites"]) or "no suite"
+            return f"would open a retirement event for {when}; would evaluate {candidates} on {suites}"
+        return (
+            f"opened retirement event {self.event_id} for {when}; "
+            f"queued {self.queued_runs} runs evaluating {candidates}"
+        )
 
 
 @dataclass
 class RetirementCheck:
-    """What one check did: events opened, runs queued, and why a model still waits."""
+    """What one check did: events opened (or, in a dry run, due), runs queued, and why a model still waits."""
 
-    events: list[int] = field(default_factory=list)
+    opened: list[OpenedRetirement] = field(default_factory=list)
     queued_runs: int = 0
     errors: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def events(self) -> list[int]:
+        """The ids of the events opened (none in a dry run)."""
+        return [o.event_id for o in self.opened if o.event_id is not None]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "events": [o.as_dict() for o in self.opened],
+            "queued_runs": self.queued_runs,
+            "errors": self.errors,
+        }
 
 
 def listed_dates(session: Session, keys: list[str]) -> dict[str, dt.date]:
@@ -111,11 +160,20 @@ def retirement_warnings(session: Session, config: Config, today: dt.date) -> lis
 
 
 def check_retirements(
-    db: Database, config: Config, *, today: dt.date | None = None, fence: Fence | None = None
+    db: Database,
+    config: Config,
+    *,
+    today: dt.date | None = None,
+    fence: Fence | None = None,
+    dry_run: bool = False,
 ) -> RetirementCheck:
-    """Open the retirement event (and queue its runs) of every due model that has none yet."""
+    """Open the retirement event (and queue its runs) of every due model that has none yet.
+
+    The daemon's poll tick and `model-monitor poll` both call this; with `dry_run` nothing is
+    written and `opened` lists the events that would be opened.
+    """
     today = today or utcnow().date()
-    check = RetirementCheck()
+    check = RetirementCheck(dry_run=dry_run)
     try:
         with db.session() as session:
             upcoming = due(session, config, today)
@@ -143,13 +201,17 @@ def check_retirements(
                 "suites": [spec.name for spec in specs],
                 "notes": notes,
             }
+            if dry_run:
+                check.opened.append(OpenedRetirement(item, None, detail))
+                continue
             event_id = _open_event(session, provider, model_id, detail)
             if event_id is None:
                 continue  # another leader opened it just now
-            check.queued_runs += _plan_runs(session, config, event_id, item, candidates, specs)
+            queued = _plan_runs(session, config, event_id, item, candidates, specs)
             if fence is not None:
                 fence.check(session)
-            check.events.append(event_id)
+            check.queued_runs += queued
+            check.opened.append(OpenedRetirement(item, event_id, detail, queued))
             log.info("retirement: %s (%s); evaluating %s", item.model, item.warning(), ", ".join(candidates))
     return check
 
