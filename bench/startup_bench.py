@@ -14,7 +14,12 @@ invocation first):
 - `check --json` on a suite whose samples are a 100,000-line JSONL file: wall time and the child's
   peak RSS (os.wait4's rusage).
 - `--help`: wall time.
+- floors: what any such command pays before its own work, each a fresh child: the interpreter
+  alone, the CLI (click, rich), loading a config (pydantic), SQLAlchemy with the ORM tables, and the
+  openai SDK, which `eval` must import before its first request.
 Each figure also gives the child's CPU seconds (user + system), steadier than wall time on a shared machine.
+The package's bytecode is compiled first, as a regular install does (an editable install under
+PYTHONDONTWRITEBYTECODE would otherwise compile every module of the package on each start).
 Targets (issue 14 part 6): eval first request <= 0.5 s; runs, models, status <= 0.3 s; check <= 3 s;
 --help <= 0.3 s.
 """
@@ -295,6 +300,25 @@ def wall_figure(trials: int, cmd: list[str], target: float, ok: tuple[int, ...] 
     return {**medians(trials, once), "target_s": target}
 
 
+_LOAD = "from monitor.core.config import load_config; load_config({config!r})"
+FLOORS = {
+    "python alone": "pass",
+    "the CLI (click, rich)": "import monitor.cli",
+    "+ load the config": "import monitor.cli; " + _LOAD,
+    "+ SQLAlchemy and the tables": "import monitor.cli, monitor.store.tables; " + _LOAD,
+    "the openai SDK alone": "import openai",
+}
+
+
+def floor_figures(trials: int, config: Path) -> dict[str, Any]:
+    """The import floors under every command (see the module docstring); they have no target."""
+    figures = {}
+    for name, code in FLOORS.items():
+        row = wall_figure(trials, [sys.executable, "-c", code.format(config=str(config))], 0.0)
+        figures[f"floor: {name}"] = {k: v for k, v in row.items() if k != "target_s"}
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -303,6 +327,7 @@ def main() -> None:
     parser.add_argument("--check-lines", type=int, default=100_000, help="JSONL lines for `check`")
     args = parser.parse_args()
     os.environ[KEY_ENV] = "sim-key"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "monitor")], check=True)
 
     from monitor.simulator.server import Simulator
 
@@ -332,6 +357,7 @@ def main() -> None:
             args.trials, command(big_config, "check", "--json"), TARGETS["check"]
         )
         figures["--help"] = wall_figure(args.trials, command(None, "--help"), TARGETS["help"])
+        figures.update(floor_figures(args.trials, config))
     for name, row in figures.items():
         print(f"{name:32} " + "  ".join(f"{k} {v}" for k, v in row.items()))
     print(json.dumps(figures))
