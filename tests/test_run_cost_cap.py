@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.core.config import Config
-from monitor.pipeline.queue import enqueue_runs
+from monitor.pipeline.queue import claim_next_run, enqueue_runs
 from monitor.pipeline.run.guard import estimate_for_run, settle_reservations
-from monitor.pipeline.run.work import work_once
+from monitor.pipeline.run.work import execute_run, work_once
 from monitor.providers import limits
 from monitor.providers.limits import InProcessLimiters, ProviderLimiter, limiter_for
 from monitor.simulator import Simulator
@@ -78,15 +78,17 @@ def _judged_workspace(tmp_path: Path, url: str, sim: Simulator, budget: str) -> 
         return config, db, run.id
 
 
-def test_the_per_run_cap_stops_a_run_whose_real_cost_exceeds_its_estimate(
+def test_the_per_run_cap_stops_a_run_started_past_the_guard_at_its_real_cost(
     tmp_path: Path, any_db_url: str, make_simulator: Callable[..., Simulator]
 ) -> None:
-    """The estimate counts the answers only; the judge's verdicts make the real cost pass the cap."""
+    """The guard's estimate (the judge's verdicts in it) passes the cap; started anyway (as `eval --yes`
+    starts it), the run is stopped by the cap before its real cost passes it."""
     config, db, run_id = _judged_workspace(
         tmp_path, any_db_url, make_simulator(), "[budget]\nmax_cost_usd_per_run = 1.0\n"
     )
-    assert estimate_for_run(db, config, run_id).cost_usd < 0.01
-    summary = asyncio.run(work_once(db, config, worker_id="w1"))
+    assert estimate_for_run(db, config, run_id).cost_usd > 1.0
+    assert claim_next_run(db, "w1") == run_id
+    summary = asyncio.run(execute_run(db, config, run_id, worker_id="w1", max_cost_usd=1.0))
     assert summary is not None and summary.status == "failed"
     with db.session() as session:
         run = session.get(Run, run_id)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from monitor.cli import plan_costs
 from monitor.cli.app import console, print_json
-from monitor.providers.pricing import UNKNOWN, RunEstimate, estimate_run, format_cost
+from monitor.providers.pricing import RunEstimate, estimate_run
 
 if TYPE_CHECKING:
     from monitor.cli.app import AppContext
@@ -27,13 +28,9 @@ class PlannedRun:
     repeat: int
     estimate: RunEstimate
 
-    @property
-    def cost_usd(self) -> float | None:
-        """The estimated cost; None when the model's price is unknown (the estimate is then a bound)."""
-        return None if self.estimate.price.estimated else self.estimate.cost_usd
-
     def as_dict(self) -> dict[str, Any]:
-        """The run for `--json`: the plan, the cost (None when unknown), the bound and the price source."""
+        """The run for `--json`: the plan, its price source and its costs (plan_costs: the model's, the
+        judges', the total; each None when a price in it is unknown, next to its bound)."""
         return {
             "model_key": self.model_key,
             "suite": self.suite,
@@ -43,17 +40,18 @@ class PlannedRun:
             "calls": self.estimate.calls,
             "input_tokens": self.estimate.input_tokens,
             "output_tokens": self.estimate.output_tokens,
-            "estimated_cost_usd": self.cost_usd,
-            "cost_bound_usd": self.estimate.cost_usd,
             "price_source": self.estimate.price.source,
+            **plan_costs.cost_fields(self.estimate),
         }
 
 
 def plan_runs(
     config: Config, models: Sequence[tuple[str, str]], specs: Sequence[SuiteSpec], repeat: int
 ) -> list[PlannedRun]:
-    """One planned run per model and suite version, estimated as the budget check estimates them."""
+    """One planned run per model and suite version, estimated as the budget check estimates them (its
+    judges' verdicts included)."""
     from monitor.evals.variants import DEFAULT
+    from monitor.pipeline.run.guard import judge_estimates
 
     return [
         PlannedRun(
@@ -68,6 +66,7 @@ def plan_runs(
                 (s.messages for s in spec.samples),
                 dict(spec.params or {}),
                 repeat=repeat,
+                judges=judge_estimates(config, spec, dict(spec.params or {}), repeat),
             ),
         )
         for provider, model_id in models
@@ -96,26 +95,17 @@ class SchemaUpgrade:
         )
 
 
-def total_cost(plan: Sequence[PlannedRun]) -> float | None:
-    """The plan's cost; None as soon as one run's price is unknown (never a 0 standing for unknown)."""
-    costs = [run.cost_usd for run in plan]
-    return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
-
-
 def print_plan(plan: Sequence[PlannedRun], as_json: bool, upgrade: SchemaUpgrade | None = None) -> None:
-    """The plan as a table (or JSON) with its cost, and the schema upgrade `eval` would make first;
-    nothing is sent and nothing is written."""
-    calls = sum(run.estimate.calls for run in plan)
-    total = total_cost(plan)
-    bound = sum(run.estimate.cost_usd for run in plan)
+    """The plan as a table (or JSON) with its costs (the model's, the judges', the total the cost guard
+    compares), and the schema upgrade `eval` would make first; nothing is sent and nothing is written."""
+    estimates = [run.estimate for run in plan]
     if as_json:
         print_json(
             {
                 "dry_run": True,
                 "runs": [run.as_dict() for run in plan],
-                "calls": calls,
-                "estimated_cost_usd": total,
-                "cost_bound_usd": bound,
+                "calls": sum(e.calls for e in estimates),
+                **plan_costs.plan_cost_fields(estimates),
                 "schema_upgrade": upgrade.as_dict() if upgrade is not None else None,
             }
         )
@@ -126,10 +116,13 @@ def print_plan(plan: Sequence[PlannedRun], as_json: bool, upgrade: SchemaUpgrade
 
     from monitor.cli.run_table import id_column
 
+    judged = any(e.judges for e in estimates)
     table = Table(
         title="Plan (dry run: nothing sent, nothing written)",
         caption="calls: samples × repeats (a tool conversation may take more); cost: estimated from "
-        "prompt length and max_tokens (docs/pricing.md)",
+        "prompt length and max_tokens"
+        + ("; judge: one verdict per sample, judge grader and repeat" if judged else "")
+        + " (docs/pricing.md)",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -140,31 +133,33 @@ def print_plan(plan: Sequence[PlannedRun], as_json: bool, upgrade: SchemaUpgrade
     table.add_column("variant", overflow="fold")
     for column in ("samples", "repeats", "calls"):
         table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("cost", justify="right")
+    for column in ("cost", "judge", "total") if judged else ("cost",):
+        table.add_column(column, justify="right")
     for run in plan:
+        e = run.estimate
+        costs = [plan_costs.cost_cell(e.model_cost_usd, e.price.estimated)]
+        if judged:
+            costs += [
+                plan_costs.cost_cell(e.judge_cost_usd, e.judge_estimated),
+                plan_costs.cost_cell(e.cost_usd, e.estimated),
+            ]
         table.add_row(
             escape(run.model_key),
             escape(run.suite),
             escape(run.variant),
             str(run.samples),
             str(run.repeat),
-            str(run.estimate.calls),
-            escape(_cost_text(run)),
+            str(e.calls),
+            *(escape(c) for c in costs),
         )
     console.print(table)
     for model_key, source in dict.fromkeys((r.model_key, r.estimate.price.source) for r in plan):
         console.print(f"price of {escape(model_key)}: {escape(source)}", highlight=False)
-    total_text = format_cost(total) if total is not None else f"{UNKNOWN} (at most {format_cost(bound)})"
-    console.print(f"{len(plan)} run(s), {calls} call(s), estimated cost {total_text}", highlight=False)
+    for model_key, source in plan_costs.judge_sources(estimates):
+        console.print(f"price of judge {escape(model_key)}: {escape(source)}", highlight=False)
+    console.print(escape(plan_costs.summary_line(estimates)), highlight=False)
     if upgrade is not None:
         console.print(escape(upgrade.line()), highlight=False, soft_wrap=True)
-
-
-def _cost_text(run: PlannedRun) -> str:
-    """'$0.0123', or 'unknown (≤$1.20)' when the model's price is unknown (the bound in brackets)."""
-    if run.cost_usd is None:
-        return f"{UNKNOWN} (≤{format_cost(run.estimate.cost_usd)})"
-    return format_cost(run.cost_usd)
 
 
 def ensure_writable(db: Database) -> None:

@@ -114,8 +114,9 @@ def output_tokens_for(params: dict[str, Any]) -> int:
 
 
 @dataclass(frozen=True)
-class RunEstimate:
-    """The expected size and cost of a run (or of the part of it still to do)."""
+class JudgeEstimate:
+    """The verdicts a run asks of one judge model (one call per sample, judge grader and repeat) and
+    their cost: prompt tokens in, the judge's reply cap out, at the judge model's full price."""
 
     model_key: str
     calls: int
@@ -124,10 +125,94 @@ class RunEstimate:
     cost_usd: float
     price: ResolvedPrice
 
+    def part(self, share: float) -> JudgeEstimate:
+        """The share of these verdicts still to ask (a resumed run's)."""
+        return JudgeEstimate(
+            self.model_key,
+            round(self.calls * share),
+            round(self.input_tokens * share),
+            round(self.output_tokens * share),
+            self.cost_usd * share,
+            self.price,
+        )
+
+
+def estimate_judge(
+    config: Config, model_key: str, calls: int, input_tokens: int, output_tokens: int
+) -> JudgeEstimate:
+    """Price a judge model's verdicts: its price from [pricing] or the catalogue, else its upper bound."""
+    price = config.price_for(model_key)
+    cost = (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+    return JudgeEstimate(model_key, calls, input_tokens, output_tokens, cost, price)
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """The expected size and cost of a run (or of the part of it still to do): the model's calls and
+    the judges' verdicts; `cost_usd`, their sum, is what the budgets are checked against."""
+
+    model_key: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    model_cost_usd: float
+    price: ResolvedPrice
+    judges: tuple[JudgeEstimate, ...] = ()
+
+    @property
+    def judge_calls(self) -> int:
+        return sum(j.calls for j in self.judges)
+
+    @property
+    def judge_cost_usd(self) -> float:
+        """The judges' verdicts (a bound when a judge's price is unknown)."""
+        return sum(j.cost_usd for j in self.judges)
+
+    @property
+    def cost_usd(self) -> float:
+        """The model's calls and the judges' verdicts: the total the budgets compare."""
+        return self.model_cost_usd + self.judge_cost_usd
+
+    @property
+    def judge_estimated(self) -> bool:
+        """Whether some judge's price is unknown (its cost is then a bound)."""
+        return any(j.price.estimated for j in self.judges)
+
+    @property
+    def estimated(self) -> bool:
+        """Whether some price in the estimate is unknown (the total is then a bound, not a cost)."""
+        return self.price.estimated or self.judge_estimated
+
     @property
     def cost_text(self) -> str:
-        """'$1.23 (catalogue (…))': the estimate and where its price came from."""
-        return describe_cost(self.cost_usd, self.price.source)
+        """'$1.23 (catalogue (…))': the estimate and where its price came from; with judges, the total
+        and its parts: 'at most $5.10 (model $0.10 (config); judge x:y at most $5.00 (estimated …))'."""
+        if not self.judges:
+            return describe_cost(self.cost_usd, self.price.source)
+        prefixes = [
+            estimate_prefix(self.price.source),
+            *(estimate_prefix(j.price.source) for j in self.judges),
+        ]
+        prefix = "at most " if "at most " in prefixes else ("about " if "about " in prefixes else "")
+        parts = [f"model {describe_cost(self.model_cost_usd, self.price.source)}"] + [
+            f"judge {j.model_key} {describe_cost(j.cost_usd, j.price.source)}" for j in self.judges
+        ]
+        return f"{prefix}{format_cost(self.cost_usd)} ({'; '.join(parts)})"
+
+    def part(self, stored: int) -> RunEstimate:
+        """What is left once `stored` of the model's calls are stored (their verdicts with them)."""
+        if not stored or not self.calls:
+            return self
+        share = max(0.0, 1 - stored / self.calls)
+        return RunEstimate(
+            self.model_key,
+            self.calls - stored,
+            round(self.input_tokens * share),
+            round(self.output_tokens * share),
+            self.model_cost_usd * share,
+            self.price,
+            tuple(j.part(share) for j in self.judges),
+        )
 
 
 def price_for(config: Config, model_key: str, *, batch: bool = False) -> ResolvedPrice:
@@ -147,9 +232,10 @@ def estimate_run(
     *,
     repeat: int = 1,
     batch: bool = False,
+    judges: Sequence[JudgeEstimate] = (),
 ) -> RunEstimate:
     """Estimate calls × (chars/4 input + max_tokens output) at the model's price (upper bound if unknown;
-    the batch price with `batch`)."""
+    the batch price with `batch`), plus the `judges`' verdicts (estimate_judge)."""
     per_call_output = output_tokens_for(params)
     calls = 0
     input_tokens = 0
@@ -159,7 +245,7 @@ def estimate_run(
     output_tokens = per_call_output * calls
     price = price_for(config, model_key, batch=batch)
     cost = (input_tokens * price.input + output_tokens * price.output) / 1_000_000
-    return RunEstimate(model_key, calls, input_tokens, output_tokens, cost, price)
+    return RunEstimate(model_key, calls, input_tokens, output_tokens, cost, price, tuple(judges))
 
 
 def start_of_day(now: datetime | None = None) -> datetime:
@@ -222,11 +308,16 @@ def check_budget(
                 f"estimated cost {estimate.cost_text} exceeds today's remaining budget "
                 f"{format_cost(max(remaining, 0.0))} (of {format_cost(per_day)} per day)"
             )
-    if problems and estimate.price.estimated:
-        problems.append(
-            f"no price is known for {estimate.model_key}: set one in [pricing] (or `free = true` on a local "
-            "provider) to check the budget against its real price"
-        )
+    if problems:
+        unpriced = [estimate.model_key] if estimate.price.estimated else []
+        unpriced += [
+            j.model_key for j in estimate.judges if j.price.estimated and j.model_key not in unpriced
+        ]
+        if unpriced:
+            problems.append(
+                f"no price is known for {', '.join(unpriced)}: set one in [pricing] (or `free = true` on a "
+                "local provider) to check the budget against its real price"
+            )
     return BudgetCheck(estimate, tuple(problems))
 
 

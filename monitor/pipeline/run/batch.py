@@ -20,13 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from monitor.core.config import Config
 from monitor.core.errors import MonitorError
 from monitor.pipeline.queue import heartbeat
 from monitor.pipeline.run.batch_caller import BatchAnswers
 from monitor.pipeline.run.endpoints import load_apis
+from monitor.pipeline.run.guard import judge_estimates
 from monitor.pipeline.run.rebuild import resolve_suite_spec
 from monitor.pipeline.run.sample import WorkItem, work_items
 from monitor.providers import pricing
@@ -154,7 +155,7 @@ def _advance(db: Database, config: Config, run_id: int, worker_id: str, spec: Su
             result.waiting = True
             return result
         try:
-            result.answers = _collect(db, config, api, run, spec, rows, result.notes)
+            result.answers = _collect(db, config, api, run, spec, rows, result.notes, stored)
         except ProviderError as exc:
             if not exc.retryable:
                 raise
@@ -295,15 +296,18 @@ def finish_row(db: Database, row_id: int, status: str, text: str | None) -> None
 
 
 def _store_batch_estimate(db: Database, config: Config, run: Run, spec: SuiteSpec) -> None:
-    """The run's estimate at the batch price (the cost guard checked it at the full price, the safe side)."""
+    """The run's estimate at the batch price, its judges' verdicts (sent sync) at theirs (the cost guard
+    checked it at the full price, the safe side)."""
     params = {**(spec.params or {}), **(run.params or {})}
+    repeat = max(1, run.repeat)
     estimate = pricing.estimate_run(
         config,
         run.model_key,
         (s.messages for s in spec.samples),
         params,
-        repeat=max(1, run.repeat),
+        repeat=repeat,
         batch=True,
+        judges=judge_estimates(config, spec, params, repeat),
     )
     with db.session() as session:
         session.execute(update(Run).where(Run.id == run.id).values(estimated_cost_usd=estimate.cost_usd))
@@ -327,8 +331,10 @@ def _collect(
     spec: SuiteSpec,
     rows: list[Batch],
     notes: list[str],
+    stored: set[tuple[str, int]],
 ) -> BatchAnswers:
-    """The ended batches' answers by (sample key, repeat); what a batch did not answer is left to sync."""
+    """The ended batches' answers by (sample key, repeat); what a batch did not answer is left to sync,
+    within the per-run cap (`stored`: the items whose results are stored, their cost in the run's)."""
     by_item = {
         _item_key(custom_id("", sample.key, repeat)): (sample.key, repeat)
         for sample in spec.samples
@@ -359,7 +365,22 @@ def _collect(
             )
     for note in notes:
         log.info("run %d: %s", run.id, note)
-    return BatchAnswers(answers, pricing.price_for(config, run.model_key, batch=True))
+    price = pricing.price_for(config, run.model_key, batch=True)
+    bought = BatchAnswers({key: answer for key, answer in answers.items() if key not in stored}, price)
+    return BatchAnswers(
+        answers,
+        price,
+        cap=config.budget.max_cost_usd_per_run,
+        params={**(spec.params or {}), **(run.params or {})},
+        spent_usd=_stored_cost(db, run.id) + sum(bought.cost(key) for key in bought.answers),
+    )
+
+
+def _stored_cost(db: Database, run_id: int) -> float:
+    """What the run's stored results cost (spent before this collection: an interrupted one's rows)."""
+    with db.session() as session:
+        total = session.scalar(select(func.sum(Result.cost_usd)).where(Result.run_id == run_id))
+    return float(total or 0.0)
 
 
 def mark_collected(db: Database, run_id: int, status: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -43,26 +43,49 @@ def remaining_messages(
     return spec, run, int(stored or 0)
 
 
+def judge_estimates(
+    config: Config, spec: SuiteSpec, params: dict[str, Any], repeat: int
+) -> tuple[pricing.JudgeEstimate, ...]:
+    """The suite's judge verdicts by judge model: one uncached call per sample, llm_judge grader and
+    repeat, its prompt and an answer of max_tokens in, the judge's reply cap out (as the cost cap
+    reserves each verdict); a grader with no judge model makes no call."""
+    from monitor.evals.graders.custom import LLMJudgeGrader
+    from monitor.evals.judge import MAX_TOKENS, judge_prompt, last_user_message, reference_text
+
+    default = spec.judge_model or config.judge.model
+    answer_tokens = pricing.output_tokens_for(params)
+    calls: dict[str, int] = {}
+    tokens: dict[str, int] = {}
+    judged = [g for g in spec.graders if isinstance(g, LLMJudgeGrader)]
+    for grader in judged:
+        key = grader.model or default
+        if key is None:
+            continue
+        for sample in spec.samples:
+            prompt = judge_prompt(grader.rubric, last_user_message(sample), "", reference_text(sample.target))
+            calls[key] = calls.get(key, 0) + repeat
+            tokens[key] = tokens.get(key, 0) + (pricing.estimate_tokens(prompt) + answer_tokens) * repeat
+    return tuple(
+        pricing.estimate_judge(config, key, calls[key], tokens[key], MAX_TOKENS * calls[key])
+        for key in sorted(calls)
+    )
+
+
 def estimate_for_run(
     db: Database, config: Config, run_id: int, *, spec: SuiteSpec | None = None
 ) -> pricing.RunEstimate:
-    """The cost estimate of what is left of a run (all of it for a new one)."""
+    """The cost estimate of what is left of a run (all of it for a new one): its calls and its judges'."""
     spec, run, stored = remaining_messages(db, config, run_id, spec)
     params = {**(spec.params or {}), **(run.params or {})}
     full = pricing.estimate_run(
-        config, run.model_key, (s.messages for s in spec.samples), params, repeat=run.repeat
+        config,
+        run.model_key,
+        (s.messages for s in spec.samples),
+        params,
+        repeat=run.repeat,
+        judges=judge_estimates(config, spec, params, run.repeat),
     )
-    if not stored or not full.calls:
-        return full
-    share = max(0.0, 1 - stored / full.calls)
-    return pricing.RunEstimate(
-        full.model_key,
-        full.calls - stored,
-        round(full.input_tokens * share),
-        round(full.output_tokens * share),
-        full.cost_usd * share,
-        full.price,
-    )
+    return full.part(stored)
 
 
 def guard_run(
