@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from monitor.core.config import Config
 from monitor.core.errors import MonitorError
@@ -22,6 +22,7 @@ from monitor.store.statuses import COMPLETED, UNFINISHED
 from monitor.store.tables import Event, Run, utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import InstrumentedAttribute
     from sqlalchemy.sql.elements import ColumnElement
 
     from monitor.evals.loader import SuiteSpec
@@ -225,10 +226,28 @@ def _claimable(stale_after_s: float) -> ColumnElement[bool]:
     )
 
 
+def _claim_order() -> tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
+    """Oldest first, except that an event's baseline runs go before its other runs: a new model's run then
+    starts after its event's baseline run, so early stopping can test against that run (one slot at a
+    time; with more slots the two overlap, docs/running.md "Early stopping")."""
+    sibling = aliased(Run)
+    event_start = (
+        select(func.min(sibling.created_at)).where(sibling.event_id == Run.event_id).scalar_subquery()
+    )
+    baseline = and_(Run.trigger == "baseline", Run.event_id.is_not(None))
+    return (
+        case((baseline, func.coalesce(event_start, Run.created_at)), else_=Run.created_at),
+        case((baseline, 0), else_=1),
+        Run.created_at,
+        Run.id,
+    )
+
+
 def claim_next_run(
     db: Database, worker_id: str, *, stale_after_s: float = DEFAULT_STALE_AFTER_S
 ) -> int | None:
-    """Claim the oldest claimable run for `worker_id` and return its id (None when there is none).
+    """Claim the oldest claimable run for `worker_id` and return its id (None when there is none); an
+    event's baseline runs count as old as the event's first run and go before its other runs.
 
     Claimable: queued; interrupted scheduled runs (a stopped daemon's); running runs whose heartbeat is
     older than `stale_after_s` (a dead worker's). PostgreSQL locks the row with FOR UPDATE SKIP LOCKED;
@@ -241,7 +260,7 @@ def claim_next_run(
             run_id = session.scalar(
                 select(Run.id)
                 .where(_claimable(stale_after_s))
-                .order_by(Run.created_at, Run.id)
+                .order_by(*_claim_order())
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
@@ -255,7 +274,7 @@ def claim_next_run(
     for _ in range(_CLAIM_ATTEMPTS):
         with db.session() as session:
             run_id = session.scalar(
-                select(Run.id).where(_claimable(stale_after_s)).order_by(Run.created_at, Run.id).limit(1)
+                select(Run.id).where(_claimable(stale_after_s)).order_by(*_claim_order()).limit(1)
             )
             if run_id is None:
                 return None

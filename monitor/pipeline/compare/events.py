@@ -15,6 +15,7 @@ from monitor.pipeline.compare.selection import (
     baseline_run,
     matching_runs,
     parse_model_key,
+    stop_baseline_first,
     suites_with_done_runs,
 )
 from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
@@ -70,7 +71,8 @@ def compare_event(session: Session, config: Config, event_id: int) -> EventCompa
 
     Upper-bound costs of models priced since are repriced first. Per suite, the first baseline in
     `config.baseline.for_suite(suite)` with a finished run on the same version is used, preferring a
-    run made for this event. A drift event, or a candidate that
+    run made for this event; a run that stopped early is compared with the baseline run its sequential
+    test read (that baseline first). A drift event, or a candidate that
     is itself the baseline, is compared with its own previous finished run on that version.
     """
     event = session.get(Event, event_id)
@@ -139,7 +141,8 @@ def _event_suite(
             reason += f"; `model-monitor resume {run.id} --yes` runs it anyway"
         return SuiteComparison(run.suite.name, run.suite.version, stats, None, None, [], True, reason)
     baselines = [] if self_compare else config.baseline.for_suite(split_name(run.suite.name)[0])
-    candidates_for_baseline = [b for b in baselines if b != candidate] or [candidate]
+    others = stop_baseline_first(session, run, [b for b in baselines if b != candidate])
+    candidates_for_baseline = others or [candidate]
     for baseline in candidates_for_baseline:
         base_run = baseline_run(session, baseline, run, event_runs)
         if base_run is not None:

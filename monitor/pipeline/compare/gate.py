@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.pipeline.compare.pairing import SuiteComparison, compare_runs
 from monitor.pipeline.compare.runs import get_run, run_stats
+from monitor.pipeline.compare.selection import given_baseline
 from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
 from monitor.pipeline.compare.variants import compare_variants
 from monitor.pipeline.compare.wording import difference_line
@@ -64,10 +65,20 @@ def compare_pairs(
 ) -> EventComparison:
     """The candidate's runs against the baseline's, pair by pair (candidate run id, baseline run id or
     None), with Holm across the pairs; a pair where either run did not finish has no verdict, and says why.
+    A candidate run that stopped early is paired with the baseline's run its sequential test read.
     """
     reprice(session, config)
     alpha, min_effect = config.stats.alpha, config.stats.min_effect
-    comparisons = [_pair(session, cand_id, base_id, alpha, min_effect) for cand_id, base_id in pairs]
+    comparisons = [
+        _pair(
+            session,
+            cand_id,
+            given_baseline(session, baseline, get_run(session, cand_id), base_id),
+            alpha,
+            min_effect,
+        )
+        for cand_id, base_id in pairs
+    ]
     apply_holm(comparisons, alpha)
     result = summarise(candidate, [baseline], comparisons, alpha, against="the baseline")
     result.variants = compare_variants(session, comparisons, alpha=alpha, min_effect=min_effect)
