@@ -109,7 +109,7 @@ def complete_event(db: Database, config: Config, event_id: int) -> bool:
     report_path = write_event_report(db, config, event_id, comparison=comparison, migration=migration)
     if findings:
         comparison.headline = f"{comparison.headline}; drift: {'; '.join(findings)}"
-    write_index(db, config)
+    write_index(db, config, repriced=True)  # compare_event / compare_migration repriced every run
     with db.session() as session:
         won = session.execute(
             update(Event)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.pipeline.compare.runs import RunStats, stats_from
 from monitor.stats.estimate import Interval, ScoreEstimate
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Result, Run, Sample
 
 if TYPE_CHECKING:
@@ -122,6 +123,14 @@ def _store(session: Session, stats: dict[int, RunStats], prints: dict[int, str])
             session.execute(insert(CACHE), rows)
     except IntegrityError:
         pass
+
+
+def remember(session: Session, stats: dict[int, RunStats]) -> None:
+    """Cache statistics computed elsewhere (the run reports') so the index does not read the results again."""
+    runs = [run for run_id in sorted(stats) if (run := session.get(Run, run_id)) and run.status in COMPLETED]
+    for start in range(0, len(runs), BATCH):
+        part = runs[start : start + BATCH]
+        _store(session, {run.id: stats[run.id] for run in part}, {run.id: fingerprint(run) for run in part})
 
 
 def board_stats(session: Session, runs: list[Run], suite_id: int) -> list[RunStats]:

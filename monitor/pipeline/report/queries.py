@@ -12,7 +12,7 @@ from monitor.core.errors import InputError
 from monitor.evals.spec import shown_answer
 from monitor.evals.variants import split_name
 from monitor.pipeline.compare.events import compare_event
-from monitor.pipeline.compare.runs import run_stats
+from monitor.pipeline.compare.runs import stats_from
 from monitor.pipeline.report.board_stats import board_stats
 from monitor.pipeline.report.charts import ChartPoint, ChartSeries, line_chart, series_color
 from monitor.pipeline.report.files import event_report_path, run_report_path
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from monitor.core.config import Config
+    from monitor.pipeline.compare.runs import RunStats
     from monitor.pipeline.compare.summary import EventComparison
 
 # What a RunLine reads of a run: the index lists every run, so their params and plans stay unread.
@@ -95,6 +96,14 @@ def _run_line(run: Run) -> RunLine:
         finished_at=run.finished_at,
         path=run_report_path(run),
     )
+
+
+def _shared_line(run: Run, lines: dict[int, RunLine]) -> RunLine:
+    """`_run_line(run)`, made once per run for the index (a run shows on its board, history and list)."""
+    line = lines.get(run.id)
+    if line is None:
+        line = lines[run.id] = _run_line(run)
+    return line
 
 
 def _error_counts(session: Session, run_ids: list[int]) -> list[ErrorCount]:
@@ -227,8 +236,9 @@ def _grade_lines(grades: list[Any]) -> list[GradeLine]:
     return lines
 
 
-def build_run_report(session: Session, run_id: int) -> RunReport:
-    """A run's statistics and each result with its prompt, target, answer, grades, latency and tokens."""
+def build_run_report(session: Session, run_id: int, *, stats: RunStats | None = None) -> RunReport:
+    """A run's statistics (`stats` when the caller computed them from the same rows, else from the
+    results read here, once) and each result with its prompt, target, answer, grades, latency and tokens."""
     run = _get_run(session, run_id)
     samples = {
         s.key: s
@@ -236,7 +246,9 @@ def build_run_report(session: Session, run_id: int) -> RunReport:
             select(Sample).where(Sample.suite_id == run.suite_id).order_by(Sample.position)
         )
     }
-    results = list(session.scalars(select(Result).where(Result.run_id == run.id)))
+    results = list(session.scalars(select(Result).where(Result.run_id == run.id).order_by(Result.id)))
+    if stats is None:
+        stats = stats_from(run, results, samples)
     order = {key: i for i, key in enumerate(samples)}
     results.sort(key=lambda r: (order.get(r.sample_key, len(order)), r.sample_key, r.repeat))
     rows = []
@@ -265,7 +277,7 @@ def build_run_report(session: Session, run_id: int) -> RunReport:
     answered = {r.sample_key for r in results}
     return RunReport(
         run=_run_line(run),
-        stats=run_stats(session, run.id),
+        stats=stats,
         repeat=run.repeat,
         resolved_model=run.resolved_model,
         created_at=run.created_at,
@@ -294,7 +306,9 @@ def _done_order(run: Run) -> tuple[bool, float, int]:
     return (run.finished_at is not None, run.finished_at.timestamp() if run.finished_at else 0.0, run.id)
 
 
-def _board(session: Session, config: Config, name: str, colors: dict[str, str]) -> SuiteBoard | None:
+def _board(
+    session: Session, config: Config, name: str, colors: dict[str, str], lines: dict[int, RunLine]
+) -> SuiteBoard | None:
     versions = list(
         session.scalars(
             select(Suite).where(Suite.name == name).order_by(Suite.created_at.desc(), Suite.id.desc())
@@ -349,7 +363,9 @@ def _board(session: Session, config: Config, name: str, colors: dict[str, str]) 
     ]
     baselines = set(config.baseline.for_suite(split_name(name)[0]))
     rows = [
-        BoardRow(i, s, _run_line(latest[s.model_key]), colors[s.model_key], s.model_key in baselines)
+        BoardRow(
+            i, s, _shared_line(latest[s.model_key], lines), colors[s.model_key], s.model_key in baselines
+        )
         for i, s in enumerate(stats, start=1)
     ]
     return SuiteBoard(
@@ -361,7 +377,7 @@ def _board(session: Session, config: Config, name: str, colors: dict[str, str]) 
         chart=line_chart(series, f"Score history on {name}"),
         legend=[(s.name, s.color) for s in series],
         history=[
-            HistoryRow(_run_line(r), colors[r.model_key])
+            HistoryRow(_shared_line(r, lines), colors[r.model_key])
             for r in sorted(
                 (r for runs in history.values() for r in runs),
                 key=lambda r: (r.finished_at or r.created_at, r.id),
@@ -376,7 +392,8 @@ def build_index(session: Session, config: Config) -> IndexReport:
     """Leaderboards per suite, recent events, and every report written so far."""
     names = sorted(set(session.scalars(select(Suite.name))))
     colors = _model_colors(session, config)
-    boards = [b for b in (_board(session, config, n, colors) for n in names) if b is not None]
+    lines: dict[int, RunLine] = {}
+    boards = [b for b in (_board(session, config, n, colors, lines) for n in names) if b is not None]
     events = session.scalars(
         select(Event).order_by(Event.created_at.desc(), Event.id.desc()).limit(RECENT_EVENTS)
     )
@@ -390,6 +407,6 @@ def build_index(session: Session, config: Config) -> IndexReport:
     return IndexReport(
         boards=boards,
         events=[_event_info(e) for e in events],
-        runs=[_run_line(r) for r in runs],
+        runs=[_shared_line(r, lines) for r in runs],
         written=written,
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from monitor.pipeline.report.board_stats import remember
 from monitor.pipeline.report.files import directory_error, inside, write_atomic
 from monitor.pipeline.report.migration import build_migration_report, render_migration_report
 from monitor.pipeline.report.queries import (
@@ -18,6 +19,7 @@ from monitor.pipeline.report.queries import (
 )
 from monitor.pipeline.report.render import render_event_report, render_index, render_run_report
 from monitor.providers.pricing import reprice
+from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Report, Run
 
 if TYPE_CHECKING:
@@ -25,8 +27,13 @@ if TYPE_CHECKING:
 
     from monitor.core.config import Config
     from monitor.pipeline.compare.migration import Migration
+    from monitor.pipeline.compare.runs import RunStats
     from monitor.pipeline.compare.summary import EventComparison
     from monitor.store.db import Database
+
+
+# Runs whose results no longer change: the comparison's statistics of them stand for the run report's.
+SETTLED = (*COMPLETED, "failed")
 
 
 def _record(session: Session, kind: str, path: str, event_id: int | None, run_ids: list[int]) -> None:
@@ -52,11 +59,15 @@ def _write(config: Config, relative: str, html: str) -> Path:
     return path
 
 
-def _write_run(session: Session, config: Config, run_id: int) -> Path:
-    reprice(session, config, [run_id])
-    report = build_run_report(session, run_id)
+def _write_run(
+    session: Session, config: Config, run_id: int, shown: dict[int, RunStats], stats: RunStats | None = None
+) -> Path:
+    """Write one run's report and add its statistics to `shown`; the caller has repriced the run (and
+    may hand over its statistics) and caches `shown` for the index (`remember`)."""
+    report = build_run_report(session, run_id, stats=stats)
     path = _write(config, report.path, render_run_report(report))
     _record(session, "run", report.path, report.event.id if report.event else None, [run_id])
+    shown[run_id] = report.stats
     return path
 
 
@@ -74,10 +85,19 @@ def _write_event(
     if event is not None and event.kind == "retirement":
         return _write_migration(session, config, event_id, runs_written, migration)
     report = build_event_report(session, config, event_id, comparison=comparison)
-    for line in report.runs:
-        if line.status in REPORTABLE_STATUSES and line.id not in runs_written:
-            _write_run(session, config, line.id)
-            runs_written.add(line.id)
+    todo = [
+        line for line in report.runs if line.status in REPORTABLE_STATUSES and line.id not in runs_written
+    ]
+    # One repricing for all the linked runs; when it changed nothing, the comparison's statistics hold.
+    changed = reprice(session, config, [line.id for line in todo]) if todo else 0
+    known = {} if changed else _priced_stats(report.comparison)
+    shown: dict[int, RunStats] = {}
+    for line in todo:
+        stats = known.get(line.id)
+        reusable = stats is not None and stats.status == line.status and line.status in SETTLED
+        _write_run(session, config, line.id, shown, stats if reusable else None)
+        runs_written.add(line.id)
+    remember(session, shown)
     path = _write(config, report.path, render_event_report(report))
     _record(session, "event", report.path, event_id, [line.id for line in report.runs])
     return path
@@ -88,10 +108,14 @@ def _write_migration(
 ) -> Path:
     """A retirement event's page is its migration report (pipeline/report/migration.py)."""
     report = build_migration_report(session, config, event_id, migration=migration)
-    for run_id in report.run_ids:
-        if run_id not in runs_written:
-            _write_run(session, config, run_id)
-            runs_written.add(run_id)
+    todo = [run_id for run_id in report.run_ids if run_id not in runs_written]
+    if todo:
+        reprice(session, config, todo)
+    shown: dict[int, RunStats] = {}
+    for run_id in todo:
+        _write_run(session, config, run_id, shown)
+        runs_written.add(run_id)
+    remember(session, shown)
     path = _write(config, report.path, render_migration_report(report))
     _record(session, "event", report.path, event_id, report.run_ids)
     return path
@@ -100,7 +124,11 @@ def _write_migration(
 def write_run_report(db: Database, config: Config, run_id: int) -> Path:
     """Write `reports/runs/<safe>.html` for one run and record it; returns its path."""
     with db.session() as session:
-        return _write_run(session, config, run_id)
+        reprice(session, config, [run_id])
+        shown: dict[int, RunStats] = {}
+        path = _write_run(session, config, run_id, shown)
+        remember(session, shown)
+        return path
 
 
 def write_event_report(
@@ -116,10 +144,20 @@ def write_event_report(
         return _write_event(session, config, event_id, set(), comparison, migration)
 
 
-def write_index(db: Database, config: Config) -> Path:
-    """Write `reports/index.html` from what the database holds now; returns its path."""
+def _priced_stats(comparison: EventComparison | None) -> dict[int, RunStats]:
+    """The statistics the comparison computed for each run it compared, by run id."""
+    if comparison is None:
+        return {}
+    found = (stats for suite in comparison.suites for stats in (suite.candidate, suite.baseline))
+    return {stats.run_id: stats for stats in found if stats is not None}
+
+
+def write_index(db: Database, config: Config, *, repriced: bool = False) -> Path:
+    """Write `reports/index.html` from what the database holds now; returns its path. `repriced`: the
+    caller has just repriced every run (as `compare_event` does), so it is not done twice."""
     with db.session() as session:
-        reprice(session, config)
+        if not repriced:
+            reprice(session, config)
         report = build_index(session, config)
         path = _write(config, report.path, render_index(report))
         _record(session, "index", report.path, None, [])
@@ -130,12 +168,15 @@ def write_all(db: Database, config: Config) -> list[Path]:
     """Every run report, every event report, then the index; unchanged files keep their bytes."""
     paths: list[Path] = []
     with db.session() as session:
+        reprice(session, config)
         run_ids = session.scalars(
             select(Run.id).where(Run.status.in_(REPORTABLE_STATUSES)).order_by(Run.id)
         ).all()
-        paths += [_write_run(session, config, run_id) for run_id in run_ids]
+        shown: dict[int, RunStats] = {}
+        paths += [_write_run(session, config, run_id, shown) for run_id in run_ids]
+        remember(session, shown)
         runs_written = set(run_ids)
         for event_id in session.scalars(select(Event.id).order_by(Event.id)).all():
             paths.append(_write_event(session, config, event_id, runs_written))
-    paths.append(write_index(db, config))
+    paths.append(write_index(db, config, repriced=True))
     return paths
