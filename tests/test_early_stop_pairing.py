@@ -144,7 +144,9 @@ def test_the_gate_pairs_a_stopped_run_with_the_baseline_run_it_stopped_against(
     config, db, _ = workspace
     run, _, older, newer = _stopped_against_older(workspace, baseline_model)
     with db.session() as session:
-        comparison = compare_pairs(session, config, f"sim:{CANDIDATE}", f"sim:{BASELINE}", [(run.id, newer)])
+        (comparison,) = compare_pairs(
+            session, config, f"sim:{BASELINE}", {f"sim:{CANDIDATE}": [(run.id, newer)]}
+        )
     (suite,) = comparison.suites
     _says_the_stop(suite, run, older)
 
@@ -157,8 +159,8 @@ def test_a_stopped_run_whose_baseline_run_is_of_another_model_keeps_the_pair_giv
     own_earlier, worker = manual_run(db, config, spec, model_id=CANDIDATE)
     asyncio.run(execute_run(db, config, own_earlier, worker_id=worker, spec=spec))
     with db.session() as session:
-        comparison = compare_pairs(
-            session, config, f"sim:{CANDIDATE}", f"sim:{CANDIDATE}", [(run.id, own_earlier)]
+        (comparison,) = compare_pairs(
+            session, config, f"sim:{CANDIDATE}", {f"sim:{CANDIDATE}": [(run.id, own_earlier)]}
         )
     (suite,) = comparison.suites
     assert suite.baseline is not None and suite.baseline.run_id == own_earlier

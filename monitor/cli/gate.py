@@ -220,16 +220,15 @@ class EvalGate:
         from monitor.pipeline.compare.gate import compare_pairs, decide
 
         with db.session() as session:
-            results = [
-                compare_pairs(
-                    session,
-                    config,
-                    candidate,
-                    self.baseline,
-                    [(run_id, self.baseline_runs.get(suite)) for suite, run_id in runs],
-                )
-                for candidate, runs in self.candidate_runs.items()
-            ]
+            results = compare_pairs(
+                session,
+                config,
+                self.baseline,
+                {
+                    candidate: [(run_id, self.baseline_runs.get(suite)) for suite, run_id in runs]
+                    for candidate, runs in self.candidate_runs.items()
+                },
+            )
         decision = decide(self.fail_on, results) if self.fail_on else None
         return GateResult(db, results, decision, self.junit_path)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,28 +61,35 @@ class GateDecision:
 
 
 def compare_pairs(
-    session: Session, config: Config, candidate: str, baseline: str, pairs: Sequence[tuple[int, int | None]]
-) -> EventComparison:
-    """The candidate's runs against the baseline's, pair by pair (candidate run id, baseline run id or
-    None), with Holm across the pairs; a pair where either run did not finish has no verdict, and says why.
-    A candidate run that stopped early is paired with the baseline's run its sequential test read.
+    session: Session,
+    config: Config,
+    baseline: str,
+    pairs_by_candidate: Mapping[str, Sequence[tuple[int, int | None]]],
+) -> list[EventComparison]:
+    """Each candidate's runs against the baseline's, pair by pair (candidate run id, baseline run id or
+    None), with Holm across each candidate's pairs; a pair where either run did not finish has no
+    verdict, and says why. A candidate run that stopped early is paired with the baseline's run its
+    sequential test read. Upper-bound costs of models priced since are repriced once, first.
     """
     reprice(session, config)
     alpha, min_effect = config.stats.alpha, config.stats.min_effect
-    comparisons = [
-        _pair(
-            session,
-            cand_id,
-            given_baseline(session, baseline, get_run(session, cand_id), base_id),
-            alpha,
-            min_effect,
-        )
-        for cand_id, base_id in pairs
-    ]
-    apply_holm(comparisons, alpha)
-    result = summarise(candidate, [baseline], comparisons, alpha, against="the baseline")
-    result.variants = compare_variants(session, comparisons, alpha=alpha, min_effect=min_effect)
-    return result
+    results = []
+    for candidate, pairs in pairs_by_candidate.items():
+        comparisons = [
+            _pair(
+                session,
+                cand_id,
+                given_baseline(session, baseline, get_run(session, cand_id), base_id),
+                alpha,
+                min_effect,
+            )
+            for cand_id, base_id in pairs
+        ]
+        apply_holm(comparisons, alpha)
+        result = summarise(candidate, [baseline], comparisons, alpha, against="the baseline")
+        result.variants = compare_variants(session, comparisons, alpha=alpha, min_effect=min_effect)
+        results.append(result)
+    return results
 
 
 def _pair(
