@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import load_only, selectinload
@@ -16,7 +16,8 @@ from monitor.pipeline.compare.runs import stats_from
 from monitor.pipeline.report.board_stats import board_stats
 from monitor.pipeline.report.charts import ChartPoint, ChartSeries, line_chart, series_color
 from monitor.pipeline.report.files import event_report_path, run_report_path
-from monitor.pipeline.report.formats import fmt_pct, fmt_score, fmt_time
+from monitor.pipeline.report.formats import fmt_pct, fmt_time
+from monitor.pipeline.report.grades import grade_lines, status_of
 from monitor.pipeline.report.text import ERROR_TEXT_LIMIT, RUN_TEXT_LIMIT, clip, prompt_text
 from monitor.pipeline.report.variants import variant_tables
 from monitor.pipeline.report.views import (
@@ -24,7 +25,6 @@ from monitor.pipeline.report.views import (
     ErrorCount,
     EventInfo,
     EventReport,
-    GradeLine,
     HistoryRow,
     IndexReport,
     ReportLink,
@@ -206,36 +206,6 @@ def build_event_report(
     )
 
 
-def _status_of(result: Result) -> str:
-    if result.error_kind is not None or result.score is None:
-        return "errored"
-    return "passed" if result.passed else "failed"
-
-
-def _grade_lines(grades: list[Any]) -> list[GradeLine]:
-    lines = []
-    for grade in grades or []:
-        if not isinstance(grade, dict):
-            lines.append(GradeLine("grade", "", None, clip(grade, ERROR_TEXT_LIMIT)))
-            continue
-        name = grade.get("grader") or grade.get("type") or grade.get("name") or "grade"
-        detail = next(
-            (grade[k] for k in ("reason", "reasoning", "explanation", "detail", "message") if grade.get(k)),
-            None,
-        )
-        score = grade.get("score")
-        passed = grade.get("passed")
-        lines.append(
-            GradeLine(
-                name=str(name),
-                score=fmt_score(score) if isinstance(score, int | float) else "",
-                passed=passed if isinstance(passed, bool) else None,
-                detail=clip(detail, ERROR_TEXT_LIMIT) if detail is not None else None,
-            )
-        )
-    return lines
-
-
 def build_run_report(session: Session, run_id: int, *, stats: RunStats | None = None) -> RunReport:
     """A run's statistics (`stats` when the caller computed them from the same rows, else from the
     results read here, once) and each result with its prompt, target, answer, grades, latency and tokens."""
@@ -259,12 +229,12 @@ def build_run_report(session: Session, run_id: int, *, stats: RunStats | None = 
                 anchor=f"sample-{index}",
                 key=result.sample_key,
                 repeat=result.repeat,
-                status=_status_of(result),
+                status=status_of(result),
                 score=result.score,
                 prompt=clip(prompt_text(sample.messages if sample else None), RUN_TEXT_LIMIT),
                 target=clip(sample.target if sample else None, RUN_TEXT_LIMIT),
                 output=clip(shown_answer(result.output, result.tool_calls), RUN_TEXT_LIMIT),
-                grades=_grade_lines(result.grades),
+                grades=grade_lines(result.grades),
                 latency_ms=result.latency_ms,
                 input_tokens=result.input_tokens,
                 output_tokens=result.output_tokens,
