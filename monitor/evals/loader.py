@@ -10,6 +10,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from monitor.evals.graders import Grader, LLMJudgeGrader, build_graders, describ
 from monitor.evals.header import is_number, read_judge, read_params
 from monitor.evals.images import resolve_images
 from monitor.evals.render import read_prompt, render_messages
-from monitor.evals.samples import RawSample, file_samples, inline_samples, sample_error
+from monitor.evals.sample_files import file_samples
+from monitor.evals.samples import RawSample, inline_samples, sample_error
 from monitor.evals.spec import SampleSpec
 from monitor.evals.versioning import SuiteVersion
 from monitor.evals.yaml_lines import describe_value, line_of, parse_yaml, reject_unknown_keys
@@ -247,31 +249,35 @@ def _sample(
     def fail(key: str, message: str) -> SuiteError:
         return sample_error(f"{key}: {message}", raw.source)
 
-    def fail_image(message: str) -> SuiteError:
-        return sample_error(message, raw.source)
-
     own = raw.request
-    if "tools" in own:
-        tools = requests.read_tools(own["tools"], fail)
-        if "tool_choice" not in own and tool_choice not in (None, *TOOL_CHOICES):
-            tool_choice = requests.read_tool_choice({"name": tool_choice}, tools, fail)
-    if "tool_choice" in own:
-        tool_choice = requests.read_tool_choice(own["tool_choice"], tools, fail)
-    if "response_format" in own:
-        response_format = requests.read_response_format(own["response_format"], fail)
-    messages = resolve_images(render_messages(prompt, raw, source), suite_dir=suite_dir, fail=fail_image)
+    if own:
+        if "tools" in own:
+            tools = requests.read_tools(own["tools"], fail)
+            if "tool_choice" not in own and tool_choice not in (None, *TOOL_CHOICES):
+                tool_choice = requests.read_tool_choice({"name": tool_choice}, tools, fail)
+        if "tool_choice" in own:
+            tool_choice = requests.read_tool_choice(own["tool_choice"], tools, fail)
+        if "response_format" in own:
+            response_format = requests.read_response_format(own["response_format"], fail)
+    messages = render_messages(prompt, raw, source)
+    if raw.messages is not None:  # only a sample's own turns hold images: a rendered prompt is text
+        messages = resolve_images(
+            messages, suite_dir=suite_dir, fail=partial(sample_error, source=raw.source)
+        )
+    tool_results = requests.read_tool_results(own.get("tool_results"), tools, fail) if own else {}
+    # positional, in SampleSpec's field order: eleven keyword arguments cost 5% of `check` on a large suite
     return SampleSpec(
-        key=raw.key,
-        messages=messages,
-        target=raw.target,
-        choices=raw.choices,
-        group=raw.group,
-        vars=raw.vars,
-        source=raw.source,
-        tools=tools,
-        tool_choice=tool_choice,
-        response_format=response_format,
-        tool_results=requests.read_tool_results(own.get("tool_results"), tools, fail) if own else {},
+        raw.key,
+        messages,
+        raw.target,
+        raw.choices,
+        raw.group,
+        raw.vars,
+        raw.source,
+        tools,
+        tool_choice,
+        response_format,
+        tool_results,
     )
 
 

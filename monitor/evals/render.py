@@ -17,6 +17,8 @@ from monitor.evals.yaml_lines import describe_value, line_of, reject_unknown_key
 PROMPT_KEYS = ("system", "user", "messages")
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_LETTERS = list(string.ascii_uppercase)
+"""The `letters` a prompt may show next to its choices (a fresh slice for each sample)."""
 
 
 @dataclass(frozen=True)
@@ -149,10 +151,8 @@ def render_messages(prompt: Prompt | None, raw: RawSample, suite_path: str) -> l
             'add prompt: {user: "..."}'
         )
         raise SuiteError(message, path=suite_path)
-    context = dict(raw.vars)
-    context["target"] = raw.target
-    context["choices"] = raw.choices or []
-    context["letters"] = list(string.ascii_uppercase[: len(raw.choices or [])])
+    choices = raw.choices or []
+    context = {**raw.vars, "target": raw.target, "choices": choices, "letters": _LETTERS[: len(choices)]}
     messages = []
     for role, template in prompt.parts:
         if isinstance(template, str):

@@ -1,4 +1,4 @@
-"""Reading samples (native, OpenAI Evals or Inspect) from a suite's `samples` list or its JSONL files."""
+"""Reading one sample (native, OpenAI Evals or Inspect) and the samples of a suite's inline `samples` list."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import SuiteError, suggest
@@ -231,7 +230,7 @@ def read_sample(obj: Any, source: str) -> RawSample:
     clash = [] if variables.keys().isdisjoint(RESERVED_VARS) else [n for n in RESERVED_VARS if n in variables]
     if clash:
         raise sample_error(f"vars: {clash[0]!r} is reserved (the sample's own {clash[0]}); rename it", source)
-    if not isinstance(target, str) and _non_finite(target):
+    if not isinstance(target, str) and non_finite(target):
         raise sample_error(
             "target: NaN or Infinity is not a number any grader can compare (it would score 0); "
             'write a finite number, or quote it ("NaN") if the answer is that text',
@@ -250,14 +249,14 @@ def read_sample(obj: Any, source: str) -> RawSample:
     )
 
 
-def _non_finite(value: Any) -> bool:
+def non_finite(value: Any) -> bool:
     """Whether a target holds NaN or ±Infinity anywhere (JSON and YAML both accept them)."""
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, list | tuple):
-        return any(_non_finite(v) for v in value)
+        return any(non_finite(v) for v in value)
     if isinstance(value, dict):
-        return any(_non_finite(v) for v in value.values())
+        return any(non_finite(v) for v in value.values())
     return False
 
 
@@ -281,48 +280,3 @@ def inline_samples(data: Any, container: Any, path: str) -> Iterator[RawSample]:
         )
     for i, obj in enumerate(data):
         yield read_sample(obj, f"{path}:{line_of(data, i) or 0}")
-
-
-def file_samples(data: Any, container: Any, suite_path: Path) -> Iterator[RawSample]:
-    """The samples of the JSONL files a suite's `samples_files` names (relative to the suite file)."""
-    if data is None:
-        return
-    path = str(suite_path)
-    line = line_of(container, "samples_files")
-    files = [data] if isinstance(data, str) else data
-    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        raise SuiteError(
-            f"samples_files: expected a file name or a list of them, got {describe_value(data)}",
-            path=path,
-            line=line,
-        )
-    for name in files:
-        file = Path(name).expanduser()
-        if not file.is_absolute():
-            file = suite_path.parent / file
-        if not file.is_file():
-            raise SuiteError(f"samples_files: {name!r} not found (looked for {file})", path=path, line=line)
-        yield from read_jsonl(file)
-
-
-def read_jsonl(file: Path) -> Iterator[RawSample]:
-    """Samples from a JSONL file, one JSON object a line (blank lines skipped)."""
-    try:
-        handle = file.open(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SuiteError(f"cannot read: {exc.strerror}", path=str(file)) from None
-    with handle:
-        number = 0
-        try:
-            for number, text in enumerate(handle, 1):
-                if not text.strip():
-                    continue
-                try:
-                    obj = json.loads(text)
-                except ValueError as exc:
-                    example = '{"id": ..., "vars": {...}, "target": ...}'
-                    message = f"invalid JSON: {exc}; each line must be one JSON object such as {example}"
-                    raise SuiteError(message, path=str(file), line=number) from None
-                yield read_sample(obj, f"{file}:{number}")
-        except UnicodeDecodeError:
-            raise SuiteError("not valid UTF-8 text", path=str(file), line=number + 1) from None

@@ -8,7 +8,7 @@ from typing import Any
 from monitor.providers.base import ToolCall, ToolSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SampleSpec:
     """One sample, resolved: the exact messages sent, the target, and where it came from (`file:line`).
 
@@ -28,6 +28,38 @@ class SampleSpec:
     tool_choice: str | None = None
     response_format: dict[str, Any] | None = None
     tool_results: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        key: str,
+        messages: list[dict[str, Any]],
+        target: Any,
+        choices: list[str] | None,
+        group: str | None,
+        vars: dict[str, Any],
+        source: str,
+        tools: tuple[ToolSpec, ...] = (),
+        tool_choice: str | None = None,
+        response_format: dict[str, Any] | None = None,
+        tool_results: dict[str, Any] | None = None,
+    ) -> None:
+        """Every field set in one step: a frozen dataclass's own __init__ calls object.__setattr__ once
+        per field, a tenth of `check`'s time on a 100,000-sample suite. Still frozen once built."""
+        self.__dict__.update(
+            {
+                "key": key,
+                "messages": messages,
+                "target": target,
+                "choices": choices,
+                "group": group,
+                "vars": vars,
+                "source": source,
+                "tools": tools,
+                "tool_choice": tool_choice,
+                "response_format": response_format,
+                "tool_results": {} if tool_results is None else tool_results,
+            }
+        )
 
     @property
     def has_request(self) -> bool:
