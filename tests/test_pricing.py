@@ -11,11 +11,10 @@ from monitor.providers.pricing import (
     DEFAULT_OUTPUT_TOKENS,
     add_costs,
     call_cost,
-    check_budget,
     estimate_run,
     format_cost,
-    spent_today,
 )
+from monitor.providers.spending import check_budget, spent_today
 from monitor.store.db import Database
 from monitor.store.tables import Run, Suite, utcnow
 

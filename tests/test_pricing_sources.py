@@ -19,7 +19,8 @@ from monitor.pipeline.report.write import write_run_report
 from monitor.providers import ChatRequest
 from monitor.providers.anthropic import AnthropicProvider
 from monitor.providers.openai import OpenAIChat
-from monitor.providers.pricing import call_cost, describe_cost, reprice
+from monitor.providers.pricing import call_cost, describe_cost
+from monitor.providers.spending import reprice
 from monitor.simulator import SimModel, Simulator
 from monitor.store.db import Database
 from monitor.store.tables import Result, Run, Suite, utcnow

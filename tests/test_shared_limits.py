@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from monitor.core.config import Config, ProviderConfig
 from monitor.pipeline.run import guard
 from monitor.pipeline.run.guard import estimate_for_run, guard_run
-from monitor.providers import pricing
+from monitor.providers import spending
 from monitor.providers.limits import Account, InProcessLimiters, Limits, ProviderLimiter, limiter_for
 from monitor.providers.shared import SharedLimits, SharedRequests
 from monitor.store.db import Database, open_database
@@ -145,14 +145,14 @@ def test_two_workers_racing_for_a_budget_that_fits_one_run_pass_once(
     config, db, runs, estimate = _budget_workspace(tmp_path, any_db_url, lambda e: 1.5 * e)
     if any_db_url.startswith("postgresql"):  # SQLite serialises writers: there is no such interleaving
         both_read = threading.Barrier(2, timeout=30)
-        real_check = pricing.check_budget
+        real_check = spending.check_budget
 
-        def check_then_wait(*args: Any, **kwargs: Any) -> pricing.BudgetCheck:
+        def check_then_wait(*args: Any, **kwargs: Any) -> spending.BudgetCheck:
             result = real_check(*args, **kwargs)
             both_read.wait()
             return result
 
-        monkeypatch.setattr(guard.pricing, "check_budget", check_then_wait)
+        monkeypatch.setattr(guard.spending, "check_budget", check_then_wait)
     dbs = [open_database(any_db_url, migrate=False) for _ in range(2)]
     try:
         checks = _in_threads(2, lambda i: guard_run(dbs[i], config, runs[i]))

@@ -102,7 +102,7 @@ def eval_command(
     from monitor.evals.loader import load_suites
     from monitor.pipeline.poll.known import refuse_unknown
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
-    from monitor.providers import pricing
+    from monitor.providers import spending
     from monitor.providers.registry import provider_api_key
 
     check_gate_input(fail_on, junit_path, compared=baseline is not None)
@@ -132,7 +132,7 @@ def eval_command(
     pending = 0.0
     with db.session() as session:
         for planned in plan:
-            check = pricing.check_budget(
+            check = spending.check_budget(
                 session, config, planned.estimate, max_cost_usd=max_cost, pending_usd=pending
             )
             pending += planned.estimate.cost_usd or 0.0

@@ -21,7 +21,7 @@ from monitor.core.config import Config
 from monitor.core.config_outputs import MetricsConfig
 from monitor.core.errors import ConfigError, MonitorError
 from monitor.store.db import Database, Timeouts, make_engine
-from monitor.store.tables import utcnow
+from monitor.store.tables_base import utcnow
 
 if TYPE_CHECKING:
     import threading

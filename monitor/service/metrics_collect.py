@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.core.config import Config
 from monitor.pipeline.deliver.mailer import SLOW_AFTER_ATTEMPTS
-from monitor.providers.pricing import spent_today
+from monitor.providers.spending import spent_today
 from monitor.store.db import Database
 from monitor.store.lease import SCHEDULER_LEASE, LeaderLease, database_now
 from monitor.store.statuses import RUN_STATUSES, UNFINISHED

@@ -20,8 +20,8 @@ from monitor.pipeline.compare.selection import (
 )
 from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
 from monitor.pipeline.compare.variants import compare_variants
-from monitor.providers.pricing import reprice
 from monitor.providers.registry import cannot_call
+from monitor.providers.spending import reprice
 from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Run
 

@@ -12,7 +12,7 @@ from monitor.pipeline.compare.selection import given_baseline
 from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
 from monitor.pipeline.compare.variants import compare_variants
 from monitor.pipeline.compare.wording import difference_line
-from monitor.providers.pricing import reprice
+from monitor.providers.spending import reprice
 from monitor.stats.verdicts import VERDICT_BETTER, VERDICT_WORSE
 from monitor.store.statuses import COMPLETED
 

@@ -23,7 +23,7 @@ from monitor.pipeline.compare.pairing import SuiteComparison, compare_runs
 from monitor.pipeline.compare.runs import run_stats
 from monitor.pipeline.compare.selection import baseline_run
 from monitor.pipeline.compare.summary import EventComparison, apply_holm, summarise
-from monitor.providers.pricing import reprice
+from monitor.providers.spending import reprice
 from monitor.stats.verdicts import VERDICT_WORSE
 from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Run, utcnow

@@ -18,7 +18,7 @@ from monitor.pipeline.report.queries import (
     build_run_report,
 )
 from monitor.pipeline.report.render import render_event_report, render_index, render_run_report
-from monitor.providers.pricing import reprice
+from monitor.providers.spending import reprice
 from monitor.store.statuses import COMPLETED
 from monitor.store.tables import Event, Report, Run
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from monitor.core.config import Config
 from monitor.core.errors import MonitorError
 from monitor.pipeline.run.rebuild import resolve_suite_spec
-from monitor.providers import pricing
+from monitor.providers import pricing, spending
 from monitor.store import shared_limits
 from monitor.store.db import Database
 from monitor.store.statuses import COMPLETED
@@ -96,7 +96,7 @@ def guard_run(
     max_cost_usd: float | None = None,
     now: datetime | None = None,
     spec: SuiteSpec | None = None,
-) -> pricing.BudgetCheck:
+) -> spending.BudgetCheck:
     """Estimate a run, store the estimate on it, check it against the budget and, when it fits and a
     daily budget is set, reserve it on the day's budget (atomically, so two workers cannot both pass).
     `spec`: the run's suite when the caller read it already (it is not read again)."""
@@ -104,7 +104,9 @@ def guard_run(
     with db.session() as session:
         session.execute(update(Run).where(Run.id == run_id).values(estimated_cost_usd=estimate.cost_usd))
         settle_finished(session, also_run=run_id)
-        check = pricing.check_budget(session, config, estimate, max_cost_usd=max_cost_usd, exclude_run=run_id)
+        check = spending.check_budget(
+            session, config, estimate, max_cost_usd=max_cost_usd, exclude_run=run_id
+        )
         per_day = config.budget.max_cost_usd_per_day
         if not check.ok or per_day is None:
             return check
@@ -114,7 +116,7 @@ def guard_run(
         if not shared_limits.reserve_budget(session, day, estimate.cost_usd, per_day, outside):
             reserved, spent = shared_limits.day_totals(session, day)
             left = max(per_day - reserved - spent - outside, 0.0)
-            return pricing.BudgetCheck(
+            return spending.BudgetCheck(
                 estimate,
                 (
                     f"estimated cost {estimate.cost_text} exceeds today's remaining budget "
@@ -165,7 +167,7 @@ def settle_reservations(db: Database) -> int:
 def _unreserved_today(session: Session, run_id: int, now: datetime | None) -> float:
     """Today's spending by runs holding no reservation (older runs, runs started with --yes)."""
     held = select(BudgetHold.run_id)
-    since = pricing.start_of_day(now)
+    since = spending.start_of_day(now)
     finished = select(func.coalesce(func.sum(Run.cost_usd), 0.0)).where(
         Run.finished_at >= since, Run.cost_usd.is_not(None), Run.id != run_id, Run.id.not_in(held)
     )
