@@ -13,7 +13,7 @@ import pytest
 from monitor.core.errors import SuiteError
 from monitor.evals.loader import check_suite, load_suite
 from monitor.evals.sample_files import parse_line, plain_sample
-from monitor.evals.samples import read_sample
+from monitor.evals.samples import LONE_SURROGATE, read_sample
 from monitor.evals.spec import SampleSpec
 from monitor.evals.versioning import BATCH
 
@@ -152,7 +152,6 @@ def test_the_plain_path_leaves_every_invalid_sample_to_read_sample(obj: dict[str
         '{"a": NaN, "b": -Infinity}\n',
         '{"a": 123456789012345678901234567890}\n',
         '{"a": 1, "a": 2}\n',
-        '"\\ud800"\n',
         "[1, 2]\n",
     ],
 )
@@ -206,3 +205,30 @@ def test_a_sample_spec_stays_frozen_and_each_gets_its_own_tool_results() -> None
         one.key = "c"  # type: ignore[misc]
     assert one.tool_results == {} and one.tool_results is not two.tool_results
     assert dataclasses.replace(one, key="b", source="f:2") == two
+
+
+LONE = '{"id": "odd", "vars": {"question": "What is \\ud800 + 1?"}, "target": 2}'
+
+
+@pytest.mark.parametrize("line", [LONE, "  " + LONE, LONE.replace('"odd"', '"odd", "metadata": {}')])
+def test_a_lone_surrogate_escape_deep_in_a_large_file_is_an_error_at_its_line(
+    tmp_path: Path, line: str
+) -> None:
+    path, jsonl = _with_bad_line(tmp_path, 2_900, line)
+    assert _check_error(path) == f"{jsonl}:2900: {LONE_SURROGATE}"
+
+
+def test_a_lone_surrogate_in_an_inline_yaml_sample_is_an_error_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "sums.yaml"
+    path.write_text(
+        SUITE.replace("samples_files: [sums.jsonl]\n", "samples:\n")
+        + '  - {id: a, vars: {question: "What is 1 + 1?"}, target: 2}\n'
+        + '  - {id: b, vars: {question: "What is \\ud800 + 1?"}, target: 2}\n'
+    )
+    assert _check_error(path) == f"{path}:6: {LONE_SURROGATE}"
+
+
+def test_an_escaped_surrogate_pair_is_the_character_it_stands_for(tmp_path: Path) -> None:
+    path, _ = _suite(tmp_path, ['{"id": "smile", "vars": {"question": "\\ud83d\\ude00 + 1?"}, "target": 2}'])
+    (sample,) = load_suite(path).samples
+    assert sample.vars["question"] == "\U0001f600 + 1?"

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from monitor.core.errors import SuiteError
-from monitor.evals.samples import MAX_KEY_CHARS, RESERVED_VARS, RawSample, non_finite, read_sample
+from monitor.evals.samples import (
+    LONE_SURROGATE,
+    MAX_KEY_CHARS,
+    RESERVED_VARS,
+    RawSample,
+    has_lone_surrogate,
+    non_finite,
+    read_sample,
+)
 from monitor.evals.versioning import content_key
 from monitor.evals.yaml_lines import describe_value, line_of
 
@@ -79,12 +87,21 @@ def parse_line(text: str, file: str, number: int) -> Any:
         pass
     else:
         if end == len(text) or text[end:] == "\n":
-            return value
+            return _valid_text(value, text, file, number)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError as exc:
         message = f"invalid JSON: {exc}; each line must be one JSON object such as {_EXAMPLE}"
         raise SuiteError(message, path=file, line=number) from None
+    return _valid_text(value, text, file, number)
+
+
+def _valid_text(value: Any, text: str, file: str, number: int) -> Any:
+    """`value`, unless an escape in the line made a lone surrogate; only an escape can (the file is
+    UTF-8), so lines without one cost a substring search."""
+    if "\\ud" in text.lower() and has_lone_surrogate(value):
+        raise SuiteError(LONE_SURROGATE, path=file, line=number)
+    return value
 
 
 def plain_sample(obj: Any, source: str) -> RawSample | None:

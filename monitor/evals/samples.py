@@ -185,10 +185,28 @@ def _read_group(value: Any, source: str) -> str | None:
     return str(value)
 
 
+LONE_SURROGATE = (
+    "an escape such as \\ud800 stands for half of a character (a lone surrogate), which is not text; "
+    "write the character itself, or both halves of its pair"
+)
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether `value` holds half a character (from a `\\ud800` escape): no provider can be sent it,
+    no hash can read it."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def read_sample(obj: Any, source: str) -> RawSample:
     """A native, OpenAI Evals or Inspect sample, told apart by its keys."""
     if not isinstance(obj, dict):
         raise sample_error(f"expected a JSON object (a sample), got {describe_value(obj)}", source)
+    if has_lone_surrogate(obj):
+        raise sample_error(LONE_SURROGATE, source)
     metadata = obj.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise sample_error(f"metadata: expected a mapping, got {describe_value(metadata)}", source)
