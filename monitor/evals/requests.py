@@ -10,9 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
-
 from monitor.core.errors import SuiteError
 from monitor.evals.yaml_lines import describe_value
 from monitor.providers.base import TOOL_CHOICES, ToolSpec
@@ -30,6 +27,9 @@ def check_schema(schema: Any, key: str, fail: Fail) -> dict[str, Any]:
     """`schema` is a JSON Schema mapping (checked against its metaschema), else a SuiteError at `key`."""
     if not isinstance(schema, dict):
         raise fail(key, f"expected a JSON Schema mapping, got {describe_value(schema)}")
+    from jsonschema.exceptions import SchemaError  # only suites with schemas pay for jsonschema
+    from jsonschema.validators import validator_for
+
     try:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:

@@ -10,9 +10,6 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import SchemaError, best_match
-from jsonschema.validators import validator_for
-
 from monitor.evals.graders.base import Grade, Options, SyncGrader
 
 if TYPE_CHECKING:
@@ -88,6 +85,9 @@ class JsonGrader(SyncGrader):
         if schema is not None:
             if not isinstance(schema, dict):
                 raise opts.error("schema", "expected a JSON Schema mapping")
+            from jsonschema.exceptions import SchemaError  # only graders with a schema pay for jsonschema
+            from jsonschema.validators import validator_for
+
             cls = validator_for(schema)
             try:
                 cls.check_schema(schema)
@@ -111,6 +111,8 @@ class JsonGrader(SyncGrader):
         if value is _MISSING:
             return Grade(self.name, 0.0, False, why or "no JSON")
         if self.validator is not None:
+            from jsonschema.exceptions import best_match
+
             error = best_match(self.validator.iter_errors(value))
             if error is not None:
                 where = "/".join(str(p) for p in error.absolute_path) or "(root)"

@@ -27,9 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import SchemaError, best_match
-from jsonschema.validators import validator_for
-
 from monitor.core.errors import suggest
 from monitor.evals.graders.base import AnswerGrader, Grade, Options, SyncGrader
 
@@ -271,6 +268,9 @@ class ToolCallGrader(AnswerGrader):
     def _schema_problem(self, calls: list[ExpectedCall]) -> str | None:
         if self.mode != "schema":
             return None
+        from jsonschema.exceptions import SchemaError  # only schema-mode graders pay for jsonschema
+        from jsonschema.validators import validator_for
+
         for call in calls:
             if call.arguments is None:
                 continue
@@ -359,6 +359,8 @@ class ToolCallGrader(AnswerGrader):
         arguments, wanted = made.arguments, expected.arguments
         graded = set(self.argument_graders)
         if wanted is not None and self.mode == "schema":
+            from jsonschema.exceptions import best_match
+
             error = best_match(self._validator(wanted).iter_errors(arguments))
             if error is not None:
                 where = "/".join(str(p) for p in error.absolute_path) or "(root)"
@@ -396,5 +398,7 @@ class ToolCallGrader(AnswerGrader):
     def _validator(self, schema: Mapping[str, Any]) -> Any:
         key = json.dumps(schema, sort_keys=True, default=str)
         if key not in self._validators:
+            from jsonschema.validators import validator_for
+
             self._validators[key] = validator_for(schema)(schema)
         return self._validators[key]
