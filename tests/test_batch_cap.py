@@ -3,6 +3,8 @@ sync only while each one's estimate still fits the cap, on both batch APIs of th
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,4 +71,31 @@ def test_re_sends_within_the_per_run_cap_all_go_through(
     assert summary.status == "done" and summary.errored == 0
     stored = results(db, run_id)
     assert len(stored) == SAMPLES and any(r["price_source"] == "config" for r in stored.values())
+    db.dispose()
+
+
+@pytest.mark.parametrize("provider_type", PROVIDERS)
+def test_a_re_send_over_the_cap_loses_no_answer_the_batch_gave(
+    make_simulator: Callable[..., Simulator],
+    tmp_path: Path,
+    provider_type: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Some items failed in the batch and the cap has no room for any re-send: the run fails at the cap
+    with every answer the batch gave stored (they are paid for), whatever their place in the suite."""
+    sim = make_simulator(batch_item_failure_rate=0.5, seed=5)
+    model = MODELS[provider_type]
+    config, db, spec = open_workspace(tmp_path, sim.base_url, provider_type=provider_type, samples=SAMPLES)
+    run_id = submitted_run(db, config, spec, model)
+    lowered = write_workspace(
+        tmp_path, sim.base_url, provider_type=provider_type, samples=SAMPLES, extra=_cap(1e-9)
+    )
+    with caplog.at_level(logging.INFO, logger="monitor.pipeline.run.batch"):
+        summary = poll_then_work(db, lowered)
+    (note,) = [r.getMessage() for r in caplog.records if "unanswered, sent sync" in r.getMessage()]
+    unanswered = int(re.search(r"(\d+) of \d+ request", note).group(1))  # type: ignore[union-attr]
+    assert 0 < unanswered < SAMPLES and summary.status == "failed"
+    stored = results(db, run_id)
+    assert len(stored) == SAMPLES - unanswered
+    assert all(r["price_source"] != "config" for r in stored.values())  # each at the batch price
     db.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from monitor.core.prices import PriceConfig
@@ -31,6 +31,13 @@ class BatchAnswers:
         self.cap = cap
         self.params = dict(params or {})
         self.spent_usd = spent_usd
+
+    def answered_first(self, keys: Sequence[str], repeat: int) -> list[str]:
+        """Sample keys in the order given, those the batch answered for every repeat first: their paid
+        answers are then stored before any re-send can hit the per-run cap and fail the run."""
+        answered = [key for key in keys if all((key, r) in self.answers for r in range(repeat))]
+        done = set(answered)
+        return answered + [key for key in keys if key not in done]
 
     def cost(self, key: tuple[str, int]) -> float:
         """What the batch answer for `key` cost at the batch price (0.0 when unknown)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from monitor.core.config import Config
@@ -68,6 +68,7 @@ class RunExecution:
             if max_cost_usd is None
             else CostCap(max_cost_usd, config.price_for(run.model_key), self.params, spec, judge, judges)
         )
+        self.batch = batch
         caller = SampleCaller if batch is None else functools.partial(BatchCaller, batch=batch)
         self.caller = caller(
             spec,
@@ -135,6 +136,15 @@ class RunExecution:
             ):
                 self.fail(f"stopped at the cost limit {pricing.format_cost(self.max_cost_usd)}")
 
+    def _order(self) -> Sequence[str] | None:
+        """The sample keys' order: the sequential test's, or a batch's answered samples first, else the
+        suite's (None)."""
+        if self.stopper is not None:
+            return self.stopper.order
+        if self.batch is not None:
+            return self.batch.answered_first([s.key for s in self.spec.samples], self.repeat)
+        return None
+
     async def execute(self, stored: set[tuple[str, int]], stop: asyncio.Event | None) -> str:
         """Run the pool to completion or until halted; return the final status.
 
@@ -148,7 +158,7 @@ class RunExecution:
             repeat=self.repeat,
             timeout_s=self.timeout_s,
             stored=stored,
-            order=self.stopper.order if self.stopper is not None else None,
+            order=self._order(),
         )
         if self.settled():
             return "stopped"
