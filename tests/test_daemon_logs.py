@@ -77,3 +77,23 @@ def test_secrets_come_from_the_environment_variables_the_config_names(
     monkeypatch.setenv("OTHER_TEST_KEY", SECRET)
     monkeypatch.setenv("SMTP_TEST_PASSWORD", "hunter2-hunter2")
     assert sorted(configured_secrets(config)) == sorted([SECRET, "hunter2-hunter2"])
+
+
+def test_notify_urls_and_signing_keys_are_secrets_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(
+        tmp_path,
+        extra='[[notify]]\nname = "hook"\ntype = "webhook"\nurl_env = "HOOK_TEST_URL"\n'
+        'secret_env = "HOOK_TEST_KEY"\n'
+        '[[notify]]\nname = "chat"\ntype = "apprise"\nurl_env = "CHAT_TEST_URL"\n',
+    )
+    hook, key, chat = (
+        "https://hooks.example.com/T000/B000/xyz",
+        "signing-key-123456",
+        "slack://T000/B000/abc123",
+    )
+    monkeypatch.setenv("HOOK_TEST_URL", hook)
+    monkeypatch.setenv("HOOK_TEST_KEY", key)
+    monkeypatch.setenv("CHAT_TEST_URL", chat)
+    assert {hook, key, chat} <= set(configured_secrets(config))

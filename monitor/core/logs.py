@@ -20,10 +20,13 @@ _RECORD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime",
 
 
 def configured_secrets(config: Config) -> list[str]:
-    """The values of every secret the config names by environment variable (API keys, SMTP password)."""
+    """The values of every secret the config names by environment variable: API keys, the SMTP
+    password, and each [[notify]] target's URL and signing key (webhook URLs carry tokens)."""
     names = [p.api_key_env for p in config.providers.values() if p.api_key_env]
     if config.email is not None and config.email.password_env:
         names.append(config.email.password_env)
+    for target in config.notify:
+        names += [target.url_env, *([target.secret_env] if target.secret_env else [])]
     return [v for v in (os.environ.get(n) for n in names) if v]
 
 
