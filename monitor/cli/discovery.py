@@ -158,14 +158,15 @@ def models(
 
     since = parse_since(new_since) if new_since is not None else None
     db = app.existing_database()
+    rows = known_models(db, provider=provider, new_since=since, removed_only=removed)
     if (
         provider is not None
+        and not rows
         and provider not in app.config.providers
-        and not known_models(db, provider=provider)
+        and not known_models(db, provider=provider)  # only its filtered rows were none
     ):
         configured = ", ".join(sorted(app.config.providers)) or "none configured"
         raise InputError(f"--provider {provider!r} is not in [providers] ({configured}) nor in the database")
-    rows = known_models(db, provider=provider, new_since=since, removed_only=removed)
     tables = default_tables(app.config)
     retiring = {
         f"{row.provider}:{row.model_id}": resolve(
