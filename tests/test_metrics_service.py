@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -141,3 +142,19 @@ def test_check_warns_when_metrics_are_served_beyond_loopback(workspace: Workspac
     report = json.loads(done.stdout)
     assert not [p for p in report["problems"] if "[metrics]" in p]
     assert any("[metrics] host = '0.0.0.0' is not loopback" in w for w in report["warnings"])
+
+
+def test_a_metrics_host_whose_resolver_hangs_is_a_config_error_not_a_hang() -> None:
+    from monitor.core.errors import ConfigError
+    from monitor.service.metrics import _resolve
+
+    never = threading.Event()
+
+    def hanging_lookup(*_args: object, **_kwargs: object) -> None:
+        never.wait()
+
+    try:
+        with pytest.raises(ConfigError, match=r"'metrics\.example' did not resolve within 0\.05 s"):
+            _resolve("metrics.example", 9100, lookup=hanging_lookup, timeout_s=0.05)
+    finally:
+        never.set()  # the abandoned lookup thread ends with the test

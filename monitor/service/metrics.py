@@ -12,10 +12,11 @@ import errno
 import ipaddress
 import logging
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monitor.core.config import Config
 from monitor.core.config_outputs import MetricsConfig
@@ -24,7 +25,6 @@ from monitor.store.db import Database, Timeouts, make_engine
 from monitor.store.tables_base import utcnow
 
 if TYPE_CHECKING:
-    import threading
     from wsgiref.simple_server import WSGIServer
 
     from prometheus_client import CollectorRegistry
@@ -36,6 +36,8 @@ log = logging.getLogger("monitor.metrics")
 SCRAPE_TIMEOUTS = Timeouts(connect_s=5.0, statement_ms=10_000, busy_ms=5_000)
 """A scrape's database limits: a database that does not answer in time gives `database_up 0`."""
 STOP_TIMEOUT_S = 10.0
+RESOLVE_TIMEOUT_S = 5.0
+"""How long `check` and start-up wait for the metrics host's name to resolve."""
 
 
 class MetricsPortError(MonitorError):
@@ -75,15 +77,38 @@ def metrics_warnings(config: Config) -> list[str]:
     return [f"[metrics] host = {host!r} is not loopback: anyone who can reach it reads the metrics"]
 
 
-def _resolve(host: str, port: int) -> None:
-    """ConfigError unless `host` names an address (a literal, or a name that resolves)."""
-    try:
-        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+def _resolve(
+    host: str,
+    port: int,
+    *,
+    lookup: Callable[..., Any] = socket.getaddrinfo,
+    timeout_s: float = RESOLVE_TIMEOUT_S,
+) -> None:
+    """ConfigError unless `host` names an address (a literal, or a name that resolves within
+    `timeout_s`: getaddrinfo has no timeout of its own, so it runs on a daemon thread that is left
+    behind, never waited for, when the resolver hangs)."""
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            lookup(host, port, type=socket.SOCK_STREAM)
+            outcome.append(None)
+        except (OSError, UnicodeError) as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=attempt, name="metrics-resolve", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if not outcome:
         raise ConfigError(
-            f"[metrics] host {host!r} is not an address of this machine ({exc}); "
+            f"[metrics] host {host!r} did not resolve within {timeout_s:g} s; "
             "expected an IP address such as 127.0.0.1 or a host name that resolves"
-        ) from None
+        )
+    if outcome[0] is not None:
+        raise ConfigError(
+            f"[metrics] host {host!r} is not an address of this machine ({outcome[0]}); "
+            "expected an IP address such as 127.0.0.1 or a host name that resolves"
+        )
 
 
 @contextmanager
