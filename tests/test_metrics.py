@@ -119,7 +119,7 @@ def seed(db: Database) -> None:
                     created_at=NOW - age,
                 )
             )
-        for key, status in (("chat-1", "pending"), ("chat-0", "sent")):
+        for key, status in (("chat-1", "pending"), ("chat-0", "sent"), ("chat-2", "failed")):
             s.add(
                 Notification(
                     dedupe_key=key,
@@ -260,6 +260,12 @@ def test_each_notify_target_has_its_own_outbox_series(exporter: Exporter) -> Non
     assert value(samples, "model_monitor_outbox_oldest_pending_age_seconds", **chat) == 3600
     hook = {"channel": "notify", "target": "hook"}
     assert value(samples, "model_monitor_outbox_pending_messages", **hook) == 0
+
+
+def test_notifications_a_receiver_refused_for_good_are_exported_per_target(exporter: Exporter) -> None:
+    samples = exporter.scrape()
+    assert value(samples, "model_monitor_notifications_refused", target="team-chat") == 1
+    assert value(samples, "model_monitor_notifications_refused", target="hook") == 0
 
 
 def test_the_leader_heartbeat_age_is_read_from_the_lease(exporter: Exporter) -> None:

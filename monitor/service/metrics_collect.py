@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.core.config import Config
 from monitor.pipeline.deliver.mailer import SLOW_AFTER_ATTEMPTS
+from monitor.pipeline.deliver.outbox import FAILED
 from monitor.providers.spending import spent_today
 from monitor.store.db import Database
 from monitor.store.lease import SCHEDULER_LEASE, LeaderLease, database_now
@@ -318,6 +319,25 @@ class DatabaseCollector:
             stalled.add_metric([channel, target], counts.stalled)
             oldest.add_metric([channel, target], 0.0 if counts.oldest is None else _age_s(now, counts.oldest))
         yield from (pending, failing, stalled, oldest)
+        refused = GaugeMetricFamily(
+            PREFIX + "notifications_refused",
+            "Notifications a receiver refused for good (a 4xx other than 408/429), kept to be seen.",
+            labels=["target"],
+        )
+        for target, count in self._refused(session):
+            refused.add_metric([target], count)
+        yield refused
+
+    def _refused(self, session: Session) -> Iterator[tuple[str, int]]:
+        """(target, how many of its notifications were refused for good), every configured target."""
+        rows = session.execute(
+            select(Notification.target, func.count())
+            .where(Notification.status == FAILED)
+            .group_by(Notification.target)
+        ).all()
+        found = {str(target): int(count) for target, count in rows}
+        for target in dict.fromkeys([name for name, _target in self.config.notify_targets()] + sorted(found)):
+            yield target, found.get(target, 0)
 
     def _pending(self, session: Session) -> Iterator[tuple[str, str, Pending]]:
         """(channel, target, its pending messages) for the e-mail outbox and each [[notify]] target."""
