@@ -242,3 +242,27 @@ def test_a_broken_retirements_file_is_reported_and_opens_nothing(tmp_path: Path,
     check = check_retirements(db, config, today=DATE)
     assert check.events == [] and len(check.errors) == 1
     assert "retirements.toml" in check.errors[0] and "model must be" in check.errors[0]
+
+
+def test_the_replacement_the_providers_list_names_is_evaluated_mistral_style(
+    tmp_path: Path, db: Database
+) -> None:
+    config = make(tmp_path, str(db.engine.url))
+    add_models(db, *[(m, c) for m, c in LINEUP if m != RETIRING], ("next-large", day(2026, 6, 1)))
+    with db.session() as s:
+        s.add(
+            Model(
+                provider="sim",
+                model_id=RETIRING,
+                created_at=day(2025, 1, 1),
+                raw={
+                    "deprecation": f"{DATE.isoformat()}T12:00:00Z",
+                    "deprecation_replacement_model": "next-large",
+                },
+            )
+        )
+    check_retirements(db, config, today=DATE - dt.timedelta(days=5))
+    [event] = retirement_events(db)
+    assert event.detail["candidates"] == ["sim:next-large"]
+    assert event.detail["candidates_from"] == "the provider's model list"
+    assert {m for m, _s, _t in queued(db)} == {RETIRING, "next-large"}

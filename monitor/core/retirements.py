@@ -162,9 +162,11 @@ def resolve(
     model_key: str,
     *,
     listed: dt.date | None = None,
+    listed_replacements: tuple[str, ...] = (),
     tables: list[RetirementTable] | None = None,
 ) -> Retirement | None:
-    """The model's retirement (None: no source knows one); `listed` is the provider listing's date.
+    """The model's retirement (None: no source knows one); `listed` is the provider listing's date and
+    `listed_replacements` the model ids the listing names as its replacement.
 
     `tables` are searched in order (default: the user's table, then the shipped one).
     """
@@ -173,9 +175,10 @@ def resolve(
         return Retirement(
             configured.date, "config", f"[retirements] {model_key}", tuple(configured.replacements)
         )
-    if listed is not None:
-        return Retirement(listed, "provider", "the provider's model list")
     provider_name, _, model_id = model_key.partition(":")
+    if listed is not None:
+        keys = tuple(f"{provider_name}:{r}" for r in listed_replacements)
+        return Retirement(listed, "provider", "the provider's model list", keys)
     provider = config.providers.get(provider_name)
     if provider is None or not speaks_for(provider):
         return None

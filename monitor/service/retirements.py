@@ -25,7 +25,7 @@ from monitor.core.errors import MonitorError
 from monitor.core.retirements import Retirement, default_tables, resolve
 from monitor.pipeline.complete import drift_targets
 from monitor.pipeline.poll.family import newer_in_family
-from monitor.pipeline.poll.retirements import provider_date
+from monitor.pipeline.poll.retirements import listed_replacements, provider_date
 from monitor.providers.registry import cannot_call
 from monitor.store.db import dialect_insert
 from monitor.store.statuses import COMPLETED, UNFINISHED
@@ -120,9 +120,10 @@ class RetirementCheck:
         }
 
 
-def listed_dates(session: Session, keys: list[str]) -> dict[str, dt.date]:
-    """The retirement day each model's provider listing carries, for the models that have one."""
-    found: dict[str, dt.date] = {}
+def listed_dates(session: Session, keys: list[str]) -> dict[str, tuple[dt.date, tuple[str, ...]]]:
+    """The retirement day each model's provider listing carries, and the replacements it names, for
+    the models that have one."""
+    found: dict[str, tuple[dt.date, tuple[str, ...]]] = {}
     for key in keys:
         provider, _, model_id = key.partition(":")
         row = session.execute(
@@ -131,7 +132,7 @@ def listed_dates(session: Session, keys: list[str]) -> dict[str, dt.date]:
             )
         ).first()
         if row is not None and (day := provider_date(row[0], row[1], row[2])) is not None:
-            found[key] = day
+            found[key] = (day, listed_replacements(row[1] or {}))
     return found
 
 
@@ -142,7 +143,8 @@ def watched_retirements(session: Session, config: Config, today: dt.date) -> lis
     tables = default_tables(config)
     found = []
     for key, suites in targets.items():
-        retirement = resolve(config, key, listed=listed.get(key), tables=tables)
+        day, replacements = listed.get(key, (None, ()))
+        retirement = resolve(config, key, listed=day, listed_replacements=replacements, tables=tables)
         if retirement is not None:
             found.append(Upcoming(key, retirement, retirement.days_left(today), suites))
     return sorted(found, key=lambda u: (u.days_left, u.model))
@@ -230,7 +232,11 @@ def choose_candidates(session: Session, config: Config, item: Upcoming) -> tuple
             for k in item.retirement.replacements
             if k not in keys
         ]
-        origin = "the provider's announcement"
+        origin = (
+            "the provider's model list"
+            if item.retirement.source == "provider"
+            else "the provider's announcement"
+        )
     else:
         keys, origin = [], ""
     if not keys:

@@ -14,6 +14,8 @@ from typing import Any
 
 DATE_FIELDS = ("shutdown_date", "retires_at", "expiration_date", "deprecation")
 """The listing fields that carry a retirement date, in the order they are read."""
+REPLACEMENT_FIELDS = ("deprecation_replacement_model",)
+"""The listing fields that name a retiring model's replacement (Mistral's)."""
 
 
 def parse_when(value: Any) -> dt.datetime | None:
@@ -44,6 +46,12 @@ def listed_retirement(raw: dict[str, Any], now: dt.datetime) -> dt.datetime | No
     if raw.get("active") is False:
         return now
     return None
+
+
+def listed_replacements(raw: dict[str, Any]) -> tuple[str, ...]:
+    """The model ids the listing entry names as the retiring model's replacement (none: empty)."""
+    found = (raw.get(name) for name in REPLACEMENT_FIELDS)
+    return tuple(value.strip() for value in found if isinstance(value, str) and value.strip())
 
 
 def provider_date(
