@@ -205,8 +205,6 @@ def read_sample(obj: Any, source: str) -> RawSample:
     """A native, OpenAI Evals or Inspect sample, told apart by its keys."""
     if not isinstance(obj, dict):
         raise sample_error(f"expected a JSON object (a sample), got {describe_value(obj)}", source)
-    if has_lone_surrogate(obj):
-        raise sample_error(LONE_SURROGATE, source)
     metadata = obj.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise sample_error(f"metadata: expected a mapping, got {describe_value(metadata)}", source)
@@ -297,4 +295,7 @@ def inline_samples(data: Any, container: Any, path: str) -> Iterator[RawSample]:
             line=line_of(container, "samples"),
         )
     for i, obj in enumerate(data):
-        yield read_sample(obj, f"{path}:{line_of(data, i) or 0}")
+        source = f"{path}:{line_of(data, i) or 0}"
+        if has_lone_surrogate(obj):  # a JSONL line is checked as it is parsed (sample_files.parse_line)
+            raise sample_error(LONE_SURROGATE, source)
+        yield read_sample(obj, source)
