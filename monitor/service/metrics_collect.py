@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -336,8 +336,12 @@ class DatabaseCollector:
             .group_by(Notification.target)
         ).all()
         found = {str(target): int(count) for target, count in rows}
-        for target in dict.fromkeys([name for name, _target in self.config.notify_targets()] + sorted(found)):
+        for target in self._targets(found):
             yield target, found.get(target, 0)
+
+    def _targets(self, found: Mapping[str, Any]) -> list[str]:
+        """The configured [[notify]] targets, then any other the table names (a target since removed)."""
+        return list(dict.fromkeys([name for name, _target in self.config.notify_targets()] + sorted(found)))
 
     def _pending(self, session: Session) -> Iterator[tuple[str, str, Pending]]:
         """(channel, target, its pending messages) for the e-mail outbox and each [[notify]] target."""
@@ -358,8 +362,7 @@ class DatabaseCollector:
             .group_by(Notification.target)
         ).all()
         found = {str(target): Pending(*counts) for target, *counts in rows}
-        targets = dict.fromkeys([name for name, _target in self.config.notify_targets()] + sorted(found))
-        for target in targets:
+        for target in self._targets(found):
             yield "notify", target, found.get(target, Pending())
 
     def _leader(self, session: Session) -> Iterator[Metric]:
