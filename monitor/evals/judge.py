@@ -42,6 +42,13 @@ _SCORE = re.compile(
 _TAGS = ("rubric", "question", "answer", "reference")
 
 
+def verdict_input_tokens(rubric: str, sample: SampleSpec, answer_tokens: int) -> int:
+    """The estimated input of one verdict on `sample`: its judge prompt with an answer of `answer_tokens`
+    (the cost guard's estimate and the run's cost cap both count verdicts so)."""
+    prompt = judge_prompt(rubric, last_user_message(sample), "", reference_text(sample.target))
+    return pricing.estimate_tokens(prompt) + answer_tokens
+
+
 class JudgeError(GraderError):
     """The judge could not give a score (no `SCORE:` line, out of range, or the provider kept failing)."""
 
@@ -149,8 +156,7 @@ class Judge:
         in, MAX_TOKENS out (0.0 at an unknown price); a run reserves it against its cost cap."""
         if self.price is None:
             return 0.0
-        prompt = judge_prompt(rubric, last_user_message(sample), "", reference_text(sample.target))
-        return self.price(pricing.estimate_tokens(prompt) + answer_tokens, MAX_TOKENS) or 0.0
+        return self.price(verdict_input_tokens(rubric, sample, answer_tokens), MAX_TOKENS) or 0.0
 
     def cache_key(self, rubric: str, question: str, reference: str | None, answer: str) -> str:
         payload = json.dumps([self.model_key, rubric, question, reference, answer], ensure_ascii=False)

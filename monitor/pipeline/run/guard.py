@@ -50,7 +50,7 @@ def judge_estimates(
     repeat, its prompt and an answer of max_tokens in, the judge's reply cap out (as the cost cap
     reserves each verdict); a grader with no judge model makes no call."""
     from monitor.evals.graders.custom import LLMJudgeGrader
-    from monitor.evals.judge import MAX_TOKENS, judge_prompt, last_user_message, reference_text
+    from monitor.evals.judge import MAX_TOKENS, verdict_input_tokens
 
     default = spec.judge_model or config.judge.model
     answer_tokens = pricing.output_tokens_for(params)
@@ -62,9 +62,10 @@ def judge_estimates(
         if key is None:
             continue
         for sample in spec.samples:
-            prompt = judge_prompt(grader.rubric, last_user_message(sample), "", reference_text(sample.target))
             calls[key] = calls.get(key, 0) + repeat
-            tokens[key] = tokens.get(key, 0) + (pricing.estimate_tokens(prompt) + answer_tokens) * repeat
+            tokens[key] = (
+                tokens.get(key, 0) + verdict_input_tokens(grader.rubric, sample, answer_tokens) * repeat
+            )
     return tuple(
         pricing.estimate_judge(config, key, calls[key], tokens[key], MAX_TOKENS * calls[key])
         for key in sorted(calls)
