@@ -213,3 +213,11 @@ def test_an_openai_compatible_provider_without_base_url(workspace: Path) -> None
         "[providers.sim]",
         "base_url",
     )
+
+
+def test_a_suites_judge_model_on_a_provider_not_configured(workspace: Path) -> None:
+    judged = SUITE.format(name="judged").replace(
+        "graders: [{type: includes}]", 'graders: [{type: llm_judge, rubric: "ok", model: "nosuch:judge-1"}]'
+    )
+    (workspace / "evals" / "judged.yaml").write_text(judged)
+    rejected(workspace, PROVIDER, "judged.yaml", "'nosuch:judge-1'", "provider 'nosuch'", "[providers] (sim)")

@@ -200,10 +200,17 @@ def _suite_rows(config: Config, warnings: list[str], problems: list[str]) -> lis
     bad = len(problems)
     for path in paths:
         try:
-            spec, *_variants = check_suite(path, default_judge=config.judge.model)
+            spec, *variant_specs = check_suite(path, default_judge=config.judge.model)
         except MonitorError as exc:
             problems.append(str(exc))
             continue
+        judges = dict.fromkeys(key for s in (spec, *variant_specs) for key in s.judge_models)
+        problems += [
+            f"{path}: llm_judge model '{key}' names provider '{key.partition(':')[0]}', which is not in "
+            f"[providers] ({', '.join(sorted(config.providers)) or 'none configured'})"
+            for key in judges
+            if key.partition(":")[0] not in config.providers
+        ]
         suites.append(
             {
                 "name": spec.name,

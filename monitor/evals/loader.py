@@ -314,6 +314,7 @@ class SuiteSummary:
     graders: list[str]
     variant_names: tuple[str, ...]
     version: str
+    judge_models: tuple[str, ...] = ()
 
 
 def check_suite(path: Path, *, default_judge: str | None = None) -> list[SuiteSummary]:
@@ -326,7 +327,11 @@ def check_suite(path: Path, *, default_judge: str | None = None) -> list[SuiteSu
     for variant in variants.choose(variants.ALL, declared):
         spec, count = _resolve(data, path, default_judge, variant, keep=False)
         graders = [g.type for g in spec.graders]
-        summaries.append(SuiteSummary(spec.name, path, count, graders, spec.variant_names, spec.version))
+        summaries.append(
+            SuiteSummary(
+                spec.name, path, count, graders, spec.variant_names, spec.version, tuple(spec.judge_models)
+            )
+        )
     return summaries
 
 
