@@ -220,4 +220,4 @@ def test_a_suites_judge_model_on_a_provider_not_configured(workspace: Path) -> N
         "graders: [{type: includes}]", 'graders: [{type: llm_judge, rubric: "ok", model: "nosuch:judge-1"}]'
     )
     (workspace / "evals" / "judged.yaml").write_text(judged)
-    rejected(workspace, PROVIDER, "judged.yaml", "'nosuch:judge-1'", "provider 'nosuch'", "[providers] (sim)")
+    rejected(workspace, PROVIDER, "judged.yaml", "nosuch:judge-1: provider 'nosuch' is not in [providers]")

@@ -63,6 +63,24 @@ def test_eval_without_the_providers_key_exits_2_naming_the_variable_and_creates_
     assert run_count(config) == 0
 
 
+def test_eval_of_a_suite_whose_judge_names_an_unknown_provider_exits_2_and_creates_no_run(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    config = polled(write_workspace(tmp_path, simulator.base_url))
+    suite = tmp_path / "evals" / "tiny.yaml"
+    text = suite.read_text()
+    assert "graders:" in text
+    suite.write_text(
+        text.replace("graders:", 'graders:\n  - {type: llm_judge, rubric: "ok", model: "nosuch:judge-1"}', 1)
+    )
+
+    result = cli(config, "eval", "sim:gpt-sim-base", "--suite", "tiny")
+
+    assert result.exit_code == 2, result.output
+    assert "nosuch:judge-1: provider 'nosuch' is not in [providers]" in " ".join(result.output.split())
+    assert run_count(config) == 0
+
+
 def test_an_unknown_model_id_is_refused_with_the_nearest_known_ids(
     tmp_path: Path, simulator: Simulator
 ) -> None:

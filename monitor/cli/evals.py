@@ -10,7 +10,7 @@ from rich.markup import escape
 from monitor.cli.app import AppContext, console, err_console, json_option, main, pass_app, print_json
 from monitor.cli.gate import gate_options
 from monitor.cli.run_table import print_summaries
-from monitor.core.errors import BudgetExceeded, InputError, MonitorError
+from monitor.core.errors import BudgetExceeded, ConfigError, InputError, MonitorError
 from monitor.store.statuses import RUN_STATUSES
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def eval_command(
     from monitor.pipeline.poll.known import refuse_unknown
     from monitor.pipeline.queue import enqueue_runs, new_worker_id
     from monitor.providers import spending
-    from monitor.providers.registry import provider_api_key
+    from monitor.providers.registry import cannot_call, provider_api_key
 
     check_gate_input(fail_on, junit_path, compared=baseline is not None)
     config = app.config
@@ -118,6 +118,10 @@ def eval_command(
     specs = list(load_suites(config.suites_dir, names, default_judge=config.judge.model, variant=variant))
     if not specs:
         raise InputError(f"no suites found in {config.suites_dir}")
+    if not dry_run:  # a judge that cannot be called fails its run: a config error before any run exists
+        judges = dict.fromkeys(key for spec in specs for key in spec.judge_models)
+        if uncallable := [reason for key in judges if (reason := cannot_call(config, key)) is not None]:
+            raise ConfigError("llm_judge model " + "; ".join(uncallable))
     base_db, upgrade = baseline_database(app, dry_run) if baseline else (None, None)
     stored = stored_baseline_runs(base_db, baseline, specs) if baseline else {}
     base_specs = [s for s in specs if s.name not in stored] if base else []

@@ -191,6 +191,7 @@ def _suite_rows(config: Config, warnings: list[str], problems: list[str]) -> lis
     """One row per suite file, each loaded with all its prompt variants (a scheduled event runs each);
     then the suite names across the directory, as the daemon loads it (two suites with one name)."""
     from monitor.evals.loader import check_names, check_suite
+    from monitor.providers.registry import cannot_call
 
     suites: list[dict[str, Any]] = []
     suite_dir = config.suites_dir
@@ -204,13 +205,10 @@ def _suite_rows(config: Config, warnings: list[str], problems: list[str]) -> lis
         except MonitorError as exc:
             problems.append(str(exc))
             continue
-        judges = dict.fromkeys(key for s in (spec, *variant_specs) for key in s.judge_models)
-        problems += [
-            f"{path}: llm_judge model '{key}' names provider '{key.partition(':')[0]}', which is not in "
-            f"[providers] ({', '.join(sorted(config.providers)) or 'none configured'})"
-            for key in judges
-            if key.partition(":")[0] not in config.providers
-        ]
+        for key in dict.fromkeys(key for s in (spec, *variant_specs) for key in s.judge_models):
+            if (reason := cannot_call(config, key)) is not None:  # eval refuses to start; a missing key warns
+                unknown = key.partition(":")[0] not in config.providers
+                (problems if unknown else warnings).append(f"{path}: llm_judge model {reason}")
         suites.append(
             {
                 "name": spec.name,
